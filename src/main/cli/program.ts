@@ -1,0 +1,35 @@
+import { Command, Option } from 'commander'
+import { BACKEND_NAMES } from '@common/types'
+import { registerBookmarks } from './commands/bookmarks'
+import { registerInfo } from './commands/info'
+import { registerProject } from './commands/project'
+import { printError } from './output'
+import { CliSession } from './session'
+
+/** Runs one command body in a fresh session and maps any failure to its error code and a non-zero exit. */
+export type CommandContext = (opts: { json?: boolean }, body: (session: CliSession) => Promise<void>) => Promise<void>
+
+export function buildProgram(version: string): Command {
+  const program = new Command('ctxlens')
+    .description('Context Lens: context explanations (grid saliency) for semantic-segmentation models')
+    .version(version)
+    .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend').choices([...BACKEND_NAMES, 'auto']))
+    .showHelpAfterError()
+
+  const run: CommandContext = async (opts, body) => {
+    const session = new CliSession({ backend: program.opts<{ backend?: string }>().backend })
+    try {
+      await body(session)
+    } catch (err) {
+      printError(err, opts.json ?? false)
+      process.exitCode = 1
+    } finally {
+      session.dispose()
+    }
+  }
+
+  registerInfo(program, run)
+  registerProject(program, run)
+  registerBookmarks(program, run)
+  return program
+}

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs'
+import { AppError } from '@common/errors'
+import { BACKEND_NAMES, type BackendName } from '@common/types'
+
+export { BACKEND_NAMES, type BackendName }
+
+export interface BackendInfo {
+  /** Our name for what was chosen. */
+  name: BackendName
+  /** tfjs's own backend name (tfjs-node and tfjs-node-gpu both register 'tensorflow'). */
+  tfBackend: string
+  /** Why each earlier candidate was passed over, for `ctxlens info` and the UI. */
+  skipped: { name: BackendName; reason: string }[]
+  forcedBy?: 'flag' | 'env' | 'setting'
+}
+
+/** Preference order: CUDA, native CPU, wasm, plain JS. */
+const ORDER: BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu']
+
+let current: BackendInfo | null = null
+let pending: Promise<BackendInfo> | null = null
+
+/** Optional packages are imported by a name the bundler cannot see, so a missing one is a run-time miss, not a build error. */
+async function importOptional(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ name)
+}
+
+async function tryBackend(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'node-gpu': {
+      // Optional dependency: absent or without its native binary on most machines, so a failed import is normal.
+      await importOptional('@tensorflow/tfjs-node-gpu')
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not start')
+      return 'tensorflow'
+    }
+    case 'node': {
+      await importOptional('@tensorflow/tfjs-node')
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not start')
+      return 'tensorflow'
+    }
+    case 'wasm': {
+      await import('@tensorflow/tfjs-backend-wasm')
+      await registerWasmGradientKernels()
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise')
+      return 'wasm'
+    }
+    case 'cpu': {
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise')
+      return 'cpu'
+    }
+  }
+}
+
+/**
+ * The engine's extra kernels (fast gradients on wasm) live in ./kernels; they are registered when that module
+ * exists so the backend can start before the kernels are written.
+ */
+async function registerWasmGradientKernels(): Promise<void> {
+  const mod: { registerWasmKernels?: () => void } = await import('./kernels/index').catch(() => ({}))
+  mod.registerWasmKernels?.()
+}
+
+/** Which backend a caller asked for: CLI flag first, then the environment, then the user setting. */
+export function resolveForcedBackend(flag?: string, setting?: string): { name: BackendName; by: 'flag' | 'env' | 'setting' } | null {
+  const candidates: [string | undefined, 'flag' | 'env' | 'setting'][] = [
+    [flag, 'flag'],
+    [process.env.CTXLENS_BACKEND, 'env'],
+    [setting, 'setting']
+  ]
+  for (const [value, by] of candidates) {
+    if (value === undefined || value === '' || value === 'auto') continue
+    if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+      throw new AppError('INVALID_PAYLOAD', `Unknown backend "${value}" (from ${by}); use one of ${BACKEND_NAMES.join(', ')} or auto`, {
+        value,
+        source: by
+      })
+    }
+    return { name: value as BackendName, by }
+  }
+  return null
+}
+
+/**
+ * Start TensorFlow.js on the best backend that loads. A forced backend that fails to load is an error, not a
+ * silent fallback: the user asked for it by name.
+ */
+export function initBackend(options: { flag?: string; setting?: string } = {}): Promise<BackendInfo> {
+  if (current) return Promise.resolve(current)
+  if (pending) return pending
+  pending = (async () => {
+    const forced = resolveForcedBackend(options.flag, options.setting)
+    const skipped: BackendInfo['skipped'] = []
+    const candidates = forced ? [forced.name] : ORDER
+    for (const name of candidates) {
+      try {
+        const tfBackend = await tryBackend(name)
+        await tf.ready()
+        current = { name, tfBackend, skipped, ...(forced ? { forcedBy: forced.by } : {}) }
+        return current
+      } catch (err) {
+        skipped.push({ name, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) })
+      }
+    }
+    throw new AppError('BACKEND_UNAVAILABLE', `No TensorFlow.js backend could start (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`, {
+      skipped
+    })
+  })()
+  pending.catch(() => {
+    pending = null
+  })
+  return pending
+}
+
+export function backendInfo(): BackendInfo | null {
+  return current
+}

@@ -1,0 +1,34 @@
+import { AppError } from '@common/errors'
+import type { AppInfo } from '@common/types'
+import { Project } from '../store/project'
+import { EventBus } from './events'
+
+/** State shared by all services of one running app (one per Electron window, server or CLI invocation). */
+export class ServiceContext {
+  readonly events = new EventBus()
+  private project: Project | null = null
+
+  constructor(
+    readonly transport: AppInfo['transport'],
+    readonly options: { backend?: string } = {}
+  ) {}
+
+  get currentProject(): Project | null {
+    return this.project
+  }
+
+  /** The open project, or the error every project-scoped method gives without one. */
+  requireProject(): Project {
+    if (!this.project) throw new AppError('NO_PROJECT_OPEN', 'No project is open; open or create a project file first')
+    return this.project
+  }
+
+  setProject(project: Project | null): void {
+    if (this.project && this.project !== project) this.project.close()
+    this.project = project
+  }
+
+  dispose(): void {
+    this.setProject(null)
+  }
+}

@@ -1,0 +1,48 @@
+import { resolve } from 'node:path'
+import type { ServiceImpl } from '@common/contract'
+import { AppError } from '@common/errors'
+import { Project } from '../store/project'
+import { appInfo } from './appInfo'
+import type { ServiceContext } from './context'
+
+/**
+ * The service layer: the one implementation of the contract. Adapters (IPC, HTTP, CLI) validate input against
+ * the contract and call these; nothing here knows which adapter called.
+ */
+export function createServices(ctx: ServiceContext): ServiceImpl {
+  return {
+    'app:info': () => appInfo(ctx),
+
+    'project:create': async ({ path, name }) => {
+      const project = Project.create(resolve(path), name)
+      ctx.setProject(project)
+      return project.summary()
+    },
+    'project:open': async ({ path }) => {
+      const project = Project.open(resolve(path))
+      ctx.setProject(project)
+      return project.summary()
+    },
+    'project:current': async () => ctx.currentProject?.summary() ?? null,
+    'project:close': async () => {
+      const had = ctx.currentProject !== null
+      ctx.setProject(null)
+      return { closed: had }
+    },
+
+    'datasets:list': async () => ctx.requireProject().datasets.list(),
+
+    'jobs:list': async ({ state }) => ctx.requireProject().jobs.list(state),
+
+    'bookmarks:list': async (filter) => ctx.requireProject().bookmarks.list(filter),
+    'bookmarks:add': async (input) => ctx.requireProject().bookmarks.add(input),
+    'bookmarks:remove': async ({ id }) => {
+      const removed = ctx.requireProject().bookmarks.remove(id)
+      if (!removed) throw new AppError('NOT_FOUND', `No bookmark with id ${id}`)
+      return { removed }
+    },
+
+    'notes:list': async ({ targetKind, targetId }) => ctx.requireProject().notes.list(targetKind, targetId),
+    'notes:add': async (input) => ctx.requireProject().notes.add(input)
+  }
+}

@@ -1,0 +1,87 @@
+import { basename } from 'node:path'
+import type { ProjectSummary } from '@common/types'
+import { LATEST_SCHEMA_VERSION, openDatabase, schemaVersion, type Db } from './database'
+import { BookmarkRepo, NoteRepo } from './repositories/annotations'
+import { ClassSetRepo } from './repositories/classSets'
+import { DatasetRepo } from './repositories/datasets'
+import { ExplanationRepo } from './repositories/explanations'
+import { JobRepo } from './repositories/jobs'
+import { ModelRepo } from './repositories/models'
+import { PredictionRepo } from './repositories/predictions'
+import { ProjectMetaRepo } from './repositories/projectMeta'
+import { ReportRepo } from './repositories/reports'
+import { SegmentRepo } from './repositories/segments'
+
+/** One project = one SQLite file, with a repository per table group. */
+export class Project {
+  readonly meta: ProjectMetaRepo
+  readonly classSets: ClassSetRepo
+  readonly datasets: DatasetRepo
+  readonly models: ModelRepo
+  readonly predictions: PredictionRepo
+  readonly segments: SegmentRepo
+  readonly explanations: ExplanationRepo
+  readonly jobs: JobRepo
+  readonly bookmarks: BookmarkRepo
+  readonly notes: NoteRepo
+  readonly reports: ReportRepo
+
+  private constructor(
+    readonly path: string,
+    readonly db: Db
+  ) {
+    this.meta = new ProjectMetaRepo(db)
+    this.classSets = new ClassSetRepo(db)
+    this.datasets = new DatasetRepo(db)
+    this.models = new ModelRepo(db)
+    this.predictions = new PredictionRepo(db)
+    this.segments = new SegmentRepo(db)
+    this.explanations = new ExplanationRepo(db)
+    this.jobs = new JobRepo(db)
+    this.bookmarks = new BookmarkRepo(db)
+    this.notes = new NoteRepo(db)
+    this.reports = new ReportRepo(db)
+  }
+
+  static create(path: string, name?: string): Project {
+    const project = new Project(path, openDatabase(path, { create: true }))
+    project.meta.set('name', name ?? basename(path).replace(/\.[^.]+$/, ''))
+    project.meta.set('created_at', new Date().toISOString())
+    return project
+  }
+
+  static open(path: string): Project {
+    const project = new Project(path, openDatabase(path))
+    // A job that was running when the app died is resumable, not running.
+    project.jobs.recoverInterrupted()
+    return project
+  }
+
+  get schemaVersion(): number {
+    return schemaVersion(this.db)
+  }
+
+  summary(): ProjectSummary {
+    const count = (table: string): number => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+    return {
+      path: this.path,
+      name: this.meta.get('name') ?? basename(this.path),
+      schemaVersion: this.schemaVersion,
+      createdAt: this.meta.get('created_at') ?? '',
+      counts: {
+        datasets: count('datasets'),
+        images: count('images'),
+        models: count('models'),
+        explanations: count('explanations'),
+        bookmarks: count('bookmarks'),
+        jobs: count('jobs')
+      }
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}
+
+export { LATEST_SCHEMA_VERSION }

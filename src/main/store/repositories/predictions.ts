@@ -1,0 +1,40 @@
+import type { Db } from '../database'
+import { bufferToFloat32, float32ToBuffer } from '../maskCodec'
+
+export interface PredictionRecord {
+  modelId: number
+  imageId: number
+  /** Class id per pixel, row-major at the image's size. */
+  labelMap: Uint16Array
+  /** Probability of the predicted class per pixel. */
+  confidence: Float32Array
+}
+
+export class PredictionRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Re-running a model over an image replaces its prediction rather than adding a second one. */
+  upsert(p: PredictionRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO predictions (model_id, image_id, label_map, confidence) VALUES (?, ?, ?, ?)
+         ON CONFLICT(model_id, image_id) DO UPDATE SET label_map = excluded.label_map, confidence = excluded.confidence,
+           created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+      )
+      .run(p.modelId, p.imageId, Buffer.from(p.labelMap.buffer, p.labelMap.byteOffset, p.labelMap.byteLength), float32ToBuffer(p.confidence))
+  }
+
+  get(modelId: number, imageId: number): PredictionRecord | null {
+    const row = this.db
+      .prepare('SELECT label_map, confidence FROM predictions WHERE model_id = ? AND image_id = ?')
+      .get(modelId, imageId) as { label_map: Buffer; confidence: Buffer } | undefined
+    if (!row) return null
+    const labels = new Uint8Array(row.label_map.byteLength)
+    labels.set(row.label_map)
+    return { modelId, imageId, labelMap: new Uint16Array(labels.buffer), confidence: bufferToFloat32(row.confidence) }
+  }
+
+  count(modelId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM predictions WHERE model_id = ?').get(modelId) as { n: number }).n
+  }
+}

@@ -1,0 +1,14 @@
+import type { Db } from '../database'
+
+export class ProjectMetaRepo {
+  constructor(private readonly db: Db) {}
+
+  get(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM project_meta WHERE key = ?').get(key) as { value: string } | undefined
+    return row?.value ?? null
+  }
+
+  set(key: string, value: string): void {
+    this.db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value)
+  }
+}

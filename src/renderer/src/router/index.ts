@@ -1,0 +1,18 @@
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+
+/** The screens; later issues fill them. Hash history works the same from file:// (Electron) and http:// (browser). */
+export const screens = [
+  { path: '/datasets', name: 'datasets', title: 'Datasets', key: 'd', component: () => import('../views/DatasetsView.vue') },
+  { path: '/image', name: 'image', title: 'Image', key: 'i', component: () => import('../views/ImageView.vue') },
+  { path: '/errors', name: 'errors', title: 'Error cases', key: 'e', component: () => import('../views/ErrorCasesView.vue') },
+  { path: '/jobs', name: 'jobs', title: 'Jobs', key: 'j', component: () => import('../views/JobsView.vue') },
+  { path: '/reports', name: 'reports', title: 'Reports', key: 'r', component: () => import('../views/ReportsView.vue') },
+  { path: '/benchmark', name: 'benchmark', title: 'Benchmark', key: 'b', component: () => import('../views/BenchmarkView.vue') }
+] as const
+
+const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/datasets' },
+  ...screens.map((s) => ({ path: s.path, name: s.name, component: s.component, meta: { title: s.title } }))
+]
+
+export const router = createRouter({ history: createWebHashHistory(), routes })

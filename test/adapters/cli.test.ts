@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildProgram } from '@main/cli/program'
+import { LATEST_SCHEMA_VERSION } from '@main/store/database'
+import { tempDir } from '../helpers/tempdir'
+
+const dir = tempDir()
+afterAll(() => dir.cleanup())
+const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+
+function ctxlens(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], { encoding: 'utf8', env: { ...process.env, CTXLENS_BACKEND: 'cpu' } })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
+  return cmd.commands.flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])])
+}
+
+describe('ctxlens CLI', () => {
+  it('has --help on every command', () => {
+    const paths = commandPaths(buildProgram('0.0.0'))
+    expect(paths.length).toBeGreaterThanOrEqual(4)
+    for (const path of [[], ...paths]) {
+      const r = ctxlens(...path, '--help')
+      expect(r.code, path.join(' ')).toBe(0)
+      expect(r.stdout).toContain('Usage: ctxlens')
+    }
+  })
+
+  it('info --json reports versions, the backend and the project schema version', () => {
+    const project = dir.file('cli.ctxlens')
+    expect(ctxlens('project', 'create', project).code).toBe(0)
+    const r = ctxlens('info', '--json', '--project', project)
+    expect(r.code).toBe(0)
+    const info = JSON.parse(r.stdout)
+    expect(info.nodeVersion).toBe(process.versions.node)
+    expect(info.backend).toMatchObject({ name: 'cpu', forcedBy: 'env' })
+    expect(info.project).toMatchObject({ path: project, schemaVersion: LATEST_SCHEMA_VERSION })
+  })
+
+  it('validates arguments with the contract and exits non-zero with the error code', () => {
+    const project = dir.file('cli2.ctxlens')
+    ctxlens('project', 'create', project)
+    const bad = ctxlens('bookmarks', 'list', '--project', project, '--kind', 'galaxy', '--json')
+    expect(bad.code).toBe(1)
+    expect(JSON.parse(bad.stderr)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } })
+    const missing = ctxlens('info', '--project', dir.file('absent.ctxlens'))
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('[PROJECT_OPEN_FAILED]')
+    const backend = ctxlens('--backend', 'quantum', 'info')
+    expect(backend.code).not.toBe(0)
+    expect(backend.stderr).toMatch(/quantum/)
+  })
+})

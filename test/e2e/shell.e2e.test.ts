@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser, screenshot, startServer, type ServerProcess } from './harness'
+import { ShellPage } from './pages/ShellPage'
+
+let server: ServerProcess
+let browser: Browser
+let page: Page
+const dir = mkdtempSync(join(tmpdir(), 'ctxlens-e2e-'))
+
+beforeAll(async () => {
+  server = await startServer()
+  browser = await launchBrowser()
+  page = await browser.newPage({ colorScheme: 'light' })
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('browser mode in Chromium', () => {
+  it('refuses the page without the token', async () => {
+    const res = await page.goto(server.origin + '/')
+    expect(res?.status()).toBe(401)
+  })
+
+  it('shows the shell with the engine backend that the server reports', async () => {
+    const shell = new ShellPage(page)
+    await shell.open(server.url)
+    // The badge text comes from app:info, answered by the server's engine: a full round trip through the contract.
+    const api = await (await fetch(`${server.origin}/api/app:info`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()
+    await expect.poll(() => shell.backendBadge.textContent()).toContain(api.result.backend.name)
+    expect(await page.getByTestId('transport').textContent()).toBe('browser mode')
+    // The token leaves the address bar once it is stored.
+    expect(page.url()).not.toContain('token=')
+    await screenshot(page, '01-shell-no-project')
+  })
+
+  it('moves between every screen, each with an empty state that says what to do next', async () => {
+    const shell = new ShellPage(page)
+    for (const screen of ['image', 'errors', 'jobs', 'reports', 'benchmark', 'datasets'] as const) {
+      const empty = await shell.goTo(screen)
+      expect((await empty.textContent())!.length).toBeGreaterThan(60)
+    }
+    // Keyboard: Alt+J opens Jobs, `?` lists the shortcuts.
+    await page.keyboard.press('Alt+j')
+    await page.getByTestId('empty-jobs').waitFor()
+    await page.keyboard.press('?')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor()
+    await screenshot(page, '02-shortcuts')
+    await page.keyboard.press('Escape')
+  })
+
+  it('creates a project through the UI and shows it, and reports a bad path with its error code', async () => {
+    const shell = new ShellPage(page)
+    await shell.goTo('datasets')
+    await shell.openProject(join(dir, 'missing.ctxlens'))
+    await expect.poll(() => shell.errorBanner.textContent()).toContain('PROJECT_OPEN_FAILED')
+    const path = join(dir, 'e2e.ctxlens')
+    await shell.createProject(path)
+    await expect.poll(() => shell.projectName.textContent()).toBe('e2e')
+    await expect.poll(() => page.getByTestId('empty-datasets').textContent()).toContain('No datasets yet')
+    await screenshot(page, '03-project-created')
+    // The server really holds it: ask over the API.
+    const current = await (await fetch(`${server.origin}/api/project:current`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()
+    expect(current.result.path).toBe(path)
+  })
+
+  it('follows the dark preference of the OS', async () => {
+    const dark = await browser.newPage({ colorScheme: 'dark' })
+    await new ShellPage(dark).open(server.url)
+    const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    expect(bg).toBe('rgb(20, 23, 28)')
+    await screenshot(dark, '04-dark')
+    await dark.close()
+  })
+})
