@@ -32,7 +32,7 @@ describe('browser mode in Chromium', () => {
     const shell = new ShellPage(page)
     await shell.open(server.url)
     // The badge text comes from app:info, answered by the server's engine: a full round trip through the contract.
-    const api = await (await fetch(`${server.origin}/api/app:info`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()
+    const api = (await (await fetch(`${server.origin}/api/app:info`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()) as { result: { backend: { name: string } } }
     await expect.poll(() => shell.backendBadge.textContent()).toContain(api.result.backend.name)
     expect(await page.getByTestId('transport').textContent()).toBe('browser mode')
     // The token leaves the address bar once it is stored.
@@ -66,14 +66,14 @@ describe('browser mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('empty-datasets').textContent()).toContain('No datasets yet')
     await screenshot(page, '03-project-created')
     // The server really holds it: ask over the API.
-    const current = await (await fetch(`${server.origin}/api/project:current`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()
+    const current = (await (await fetch(`${server.origin}/api/project:current`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()) as { result: { path: string } }
     expect(current.result.path).toBe(path)
   })
 
   it('follows the dark preference of the OS', async () => {
     const dark = await browser.newPage({ colorScheme: 'dark' })
     await new ShellPage(dark).open(server.url)
-    const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    const bg = await dark.evaluate('getComputedStyle(document.body).backgroundColor')
     expect(bg).toBe('rgb(20, 23, 28)')
     await screenshot(dark, '04-dark')
     await dark.close()

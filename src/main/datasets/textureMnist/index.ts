@@ -1,0 +1,7 @@
+export { generateTextureMnist, DATASET_FORMAT, DATASET_FORMAT_VERSION, sampleName } from './writer'
+export { generateTextureMnistArrays, type TextureMnistArrays, type GenerateHooks } from './generate'
+export { writeTextureContactSheet } from './contactSheet'
+export { makeTextures, defaultTextures, TEXTURE_SIZE, DEFAULT_TEXTURE_SEED } from './textures'
+export { tileMask, tileRects, tileCount, biasedTileMask, type TileRect } from './tiles'
+export { loadMnist, defaultMnistDir, type MnistSplit } from './mnist'
+export { parseIdx, readIdxFile, type IdxArray } from './idx'

@@ -1,0 +1,161 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { AppError } from '@common/errors'
+
+/**
+ * tf.io.IOHandler over the local file system, in the layout tfjs's own file:// handler (tfjs-node) and
+ * tensorflowjs_converter write: `model.json` plus binary weight shards named in its weightsManifest. Pure
+ * tfjs has no file handler in Node, and tfjs-node cannot be installed everywhere.
+ */
+
+export const MODEL_JSON = 'model.json'
+/** tfjs's own shard size, so files look like what the converter makes. */
+const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024
+
+/** A model location: a directory holding model.json, or the path of the model JSON file itself. */
+export function modelJsonPath(location: string): string {
+  return location.toLowerCase().endsWith('.json') ? resolve(location) : resolve(location, MODEL_JSON)
+}
+
+function invalid(message: string, details?: unknown): AppError {
+  return new AppError('MODEL_FILE_INVALID', message, details)
+}
+
+/** Read and parse model.json; anything that is not a tfjs model JSON is MODEL_FILE_INVALID. */
+export async function readModelJson(jsonPath: string): Promise<{ bytes: Buffer; json: tf.io.ModelJSON }> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(jsonPath)
+  } catch (err) {
+    throw invalid(`Cannot read ${jsonPath}: ${(err as Error).message}`, { path: jsonPath })
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    throw invalid(`${jsonPath} is not valid JSON: ${(err as Error).message}`, { path: jsonPath })
+  }
+  if (typeof json !== 'object' || json === null || typeof (json as { modelTopology?: unknown }).modelTopology !== 'object') {
+    throw invalid(`${jsonPath} has no modelTopology: not a TensorFlow.js model`, { path: jsonPath })
+  }
+  const manifest = (json as { weightsManifest?: unknown }).weightsManifest
+  if (manifest !== undefined) {
+    const ok =
+      Array.isArray(manifest) &&
+      manifest.every(
+        (g) =>
+          typeof g === 'object' &&
+          g !== null &&
+          Array.isArray((g as { paths?: unknown }).paths) &&
+          (g as { paths: unknown[] }).paths.every((p) => typeof p === 'string') &&
+          Array.isArray((g as { weights?: unknown }).weights)
+      )
+    if (!ok) throw invalid(`${jsonPath} has a malformed weightsManifest`, { path: jsonPath })
+  }
+  return { bytes, json: json as tf.io.ModelJSON }
+}
+
+/** Shard paths in manifest order, resolved next to model.json and refused if they point outside its folder. */
+export function shardPaths(jsonPath: string, manifest: tf.io.WeightsManifestConfig | undefined): string[] {
+  const dir = dirname(jsonPath)
+  const out: string[] = []
+  for (const group of manifest ?? []) {
+    for (const p of group.paths) {
+      const full = resolve(dir, p)
+      const rel = relative(dir, full)
+      if (isAbsolute(p) || rel.startsWith('..') || isAbsolute(rel)) {
+        throw invalid(`Weight file "${p}" lies outside the model folder`, { path: p })
+      }
+      out.push(full)
+    }
+  }
+  return out
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }
+
+/** Bytes the specs need, or null when a string tensor makes the size data-dependent. */
+function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
+  let total = 0
+  for (const s of specs) {
+    const dtype = s.quantization?.dtype ?? s.dtype
+    const per = BYTES[dtype]
+    if (per === undefined) return null
+    total += s.shape.reduce((a, b) => a * b, 1) * per
+  }
+  return total
+}
+
+async function readShards(jsonPath: string, manifest: tf.io.WeightsManifestConfig): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
+  const buffers: Buffer[] = []
+  for (const path of shardPaths(jsonPath, manifest)) {
+    try {
+      buffers.push(await readFile(path))
+    } catch (err) {
+      throw invalid(`Cannot read weight file ${path}: ${(err as Error).message}`, { path })
+    }
+  }
+  const specs = manifest.flatMap((g) => g.weights)
+  const joined = Buffer.concat(buffers)
+  const expected = expectedBytes(specs)
+  if (expected !== null && expected !== joined.byteLength) {
+    throw invalid(`Weight files hold ${joined.byteLength} bytes but model.json describes ${expected}`, {
+      actual: joined.byteLength,
+      expected
+    })
+  }
+  return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer]
+}
+
+/** Replace a file in one step, so a crash mid-save never leaves a half-written file under the final name. */
+async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`
+  await writeFile(tmp, data)
+  await rename(tmp, path)
+}
+
+export interface FsHandlerOptions {
+  /** Largest weight shard in bytes (default 4 MiB, as tfjs writes them). */
+  shardBytes?: number
+}
+
+/** An IOHandler that saves to and loads from `location` (a folder, or the path of model.json). */
+export function fsHandler(location: string, options: FsHandlerOptions = {}): tf.io.IOHandler {
+  const jsonPath = modelJsonPath(location)
+  const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES
+
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) {
+        throw new AppError('INVALID_PARAMETERS', 'Saving a binary (protobuf) model topology is not supported')
+      }
+      const dir = dirname(jsonPath)
+      await mkdir(dir, { recursive: true })
+      const data = new Uint8Array(artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0))
+      const count = Math.max(1, Math.ceil(data.byteLength / shardBytes))
+      const paths: string[] = []
+      for (let i = 0; i < count; i++) {
+        const name = `group1-shard${i + 1}of${count}.bin`
+        paths.push(name)
+        await writeFileAtomic(join(dir, name), data.subarray(i * shardBytes, Math.min(data.byteLength, (i + 1) * shardBytes)))
+      }
+      const manifest: tf.io.WeightsManifestConfig = [{ paths, weights: artifacts.weightSpecs ?? [] }]
+      // The fields tfjs's own handlers write (its helper for this is not exported from tf.io).
+      const modelJson: tf.io.ModelJSON = { modelTopology: artifacts.modelTopology ?? {}, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, weightsManifest: manifest }
+      if (artifacts.trainingConfig != null) modelJson.trainingConfig = artifacts.trainingConfig
+      if (artifacts.signature != null) modelJson.signature = artifacts.signature
+      if (artifacts.userDefinedMetadata != null) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata
+      if (artifacts.modelInitializer != null) modelJson.modelInitializer = artifacts.modelInitializer
+      if (artifacts.initializerSignature != null) modelJson.initializerSignature = artifacts.initializerSignature
+      // Written last: a model.json on disk always refers to complete shards.
+      await writeFileAtomic(jsonPath, JSON.stringify(modelJson))
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
+    },
+
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const { json } = await readModelJson(jsonPath)
+      return tf.io.getModelArtifactsForJSON(json, (manifest) => readShards(jsonPath, manifest))
+    }
+  }
+}

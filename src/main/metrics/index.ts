@@ -1,0 +1,12 @@
+export { ConfusionMatrix } from './iou'
+export { contextBias, type ContextBiasResult } from './contextBias'
+export {
+  aggregateBiasMatrix,
+  aggregateContextBias,
+  BIAS_MATRIX_ROWS,
+  BIAS_MATRIX_COLUMNS,
+  type BiasMatrix,
+  type BiasMatrixCell,
+  type BiasRecordKey,
+  type ContextBiasRecord
+} from './aggregate'
