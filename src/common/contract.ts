@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ErrorShapeSchema } from './errors'
+import { TextureMnistOptionsSchema, TextureMnistSummarySchema } from './textureMnist'
 import {
   AppInfoSchema,
   BOOKMARK_TARGETS,
@@ -33,6 +34,14 @@ export const contract = {
   'project:close': { input: empty, output: z.object({ closed: z.boolean() }) },
 
   'datasets:list': { input: empty, output: z.array(DatasetSummarySchema) },
+  /** Writes the paper's synthetic benchmark set (Sec. 4.1) as a dataset folder; no project needed. */
+  'datasets:generateTextureMnist': {
+    input: TextureMnistOptionsSchema,
+    output: TextureMnistSummarySchema.extend({ contactSheet: z.string() })
+  },
+
+  'tasks:list': { input: empty, output: z.array(z.object({ taskId: z.number().int(), label: z.string() })) },
+  'tasks:cancel': { input: z.object({ taskId: z.number().int() }).strict(), output: z.object({ cancelled: z.boolean() }) },
 
   'jobs:list': {
     input: z.object({ state: JobStateSchema.optional() }).strict(),
@@ -95,6 +104,15 @@ export const events = {
     total: z.number().int(),
     ratePerSecond: z.number().nullable(),
     etaSeconds: z.number().nullable(),
+    message: z.string().optional()
+  }),
+  /** Long work that is not a stored job: dataset generation, single explanations. */
+  'task:progress': z.object({
+    taskId: z.number().int(),
+    label: z.string(),
+    state: z.enum(['running', 'done', 'failed', 'cancelled']),
+    done: z.number(),
+    total: z.number(),
     message: z.string().optional()
   }),
   log: z.object({

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -20,14 +21,22 @@ function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
 }
 
 describe('ctxlens CLI', () => {
-  it('has --help on every command', () => {
+  it('has --help on every command', async () => {
     const paths = commandPaths(buildProgram('0.0.0'))
-    expect(paths.length).toBeGreaterThanOrEqual(4)
+    expect(paths.length).toBeGreaterThanOrEqual(5)
     for (const path of [[], ...paths]) {
-      const r = ctxlens(...path, '--help')
-      expect(r.code, path.join(' ')).toBe(0)
-      expect(r.stdout).toContain('Usage: ctxlens')
+      // In-process, with commander's exit turned into an exception, so each command's real help is produced.
+      const program = buildProgram('0.0.0')
+      let out = ''
+      const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)]
+      for (const c of all(program)) c.exitOverride().configureOutput({ writeOut: (t) => (out += t), writeErr: (t) => (out += t) })
+      await expect(program.parseAsync(['node', 'ctxlens', ...path, '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' })
+      expect(out, path.join(' ')).toContain(`Usage: ctxlens${path.length ? ' ' + path.join(' ') : ''}`)
     }
+    // And once as a user runs it, from the shell.
+    const r = ctxlens('dataset', 'texture-mnist', '--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('--biased-digit')
   })
 
   it('info --json reports versions, the backend and the project schema version', () => {
@@ -53,5 +62,20 @@ describe('ctxlens CLI', () => {
     const backend = ctxlens('--backend', 'quantum', 'info')
     expect(backend.code).not.toBe(0)
     expect(backend.stderr).toMatch(/quantum/)
+  })
+
+  it('dataset texture-mnist writes the benchmark set, and refuses a bias without its digit and texture', () => {
+    const out = dir.file('tm')
+    const r = ctxlens('dataset', 'texture-mnist', '--out', out, '--train', '20', '--test', '10', '--bias', 'strong', '--biased-digit', '3', '--bias-texture', '7', '--json')
+    expect(r.code, r.stderr).toBe(0)
+    const summary = JSON.parse(r.stdout)
+    expect(summary.counts).toEqual({ train: 20, test: 10 })
+    expect(readdirSync(join(out, 'train', 'images'))).toHaveLength(20)
+    expect(existsSync(summary.contactSheet)).toBe(true)
+    const bad = ctxlens('dataset', 'texture-mnist', '--out', dir.file('tm-bad'), '--bias', 'weak', '--json')
+    expect(bad.code).toBe(1)
+    const err = JSON.parse(bad.stderr).error
+    expect(err.code).toBe('INVALID_PAYLOAD')
+    expect(err.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['biasTexture', 'biasedDigit'])
   })
 })

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '@common/types'
 import { registerBookmarks } from './commands/bookmarks'
+import { registerDataset } from './commands/dataset'
 import { registerInfo } from './commands/info'
 import { registerProject } from './commands/project'
 import { printError } from './output'
@@ -31,5 +32,6 @@ export function buildProgram(version: string): Command {
   registerInfo(program, run)
   registerProject(program, run)
   registerBookmarks(program, run)
+  registerDataset(program, run)
   return program
 }

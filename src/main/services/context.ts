@@ -2,10 +2,12 @@ import { AppError } from '@common/errors'
 import type { AppInfo } from '@common/types'
 import { Project } from '../store/project'
 import { EventBus } from './events'
+import { TaskRegistry } from './tasks'
 
 /** State shared by all services of one running app (one per Electron window, server or CLI invocation). */
 export class ServiceContext {
   readonly events = new EventBus()
+  readonly tasks = new TaskRegistry(this.events)
   private project: Project | null = null
 
   constructor(
@@ -29,6 +31,7 @@ export class ServiceContext {
   }
 
   dispose(): void {
+    this.tasks.cancelAll()
     this.setProject(null)
   }
 }

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { ServiceImpl } from '@common/contract'
 import { AppError } from '@common/errors'
+import { generateTextureMnist, writeTextureContactSheet } from '../datasets/textureMnist'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { ServiceContext } from './context'
@@ -31,6 +32,21 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
     },
 
     'datasets:list': async () => ctx.requireProject().datasets.list(),
+    'datasets:generateTextureMnist': (options) =>
+      ctx.tasks.run('texture-MNIST', async (task) => {
+        const total = options.trainCount + options.testCount
+        const doneBefore = { train: 0, test: options.trainCount }
+        const summary = await generateTextureMnist(
+          { ...options, outDir: resolve(options.outDir) },
+          { signal: task.signal, onProgress: (p) => task.progress(doneBefore[p.split] + p.done, total, p.split) }
+        )
+        const contactSheet = join(summary.outDir, 'textures.png')
+        await writeTextureContactSheet(contactSheet)
+        return { ...summary, contactSheet }
+      }),
+
+    'tasks:list': async () => ctx.tasks.list(),
+    'tasks:cancel': async ({ taskId }) => ({ cancelled: ctx.tasks.cancel(taskId) }),
 
     'jobs:list': async ({ state }) => ctx.requireProject().jobs.list(state),
 

@@ -1,0 +1,59 @@
+import { AppError } from '@common/errors'
+import type { EventBus } from './events'
+
+export interface TaskHandle {
+  signal: AbortSignal
+  progress(done: number, total: number, message?: string): void
+}
+
+/**
+ * Long work that is not a stored job (generating a dataset, a single explanation): each run gets an id, an
+ * AbortSignal and progress events, so every adapter can show a bar and offer cancel the same way.
+ */
+export class TaskRegistry {
+  private next = 1
+  private readonly running = new Map<number, { label: string; controller: AbortController }>()
+
+  constructor(private readonly events: EventBus) {}
+
+  async run<T>(label: string, body: (task: TaskHandle) => Promise<T>): Promise<T> {
+    const id = this.next++
+    const controller = new AbortController()
+    this.running.set(id, { label, controller })
+    let last = { done: 0, total: 0 }
+    const emit = (state: 'running' | 'done' | 'failed' | 'cancelled', message?: string): void =>
+      this.events.emit('task:progress', { taskId: id, label, state, done: last.done, total: last.total, ...(message ? { message } : {}) })
+    emit('running')
+    try {
+      const result = await body({
+        signal: controller.signal,
+        progress: (done, total, message) => {
+          last = { done, total }
+          emit('running', message)
+        }
+      })
+      emit('done')
+      return result
+    } catch (err) {
+      const cancelled = controller.signal.aborted || (err instanceof AppError && err.code === 'CANCELLED')
+      emit(cancelled ? 'cancelled' : 'failed', err instanceof Error ? err.message : String(err))
+      throw err
+    } finally {
+      this.running.delete(id)
+    }
+  }
+
+  cancel(id: number): boolean {
+    const task = this.running.get(id)
+    task?.controller.abort()
+    return task !== undefined
+  }
+
+  cancelAll(): void {
+    for (const t of this.running.values()) t.controller.abort()
+  }
+
+  list(): { taskId: number; label: string }[] {
+    return [...this.running.entries()].map(([taskId, t]) => ({ taskId, label: t.label }))
+  }
+}
