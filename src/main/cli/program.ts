@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '@common/types'
 import { registerBookmarks } from './commands/bookmarks'
 import { registerDataset } from './commands/dataset'
+import { registerExplain } from './commands/explain'
 import { registerInfo } from './commands/info'
 import { registerProject } from './commands/project'
 import { printError } from './output'
@@ -33,5 +34,6 @@ export function buildProgram(version: string): Command {
   registerProject(program, run)
   registerBookmarks(program, run)
   registerDataset(program, run)
+  registerExplain(program, run)
   return program
 }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 import type { ServiceImpl } from '@common/contract'
 import { AppError } from '@common/errors'
 import { generateTextureMnist, writeTextureContactSheet } from '../datasets/textureMnist'
+import { explainImage } from '../explain/explainImage'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { ServiceContext } from './context'
@@ -43,6 +44,15 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
         const contactSheet = join(summary.outDir, 'textures.png')
         await writeTextureContactSheet(contactSheet)
         return { ...summary, contactSheet }
+      }),
+
+    'explain:image': (input) =>
+      ctx.tasks.run(`explain ${input.method}`, async (task) => {
+        const model = await ctx.models.load(resolve(input.modelDir))
+        return explainImage(model, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
+          signal: task.signal,
+          onProgress: (step, steps) => task.progress(step, steps)
+        })
       }),
 
     'tasks:list': async () => ctx.tasks.list(),

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { FolderClassesFileSchema, IGNORE_LABEL, type ImportIssue } from '@common/datasets'
+import { AppError } from '@common/errors'
+import type { ClassDef } from '@common/types'
+import { IMAGE_EXTENSIONS, isDir, isFile, listDir, rel, splitExt } from './fsutil'
+import type { Candidate, ScanResult } from './types'
+
+interface SplitDirs {
+  split: string
+  images: string
+  labels: string
+  meta: string
+}
+
+export async function looksLikeFolder(root: string): Promise<boolean> {
+  if (!(await isFile(join(root, 'classes.json')))) return false
+  if (await isDir(join(root, 'images'))) return true
+  for (const d of (await listDir(root)).dirs) if (await isDir(join(root, d, 'images'))) return true
+  return false
+}
+
+async function readClasses(path: string): Promise<{ classes: ClassDef[]; ignoreIds: number[]; name?: string }> {
+  let json: unknown
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new AppError('DATASET_INVALID', `cannot read ${path}: ${(err as Error).message}`, { file: path })
+  }
+  const parsed = FolderClassesFileSchema.safeParse(json)
+  if (!parsed.success) {
+    throw new AppError('DATASET_INVALID', `${path} is not a class list ({ classes: [{ id, name, color }], ignoreIds })`, {
+      file: path,
+      issues: parsed.error.issues
+    })
+  }
+  const { classes, ignoreIds, name } = parsed.data
+  const ids = classes.map((c) => c.id)
+  if (new Set(ids).size !== ids.length) throw new AppError('DATASET_INVALID', `${path} lists a class id twice`, { file: path })
+  // 255 marks ignored pixels everywhere downstream (segments, metrics), so it cannot also be a class.
+  if (ids.includes(IGNORE_LABEL)) throw new AppError('DATASET_INVALID', `${path}: class id ${IGNORE_LABEL} is reserved for ignored pixels`, { file: path })
+  if (ignoreIds.some((id) => ids.includes(id))) throw new AppError('DATASET_INVALID', `${path}: an ignore id is also a class id`, { file: path })
+  return { classes, ignoreIds, name }
+}
+
+/** Which of the three layouts the folder uses, as (split, images dir, labels dir, meta dir) relative to the root. */
+async function splitDirs(root: string): Promise<SplitDirs[]> {
+  if (await isDir(join(root, 'images'))) {
+    const top = await listDir(join(root, 'images'))
+    const out: SplitDirs[] = []
+    if (top.files.some((f) => IMAGE_EXTENSIONS.includes(splitExt(f).ext))) out.push({ split: 'all', images: 'images', labels: 'labels', meta: 'meta' })
+    for (const d of top.dirs) out.push({ split: d, images: rel('images', d), labels: rel('labels', d), meta: rel('meta', d) })
+    return out
+  }
+  // <split>/images, <split>/labels, <split>/meta: what the texture-MNIST generator writes.
+  const out: SplitDirs[] = []
+  for (const d of (await listDir(root)).dirs) {
+    if (await isDir(join(root, d, 'images'))) out.push({ split: d, images: rel(d, 'images'), labels: rel(d, 'labels'), meta: rel(d, 'meta') })
+  }
+  return out
+}
+
+async function textureMnistMarker(root: string): Promise<boolean> {
+  try {
+    const json = JSON.parse(await readFile(join(root, 'dataset.json'), 'utf8')) as { format?: unknown }
+    return json.format === 'texture-mnist'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The generic folder: images/ and labels/ with the same base names (labels hold class ids, one channel), a
+ * classes.json with ids, names, colours and ignore ids, optional meta/<name>.json per image, and optional split
+ * subfolders, either images/<split>/ (labels/<split>/, meta/<split>/) or <split>/images/ as texture-MNIST writes.
+ */
+export async function scanFolder(root: string, splits?: string[]): Promise<ScanResult> {
+  const layout = (await splitDirs(root)).filter((s) => !splits || splits.includes(s.split))
+  let classesPath = join(root, 'classes.json')
+  if (!(await isFile(classesPath))) {
+    const inSplit = layout.find((s) => s.split !== 'all')
+    const candidate = inSplit ? join(root, inSplit.images, '..', 'classes.json') : null
+    if (!candidate || !(await isFile(candidate))) {
+      throw new AppError('DATASET_INVALID', `no classes.json in ${root}: the folder format needs one ({ classes: [{ id, name, color }], ignoreIds })`, {
+        root
+      })
+    }
+    classesPath = candidate
+  }
+  const classSet = await readClasses(classesPath)
+  const candidates: Candidate[] = []
+  const issues: ImportIssue[] = []
+  const warnings: string[] = []
+  for (const dirs of layout) {
+    const images = (await listDir(join(root, dirs.images))).files.filter((f) => IMAGE_EXTENSIONS.includes(splitExt(f).ext))
+    const labelFiles = (await listDir(join(root, dirs.labels))).files.filter((f) => IMAGE_EXTENSIONS.includes(splitExt(f).ext))
+    const labelsByBase = new Map<string, string>()
+    for (const f of labelFiles) {
+      const { base, ext } = splitExt(f)
+      // Prefer the lossless PNG when a label exists in several formats.
+      if (!labelsByBase.has(base) || ext === '.png') labelsByBase.set(base, f)
+    }
+    const metaFiles = new Set((await listDir(join(root, dirs.meta))).files)
+    const imageBases = new Set<string>()
+    for (const file of images) {
+      const { base } = splitExt(file)
+      if (imageBases.has(base)) {
+        warnings.push(`${rel(dirs.images, file)}: another image has the same base name; only the first is imported`)
+        continue
+      }
+      imageBases.add(base)
+      const image = rel(dirs.images, file)
+      const labelFile = labelsByBase.get(base)
+      if (!labelFile) {
+        issues.push({ kind: 'LABEL_MISSING', file: image, message: `no label named ${base}.* in ${dirs.labels}/`, imported: false })
+        continue
+      }
+      let meta: Record<string, unknown> = {}
+      if (metaFiles.has(`${base}.json`)) {
+        const metaPath = rel(dirs.meta, `${base}.json`)
+        try {
+          const parsed: unknown = JSON.parse(await readFile(join(root, metaPath), 'utf8'))
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meta = parsed as Record<string, unknown>
+          else warnings.push(`${metaPath}: not a JSON object; ignored`)
+        } catch (err) {
+          warnings.push(`${metaPath}: ${(err as Error).message}; ignored`)
+        }
+      }
+      candidates.push({ split: dirs.split, image, label: rel(dirs.labels, labelFile), instance: null, meta })
+    }
+    for (const [base, f] of labelsByBase) {
+      if (!imageBases.has(base)) issues.push({ kind: 'IMAGE_MISSING', file: rel(dirs.labels, f), message: `label without an image named ${base}.* in ${dirs.images}/`, imported: false })
+    }
+  }
+  const isTextureMnist = await textureMnistMarker(root)
+  return {
+    format: isTextureMnist ? 'texture-mnist' : 'folder',
+    root,
+    classSet: { name: classSet.name ?? (isTextureMnist ? 'texture-MNIST (digits + background)' : `${basename(root)} classes`), classes: classSet.classes, ignoreIds: classSet.ignoreIds },
+    labelEncoding: 'ids',
+    instanceEncoding: null,
+    candidates,
+    issues,
+    warnings,
+    defaultName: basename(root) || 'dataset'
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Dataset import: Cityscapes, Pascal VOC and generic folders (texture-MNIST included) into a project, and the
+ * loaders that give later steps (prediction, saliency, metrics) an image's pixels and train-id label map.
+ */
+export { importDataset, thumbnailPath, type ImportHooks } from './importer'
+export { loadImage, loadLabelMap, loadInstanceMap, datasetSource, thumbnailFor, type LoadedImage, type LoadedLabelMap, type DatasetSource } from './load'
+export { readLabelFile, toTrainIds, normalizeInstances, type RawLabel, type InstanceMap } from './labels'
+export { decodePng, labelPlane, PngDecodeError, type DecodedPng } from './png'
+export type { LabelEncoding, InstanceEncoding, StoredDatasetOptions } from './types'

@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import sharp, { type OutputInfo } from 'sharp'
+import { AppError } from '@common/errors'
+import type { Project } from '@main/store/project'
+import type { ImageRecord } from '@main/store/repositories/datasets'
+import { parseJson } from '@main/store/repositories/json'
+import { normalizeInstances, readLabelFile, toTrainIds, type InstanceMap } from './labels'
+import type { StoredDatasetOptions } from './types'
+
+export interface DatasetSource {
+  id: number
+  format: string
+  root: string
+  classSetId: number
+  options: StoredDatasetOptions
+}
+
+/** The dataset row with its stored options (DatasetRepo's summary leaves the options out). */
+export function datasetSource(project: Project, datasetId: number): DatasetSource {
+  const row = project.db.prepare('SELECT id, format, root, class_set_id, options FROM datasets WHERE id = ?').get(datasetId) as
+    | { id: number; format: string; root: string; class_set_id: number; options: string }
+    | undefined
+  if (!row) throw new AppError('NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId })
+  const stored = parseJson<Partial<StoredDatasetOptions>>(row.options, {})
+  return {
+    id: row.id,
+    format: row.format,
+    root: row.root,
+    classSetId: row.class_set_id,
+    options: {
+      // Datasets created by other paths (e.g. the demo) carry no options: their labels hold class ids.
+      labelEncoding: stored.labelEncoding ?? 'ids',
+      instanceEncoding: stored.instanceEncoding ?? null,
+      ignoreIds: stored.ignoreIds ?? [],
+      thumbnailDir: stored.thumbnailDir ?? null,
+      thumbnailSize: stored.thumbnailSize ?? 128,
+      reader: stored.reader ?? row.format
+    }
+  }
+}
+
+function imageRecord(project: Project, imageId: number): { image: ImageRecord; source: DatasetSource } {
+  const image = project.datasets.image(imageId)
+  if (!image) throw new AppError('NOT_FOUND', `no image with id ${imageId}`, { imageId })
+  return { image, source: datasetSource(project, image.datasetId) }
+}
+
+export interface LoadedImage {
+  imageId: number
+  width: number
+  height: number
+  /** RGB, row-major, 3 bytes per pixel (grey images are replicated, alpha dropped). */
+  data: Uint8Array
+}
+
+export interface LoadedLabelMap {
+  imageId: number
+  width: number
+  height: number
+  /** Train id per pixel, row-major; IGNORE_LABEL (255) where ignored. */
+  data: Uint16Array
+}
+
+async function readOrFail(path: string, imageId: number, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (err) {
+    throw new AppError('IMAGE_UNREADABLE', `cannot read the ${what} of image ${imageId} at ${path}: ${(err as Error).message}`, { imageId, path })
+  }
+}
+
+export async function loadImage(project: Project, imageId: number): Promise<LoadedImage> {
+  const { image, source } = imageRecord(project, imageId)
+  const path = join(source.root, image.path)
+  const buf = await readOrFail(path, imageId, 'image')
+  let decoded: { data: Buffer; info: OutputInfo }
+  try {
+    decoded = await sharp(buf).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+  } catch (err) {
+    throw new AppError('IMAGE_UNREADABLE', `cannot decode ${path}: ${(err as Error).message}`, { imageId, path })
+  }
+  const { data, info } = decoded
+  if (info.width !== image.width || info.height !== image.height) {
+    throw new AppError('IMAGE_UNREADABLE', `${path} is now ${info.width}×${info.height}, imported as ${image.width}×${image.height}; re-import the dataset`, {
+      imageId,
+      path
+    })
+  }
+  const n = info.width * info.height
+  const rgb = new Uint8Array(n * 3)
+  if (info.channels === 3) rgb.set(data)
+  else {
+    // Defensive: should libvips keep one band, replicate it rather than misread the buffer.
+    for (let i = 0; i < n; i++) rgb.fill(data[i * info.channels], i * 3, i * 3 + 3)
+  }
+  return { imageId, width: info.width, height: info.height, data: rgb }
+}
+
+export async function loadLabelMap(project: Project, imageId: number): Promise<LoadedLabelMap> {
+  const { image, source } = imageRecord(project, imageId)
+  if (!image.labelPath) throw new AppError('LABEL_MISSING', `image ${imageId} (${image.path}) has no label`, { imageId })
+  const path = join(source.root, image.labelPath)
+  await readOrFail(path, imageId, 'label')
+  let raw
+  try {
+    raw = await readLabelFile(path)
+  } catch (err) {
+    throw new AppError('IMAGE_UNREADABLE', `cannot decode label ${path}: ${(err as Error).message}`, { imageId, path })
+  }
+  if (raw.width !== image.width || raw.height !== image.height) {
+    throw new AppError('LABEL_SIZE_MISMATCH', `label ${path} is ${raw.width}×${raw.height}, its image ${image.width}×${image.height}`, { imageId, path })
+  }
+  return { imageId, width: raw.width, height: raw.height, data: toTrainIds(raw.values, source.options.labelEncoding, source.options.ignoreIds) }
+}
+
+/** Ground-truth instances of an image, or null when its dataset has no instance map for it. */
+export async function loadInstanceMap(project: Project, imageId: number, labels?: LoadedLabelMap): Promise<InstanceMap | null> {
+  const { image, source } = imageRecord(project, imageId)
+  if (!image.instancePath || !source.options.instanceEncoding) return null
+  const path = join(source.root, image.instancePath)
+  const trainLabels = labels ?? (await loadLabelMap(project, imageId))
+  await readOrFail(path, imageId, 'instance map')
+  let raw
+  try {
+    raw = await readLabelFile(path)
+  } catch (err) {
+    throw new AppError('IMAGE_UNREADABLE', `cannot decode instance map ${path}: ${(err as Error).message}`, { imageId, path })
+  }
+  if (raw.width !== image.width || raw.height !== image.height) {
+    throw new AppError('LABEL_SIZE_MISMATCH', `instance map ${path} is ${raw.width}×${raw.height}, its image ${image.width}×${image.height}`, { imageId, path })
+  }
+  return normalizeInstances(raw, source.options.instanceEncoding, trainLabels.data)
+}
+
+/** The cached thumbnail of an image, if the import made one. */
+export function thumbnailFor(project: Project, imageId: number): string | null {
+  const { image, source } = imageRecord(project, imageId)
+  return source.options.thumbnailDir ? join(source.options.thumbnailDir, `${image.contentHash}.webp`) : null
+}
