@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ImportDatasetOptionsSchema, ImportReportSchema } from './datasets'
 import { ErrorShapeSchema } from './errors'
 import { SaliencyMethodSchema, SaliencyPresetNameSchema } from './saliency'
 import { TextureMnistOptionsSchema, TextureMnistSummarySchema } from './textureMnist'
@@ -35,6 +36,8 @@ export const contract = {
   'project:close': { input: empty, output: z.object({ closed: z.boolean() }) },
 
   'datasets:list': { input: empty, output: z.array(DatasetSummarySchema) },
+  /** Imports a dataset folder into the open project; good pairs go in, each broken file is reported by name. */
+  'datasets:import': { input: ImportDatasetOptionsSchema.omit({ thumbnailDir: true }), output: ImportReportSchema },
   /** Writes the paper's synthetic benchmark set (Sec. 4.1) as a dataset folder; no project needed. */
   'datasets:generateTextureMnist': {
     input: TextureMnistOptionsSchema,

@@ -3,6 +3,7 @@ import { BACKEND_NAMES } from '@common/types'
 import { registerBookmarks } from './commands/bookmarks'
 import { registerDataset } from './commands/dataset'
 import { registerExplain } from './commands/explain'
+import { registerImport } from './commands/import'
 import { registerInfo } from './commands/info'
 import { registerProject } from './commands/project'
 import { printError } from './output'
@@ -35,5 +36,6 @@ export function buildProgram(version: string): Command {
   registerBookmarks(program, run)
   registerDataset(program, run)
   registerExplain(program, run)
+  registerImport(program, run)
   return program
 }

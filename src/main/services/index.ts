@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path'
 import type { ServiceImpl } from '@common/contract'
 import { AppError } from '@common/errors'
+import { importDataset } from '../datasets/import'
 import { generateTextureMnist, writeTextureContactSheet } from '../datasets/textureMnist'
+import { appHome } from '../paths'
 import { explainImage } from '../explain/explainImage'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
@@ -33,6 +35,16 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
     },
 
     'datasets:list': async () => ctx.requireProject().datasets.list(),
+    'datasets:import': (options) => {
+      const project = ctx.requireProject()
+      return ctx.tasks.run('import', (task) =>
+        importDataset(
+          project,
+          { ...options, root: resolve(options.root), thumbnailDir: join(appHome(), 'thumbnails') },
+          { signal: task.signal, onProgress: (p) => task.progress(p.done, p.total, p.phase) }
+        )
+      )
+    },
     'datasets:generateTextureMnist': (options) =>
       ctx.tasks.run('texture-MNIST', async (task) => {
         const total = options.trainCount + options.testCount
