@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import { BACKEND_NAMES, type BackendName } from '@common/types'
+import { registerGradientOverrides, registerWasmKernels } from './kernels/index'
 
 export { BACKEND_NAMES, type BackendName }
 
@@ -40,7 +41,7 @@ async function tryBackend(name: BackendName): Promise<string> {
     }
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm')
-      await registerWasmGradientKernels()
+      registerWasmKernels()
       if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise')
       return 'wasm'
     }
@@ -49,15 +50,6 @@ async function tryBackend(name: BackendName): Promise<string> {
       return 'cpu'
     }
   }
-}
-
-/**
- * The engine's extra kernels (fast gradients on wasm) live in ./kernels; they are registered when that module
- * exists so the backend can start before the kernels are written.
- */
-async function registerWasmGradientKernels(): Promise<void> {
-  const mod: { registerWasmKernels?: () => void } = await import('./kernels/index').catch(() => ({}))
-  mod.registerWasmKernels?.()
 }
 
 /** Which backend a caller asked for: CLI flag first, then the environment, then the user setting. */
@@ -95,6 +87,8 @@ export function initBackend(options: { flag?: string; setting?: string } = {}): 
       try {
         const tfBackend = await tryBackend(name)
         await tf.ready()
+        // Gradients of dilated convolutions and a few others are missing on every backend; ours fill them in.
+        registerGradientOverrides()
         current = { name, tfBackend, skipped, ...(forced ? { forcedBy: forced.by } : {}) }
         return current
       } catch (err) {

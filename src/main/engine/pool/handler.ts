@@ -1,0 +1,40 @@
+import type { TransferListItem } from 'node:worker_threads'
+import type * as tf from '@tensorflow/tfjs'
+import { AppError } from '@common/errors'
+import type { BackendInfo } from '../backend'
+import type { ModelRef } from './models'
+
+/** What a task handler gets besides its payload. */
+export interface TaskContext {
+  readonly signal: AbortSignal
+  readonly backend: BackendInfo
+  /** Pool slot of this worker. */
+  readonly slot: number
+  /** Sends a progress event to the caller's onProgress; listed buffers move instead of being copied. */
+  progress(data: unknown, transfer?: TransferListItem[]): void
+  /**
+   * Lets queued messages (a cancel) reach this worker and throws CANCELLED once the task was cancelled.
+   * tfjs kernels run synchronously, so a handler that never awaits this cannot be cancelled short of termination.
+   */
+  checkpoint(): Promise<void>
+  /** Built model for a reference, cached across tasks by key; do not dispose it. */
+  loadModel(ref: ModelRef): Promise<tf.LayersModel>
+  /** Worker-lifetime storage for handlers that keep state between tasks (training sessions). */
+  readonly state: Map<string, unknown>
+}
+
+/**
+ * A task handler. The typed-array buffers in its result are transferred back to the caller, not copied, so a
+ * handler must not keep using (or return views into) buffers it still needs.
+ */
+export type TaskHandler<P = any, R = any> = (payload: P, ctx: TaskContext) => Promise<R> | R
+
+export type HandlerRegistry = Record<string, TaskHandler>
+
+export function cancelledError(): AppError {
+  return new AppError('CANCELLED', 'The task was cancelled')
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelledError()
+}

@@ -1,0 +1,101 @@
+import { AppError } from '@common/errors'
+
+/** A segmentation training set in memory: images [n, h, w, c] and integer labels [n, h, w]. */
+export interface SegmentationData {
+  images: Float32Array
+  labels: Int32Array | Uint8Array | Uint16Array
+  /** [n, h, w, c] of the images; labels are [n, h, w]. */
+  shape: [number, number, number, number]
+}
+
+export function checkData(data: SegmentationData, what = 'training data'): void {
+  const [n, h, w, c] = data.shape
+  if (data.images.length !== n * h * w * c) {
+    throw new AppError('DATASET_INVALID', `${what}: ${data.images.length} image values for shape [${data.shape.join(', ')}]`)
+  }
+  if (data.labels.length !== n * h * w) {
+    throw new AppError('LABEL_SIZE_MISMATCH', `${what}: ${data.labels.length} label values for ${n} images of ${h}×${w}`)
+  }
+}
+
+/** Small, fast, seedable PRNG (mulberry32); uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Mixes seed and epoch so each epoch has its own order, and the order of epoch e never depends on earlier ones. */
+function epochSeed(seed: number, epoch: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0
+  h = Math.imul(h ^ (epoch + 0x85ebca6b), 0xc2b2ae35) >>> 0
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/** The visiting order of `items` in one epoch (Fisher–Yates), a function of (seed, epoch) only, for resuming. */
+export function shuffledOrder(items: ArrayLike<number>, seed: number, epoch: number): Int32Array {
+  const order = Int32Array.from(items)
+  const rand = mulberry32(epochSeed(seed, epoch))
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    const t = order[i]
+    order[i] = order[j]
+    order[j] = t
+  }
+  return order
+}
+
+/** Splits indices 0..n-1 into training and validation parts; the validation part is a seeded random subset. */
+export function splitTrainValidation(n: number, fraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
+  if (!(fraction >= 0 && fraction < 1)) throw new AppError('INVALID_PARAMETERS', `validationSplit must be in [0, 1), got ${fraction}`)
+  const all = Int32Array.from({ length: n }, (_, i) => i)
+  const order = shuffledOrder(all, seed ^ 0x5bd1e995, -1)
+  const nVal = Math.round(n * fraction)
+  const validation = order.slice(0, nVal).sort()
+  const train = order.slice(nVal).sort()
+  return { train, validation }
+}
+
+/** Number of batches in an epoch of `n` items (the last batch may be smaller). */
+export function batchCount(n: number, batchSize: number): number {
+  return Math.ceil(n / batchSize)
+}
+
+/** Copies the items at `indices` into fresh contiguous arrays (labels as int32 for tf). */
+export function gatherBatch(data: SegmentationData, indices: ArrayLike<number>): { images: Float32Array; labels: Int32Array; count: number } {
+  const [, h, w, c] = data.shape
+  const per = h * w * c
+  const perLabel = h * w
+  const images = new Float32Array(indices.length * per)
+  const labels = new Int32Array(indices.length * perLabel)
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]
+    images.set(data.images.subarray(i * per, (i + 1) * per), k * per)
+    labels.set(data.labels.subarray(i * perLabel, (i + 1) * perLabel), k * perLabel)
+  }
+  return { images, labels, count: indices.length }
+}
+
+export function countValid(labels: ArrayLike<number>, ignoreLabel: number): number {
+  let n = 0
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== ignoreLabel) n++
+  return n
+}
+
+/** Labels must be class ids or the ignore label; anything else would silently train on garbage. */
+export function checkLabels(labels: ArrayLike<number>, numClasses: number, ignoreLabel: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]
+    if (v !== ignoreLabel && !(v >= 0 && v < numClasses)) {
+      throw new AppError('UNKNOWN_CLASS_ID', `Label value ${v} is neither a class id below ${numClasses} nor the ignore label ${ignoreLabel}`, {
+        value: v,
+        index: i
+      })
+    }
+  }
+}

@@ -1,0 +1,203 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as tf from '@tensorflow/tfjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isAppError } from '@common/errors'
+import { EnginePool, concatBatches, sliceBatch, splitRanges } from '@main/engine/pool/pool'
+import { artifactsRef, modelToArtifacts } from '@main/engine/pool/models'
+import { transferables } from '@main/engine/pool/protocol'
+import { saveArtifactsToDir } from '@main/engine/training/artifactsFs'
+import type { PredictResult } from '@main/engine/pool/handlers/predict'
+import { maxAbsDiff, randomArray, tinySegmenter, useCpuBackend } from './helpers'
+
+const testHandlers = fileURLToPath(new URL('./fixtures/testHandlers.ts', import.meta.url))
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected the promise to reject')
+}
+
+describe('EnginePool', () => {
+  let pool: EnginePool
+  let model: tf.LayersModel
+
+  beforeAll(async () => {
+    await useCpuBackend()
+    model = tinySegmenter({ k: 3 })
+    pool = await EnginePool.create(2, { backend: 'cpu', handlerModules: [testHandlers], cancelGraceMs: 500 })
+  })
+  afterAll(async () => {
+    await pool?.dispose()
+    model?.dispose()
+  })
+
+  it('starts one backend per worker and knows the built-in and extra handlers', () => {
+    expect(pool.size).toBe(2)
+    expect(pool.backends().map((b) => b?.name)).toEqual(['cpu', 'cpu'])
+    expect(pool.handlerTypes()).toEqual(expect.arrayContaining(['predict', 'inputGradient', 'train', 'test.echo']))
+  })
+
+  it('predict over a batch split between two workers equals the in-process prediction, in order', async () => {
+    const n = 6
+    const shape: [number, number, number, number] = [n, 8, 8, 1]
+    const images = randomArray(n * 64, 7)
+    const expected = tf.tidy(() => (model.predict(tf.tensor4d(images, shape)) as tf.Tensor).dataSync())
+    const expectedArgmax = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(images, shape)) as tf.Tensor, -1).dataSync())
+    const ref = artifactsRef(await modelToArtifacts(model), 'tiny-1')
+    const parts = await pool.split<PredictResult>('predict', n, ({ start, end }) => {
+      const chunk = sliceBatch(images, 64, start, end)
+      return { payload: { model: ref, images: chunk, shape: [end - start, 8, 8, 1] }, transfer: transferables(chunk) }
+    })
+    expect(parts).toHaveLength(2)
+    expect(parts.map((p) => p.shape[0])).toEqual([3, 3])
+    const probs = concatBatches(parts.map((p) => p.probabilities!))
+    expect(maxAbsDiff(probs, expected)).toBeLessThan(1e-5)
+    expect(Array.from(concatBatches(parts.map((p) => p.argmax!)))).toEqual(Array.from(expectedArgmax))
+  })
+
+  it('loads a model from a tfjs directory inside the worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctxlens-pool-'))
+    try {
+      await saveArtifactsToDir(dir, await modelToArtifacts(model))
+      const images = randomArray(2 * 64, 9)
+      const expected = tf.tidy(() => (model.predict(tf.tensor4d(images, [2, 8, 8, 1])) as tf.Tensor).dataSync())
+      const r = await pool.run({ type: 'predict', payload: { model: { kind: 'dir', path: dir }, images, shape: [2, 8, 8, 1], output: 'probabilities' } })
+      expect(maxAbsDiff(r.probabilities!, expected)).toBeLessThan(1e-5)
+      expect(r.argmax).toBeUndefined()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('split hands contiguous ranges to both workers and returns them in range order', async () => {
+    expect(splitRanges(7, 3)).toEqual([
+      { start: 0, end: 3 },
+      { start: 3, end: 5 },
+      { start: 5, end: 7 }
+    ])
+    const results = await pool.split<{ start: number; end: number; slot: number }>('test.echo', 10, ({ start, end }) => ({ payload: { start, end } }), {
+      parts: 5
+    })
+    expect(results.map((r) => [r.start, r.end])).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+      [6, 8],
+      [8, 10]
+    ])
+    expect(new Set(results.map((r) => r.slot))).toEqual(new Set([0, 1]))
+  })
+
+  it('transfers typed arrays to the worker instead of copying them', async () => {
+    const values = new Float32Array([1, 2, 3, 4])
+    const r = await pool.run<{ sum: number; length: number }>({ type: 'test.sum', payload: { values }, transfer: transferables(values) })
+    expect(r).toEqual({ sum: 10, length: 4 })
+    expect(values.byteLength).toBe(0) // detached: the buffer moved
+  })
+
+  it('reports progress events in order', async () => {
+    const ref = artifactsRef(await modelToArtifacts(model), 'tiny-1')
+    const seen: number[] = []
+    await pool.run({ type: 'predict', payload: { model: ref, images: randomArray(4 * 64, 3), shape: [4, 8, 8, 1], batchSize: 1 } }, {
+      onProgress: (p) => seen.push(p.done)
+    })
+    expect(seen).toEqual([1, 2, 3, 4])
+  })
+
+  it('inputGradient equals the in-process gradient of the request score', async () => {
+    const n = 3
+    const shape: [number, number, number, number] = [n, 8, 8, 1]
+    const images = randomArray(n * 64, 11)
+    const masks = new Float32Array(n * 64)
+    for (let i = 0; i < n; i++) for (let j = 0; j < 20; j++) masks[i * 64 + ((j * 7 + i) % 64)] = 1
+    const classIds = [0, 1, 2]
+    const expected = tf.tidy(() => {
+      const f = (x: tf.Tensor): tf.Scalar => {
+        const probs = model.apply(x) as tf.Tensor4D
+        const per = classIds.map((c, i) => {
+          const fc = probs.slice([i, 0, 0, c], [1, 8, 8, 1]).reshape([64])
+          const m = tf.tensor1d(masks.subarray(i * 64, (i + 1) * 64))
+          return tf.div(tf.sum(tf.mul(fc, m)), tf.sum(m))
+        })
+        return tf.addN(per) as tf.Scalar
+      }
+      return tf.grad(f)(tf.tensor4d(images, shape)).dataSync()
+    })
+    const r = await pool.run({
+      type: 'inputGradient',
+      payload: { model: artifactsRef(await modelToArtifacts(model)), images, shape, masks, classIds, batchSize: 2 }
+    })
+    expect(maxAbsDiff(r.gradients, expected)).toBeLessThan(1e-5)
+    expect(r.scores).toHaveLength(3)
+  })
+
+  it('rejects an unknown task type with UNKNOWN_METHOD', async () => {
+    const err = await rejection(pool.run({ type: 'no.such.task', payload: null }))
+    expect(isAppError(err, 'UNKNOWN_METHOD')).toBe(true)
+  })
+
+  it('cancel stops a long cooperative task with CANCELLED, and the worker is reused', async () => {
+    const controller = new AbortController()
+    let ticks = 0
+    const started = Date.now()
+    const err = await rejection(
+      pool.run({ type: 'test.loop', payload: null }, {
+        signal: controller.signal,
+        onProgress: () => {
+          if (++ticks === 3) controller.abort()
+        }
+      })
+    )
+    expect(isAppError(err, 'CANCELLED')).toBe(true)
+    expect(Date.now() - started).toBeLessThan(5000)
+    const echoes = await Promise.all([0, 1].map((w) => pool.run<{ slot: number }>({ type: 'test.echo', payload: {} }, { worker: w })))
+    expect(echoes.map((e) => e.slot)).toEqual([0, 1])
+  })
+
+  it('a progress callback that throws ends its own task with that error, not the process', async () => {
+    const err = await rejection(
+      pool.run({ type: 'test.loop', payload: null }, {
+        onProgress: () => {
+          throw new Error('listener failed')
+        }
+      })
+    )
+    expect((err as Error).message).toBe('listener failed')
+    const echo = await pool.run<{ slot: number }>({ type: 'test.echo', payload: {} })
+    expect([0, 1]).toContain(echo.slot)
+  })
+
+  it('a cancelled task that blocks its worker gets the worker replaced after the grace period', async () => {
+    const controller = new AbortController()
+    const p = pool.run({ type: 'test.busy', payload: { ms: 60_000 } }, { signal: controller.signal, worker: 0 })
+    setTimeout(() => controller.abort(), 100)
+    const started = Date.now()
+    expect(isAppError(await rejection(p), 'CANCELLED')).toBe(true)
+    expect(Date.now() - started).toBeLessThan(2000)
+    const echo = await pool.run<{ slot: number }>({ type: 'test.echo', payload: {} }, { worker: 0 })
+    expect(echo.slot).toBe(0)
+    expect(Date.now() - started).toBeLessThan(30_000)
+  })
+
+  it('a worker that exits rejects its task with WORKER_CRASHED and is replaced', async () => {
+    const err = await rejection(pool.run({ type: 'test.exit', payload: null }, { worker: 1 }))
+    expect(isAppError(err, 'WORKER_CRASHED')).toBe(true)
+    const echoes = await Promise.all([0, 1].map((w) => pool.run<{ slot: number }>({ type: 'test.echo', payload: {} }, { worker: w })))
+    expect(echoes.map((e) => e.slot)).toEqual([0, 1])
+  })
+
+  it('an exception thrown in a timer crashes only that task; the pool keeps working', async () => {
+    const err = await rejection(pool.run({ type: 'test.throwInTimer', payload: null }))
+    expect(isAppError(err, 'WORKER_CRASHED')).toBe(true)
+    expect((err as Error).message).toContain('boom from a timer')
+    const ref = artifactsRef(await modelToArtifacts(model), 'tiny-1')
+    const r = await pool.run({ type: 'predict', payload: { model: ref, images: randomArray(64, 5), shape: [1, 8, 8, 1] } })
+    expect(r.shape).toEqual([1, 8, 8, 3])
+  })
+})
