@@ -1,6 +1,7 @@
 import type { HandlerRegistry } from '../handler'
 import { inputGradient } from './inputGradient'
 import { predict } from './predict'
+import { labels, saliency } from './saliency'
 import { train } from './train'
 import { trainShardHandlers } from './trainShard'
 
@@ -12,5 +13,7 @@ export const builtinHandlers: HandlerRegistry = {
   predict,
   inputGradient,
   train,
+  saliency,
+  labels,
   ...trainShardHandlers
 }
