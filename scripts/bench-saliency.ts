@@ -1,184 +1,117 @@
 /**
- * Seconds per saliency request on a 64×64×1 input and an 11-class 4-level U-Net (16-32-64-128-128, batch norm,
- * softmax, random weights), on the backend initBackend() picks. Prints a markdown table.
+ * `npm run bench:saliency`: seconds per saliency request on the benchmark U-Net (zoo 'unet-vgg', 64×64×1,
+ * 11 classes, 16-32-64-128-128 with batch norm; random but fixed weights), through the same path the app uses
+ * (model folder → prepareForSaliency → computeSaliency), in-process and over the engine's worker pool.
  *
- *   npx tsx scripts/bench-saliency.ts [--steps 100] [--ig-steps 50] [--sg-samples 50] [--batches 1,16]
- *                                     [--methods context,vg,ig,sg] [--model ops|layers] [--backend wasm|cpu|...]
+ *   npm run bench:saliency -- [--steps 100] [--batches 1,16] [--methods context,vg,ig,sg] [--ig-steps 50]
+ *                             [--sg-samples 50] [--workers 2] [--backend wasm]
  *
- * --model ops (default) builds the U-Net from plain tf ops, whose input gradient needs no filter-gradient kernel;
- * --model layers builds it with tf.layers and runs it through fromLayersModel (fused convolutions: needs
- * Conv2DBackpropFilter on the backend).
+ * Per-request time = wall time of the whole run / number of requests. With --steps below 100 the context rows
+ * are also scaled to 100 steps (time per step is constant: every step is one forward + backward of the batch).
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import { saliencyParams, type SaliencyMethod } from '../src/common/saliency'
 import { initBackend } from '../src/main/engine/backend'
-import { computeSaliency, fromLayersModel, type SaliencyRequest, type SegmentationModel } from '../src/main/saliency'
-import type { SaliencyParamsInput } from '../src/common/saliency'
+import { loadModel, saveModel } from '../src/main/engine/modelFiles'
+import { BENCHMARK_SPEC, buildModel, modelStats } from '../src/main/engine/models'
+import { EnginePool } from '../src/main/engine/pool/pool'
+import { prepareForSaliency } from '../src/main/engine/segmentationModel'
+import { computeSaliency, type SaliencyRequest } from '../src/main/saliency'
 
-function arg(name: string, fallback: string): string {
+const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback
 }
+const steps = Number(arg('steps', '100'))
+const batches = arg('batches', '1,16').split(',').map(Number)
+const methods = arg('methods', 'context,vg,ig,sg').split(',') as SaliencyMethod[]
+const igSteps = Number(arg('ig-steps', '50'))
+const sgSamples = Number(arg('sg-samples', '50'))
+const workers = Number(arg('workers', '2'))
+const backendFlag = arg('backend', 'auto')
 
-const SIZE = 64
-const CLASSES = 11
-const WIDTHS = [16, 32, 64, 128, 128]
-
-/** Deterministic weights so runs are comparable. */
-let seed = 1
-const randn = (shape: number[], std: number) => tf.randomNormal(shape, 0, std, 'float32', seed++)
-
-interface ConvBn {
-  filter: tf.Tensor4D
-  scale: tf.Tensor1D
-  offset: tf.Tensor1D
-  mean: tf.Tensor1D
-  variance: tf.Tensor1D
-}
-
-function convBn(cin: number, cout: number): ConvBn {
-  return tf.tidy(() => ({
-    filter: randn([3, 3, cin, cout], Math.sqrt(2 / (9 * cin))) as tf.Tensor4D,
-    scale: tf.add(1, randn([cout], 0.1)) as tf.Tensor1D,
-    offset: randn([cout], 0.1) as tf.Tensor1D,
-    mean: randn([cout], 0.1) as tf.Tensor1D,
-    variance: tf.add(1, tf.abs(randn([cout], 0.1))) as tf.Tensor1D
-  }))
-}
-
-/** Inference-mode U-Net from plain ops: conv → batch norm (moving statistics) → ReLU, twice per level. */
-function opsUNet(): { model: SegmentationModel; params: number } {
-  const block = (cin: number, cout: number) => [convBn(cin, cout), convBn(cout, cout)]
-  const enc = WIDTHS.map((w, i) => block(i === 0 ? 1 : WIDTHS[i - 1], w))
-  // Decoder level l takes the upsampled deeper features and the skip of level l: output = skip width.
-  const dec = [3, 2, 1, 0].map((l) => block((l === 3 ? WIDTHS[4] : WIDTHS[l + 1]) + WIDTHS[l], WIDTHS[l]))
-  const head = { filter: randn([1, 1, WIDTHS[0], CLASSES], Math.sqrt(1 / WIDTHS[0])) as tf.Tensor4D, bias: randn([CLASSES], 0.1) }
-  const all = [...enc.flat(), ...dec.flat()]
-  const params = all.reduce((s, c) => s + c.filter.size + 4 * c.scale.size, 0) + head.filter.size + head.bias.size
-
-  // Batch norm in inference mode is a per-channel affine map; applied as x·a + b because tf.batchNorm's input
-  // gradient tiles its statistics to the full activation shape (measured: ~20% of a step on wasm).
-  const affine = all.map((c) =>
-    tf.tidy(() => {
-      const a = tf.div(c.scale, tf.sqrt(tf.add(c.variance, 1e-3)))
-      return { a, b: tf.sub(c.offset, tf.mul(c.mean, a)) }
-    })
-  )
-  const affineOf = new Map(all.map((c, i) => [c, affine[i]]))
-  const apply = (x: tf.Tensor4D, layers: ConvBn[]) =>
-    layers.reduce((h, c) => {
-      const { a, b } = affineOf.get(c)!
-      return tf.relu(tf.add(tf.mul(tf.conv2d(h, c.filter, 1, 'same'), a), b)) as tf.Tensor4D
-    }, x)
-  const up = (x: tf.Tensor4D) => tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2])
-  return {
-    params,
-    model: {
-      inputShape: [SIZE, SIZE, 1],
-      numClasses: CLASSES,
-      inputRange: [0, 1],
-      predict: (x) =>
-        tf.tidy(() => {
-          const skips: tf.Tensor4D[] = []
-          let h = x
-          for (let l = 0; l < 4; l++) {
-            h = apply(h, enc[l])
-            skips.push(h)
-            h = tf.maxPool(h, 2, 2, 'valid')
-          }
-          h = apply(h, enc[4])
-          for (const [i, l] of [3, 2, 1, 0].entries()) h = apply(tf.concat([up(h), skips[l]], 3), dec[i])
-          return tf.softmax(tf.add(tf.conv2d(h, head.filter, 1, 'same'), head.bias)) as tf.Tensor4D
-        })
-    }
-  }
-}
-
-function layersUNet(): { model: SegmentationModel; params: number } {
-  const convBnRelu = (x: tf.SymbolicTensor, filters: number) => {
-    const c = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: seed++ }) }).apply(x)
-    const b = tf.layers.batchNormalization().apply(c)
-    return tf.layers.reLU().apply(b) as tf.SymbolicTensor
-  }
-  const block = (x: tf.SymbolicTensor, f: number) => convBnRelu(convBnRelu(x, f), f)
-  const input = tf.input({ shape: [SIZE, SIZE, 1] })
-  const skips: tf.SymbolicTensor[] = []
-  let h = input
-  for (let l = 0; l < 4; l++) {
-    h = block(h, WIDTHS[l])
-    skips.push(h)
-    h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor
-  }
-  h = block(h, WIDTHS[4])
-  for (const l of [3, 2, 1, 0]) {
-    const u = tf.layers.upSampling2d({ size: [2, 2] }).apply(h) as tf.SymbolicTensor
-    h = block(tf.layers.concatenate().apply([u, skips[l]]) as tf.SymbolicTensor, WIDTHS[l])
-  }
-  const out = tf.layers.conv2d({ filters: CLASSES, kernelSize: 1, activation: 'softmax' }).apply(h) as tf.SymbolicTensor
-  const m = tf.model({ inputs: input, outputs: out })
-  return { model: fromLayersModel(m), params: m.countParams() }
-}
-
-function requestsFor(n: number): SaliencyRequest[] {
+function requests(n: number): SaliencyRequest[] {
+  // A 64×64 image with a bright blob as the request, different per request so nothing is cached by accident.
   return Array.from({ length: n }, (_, i) => {
-    const data = new Float32Array(SIZE * SIZE)
-    for (let p = 0; p < data.length; p++) data[p] = ((p * 2654435761 + i * 97) % 1000) / 1000
-    const request = new Uint8Array(SIZE * SIZE)
-    for (let y = 20; y < 44; y++) for (let x = 16 + (i % 8); x < 40 + (i % 8); x++) request[y * SIZE + x] = 1
-    return { image: { data, height: SIZE, width: SIZE, channels: 1 }, request, classId: i % CLASSES }
+    const data = new Float32Array(64 * 64)
+    const request = new Uint8Array(64 * 64)
+    for (let p = 0; p < data.length; p++) data[p] = ((p * 7919 + i * 104729) % 1000) / 1000
+    for (let y = 20; y < 44; y++) for (let x = 16 + (i % 8); x < 40 + (i % 8); x++) request[y * 64 + x] = 1
+    return { id: `r${i}`, image: { data, height: 64, width: 64, channels: 1 }, request, classId: i % 11 }
   })
 }
 
-async function main(): Promise<void> {
-  const backend = await initBackend({ flag: arg('backend', '') || undefined })
-  const steps = Number(arg('steps', '100'))
-  const igSteps = Number(arg('ig-steps', '50'))
-  const sgSamples = Number(arg('sg-samples', '50'))
-  const batches = arg('batches', '1,16').split(',').map(Number)
-  const methods = arg('methods', 'context,vg,ig,sg').split(',')
-  const { model, params } = arg('model', 'ops') === 'layers' ? layersUNet() : opsUNet()
-
-  const paramsFor = (m: string): SaliencyParamsInput => {
-    switch (m) {
-      case 'context':
-      case 'grid':
-        return { method: m, steps }
-      case 'vg':
-        return { method: 'vg' }
-      case 'ig':
-        return { method: 'ig', steps: igSteps }
-      case 'sg':
-        return { method: 'sg', samples: sgSamples }
-      default:
-        throw new Error(`unknown method ${m}`)
-    }
-  }
-  const workOf = (p: SaliencyParamsInput) =>
-    p.method === 'context' || p.method === 'grid' ? `${p.steps} steps` : p.method === 'ig' ? `${p.steps} steps` : p.method === 'sg' ? `${p.samples} samples` : '1 gradient'
-
-  // Warm-up: first-use kernel setup and weight uploads are not part of a request's cost.
-  await computeSaliency(model, requestsFor(1), { method: 'context', steps: 1 })
-
-  const alive = tf.memory().numTensors
-  const filterGrad = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined
-  console.log(`backend: ${backend.name} (tfjs '${backend.tfBackend}'), model: ${arg('model', 'ops')} U-Net, ${params.toLocaleString('en')} parameters, input ${SIZE}×${SIZE}×1, ${CLASSES} classes; Conv2DBackpropFilter registered: ${filterGrad ? 'yes' : 'no'}`)
-  console.log('')
-  console.log('| method | work per request | batch | s / request | s / batch |')
-  console.log('|---|---|---:|---:|---:|')
-  for (const m of methods) {
-    const p = paramsFor(m)
-    for (const b of batches) {
-      const reqs = requestsFor(b)
-      const t0 = performance.now()
-      await computeSaliency(model, reqs, p, { maxBatch: b })
-      const s = (performance.now() - t0) / 1000
-      console.log(`| ${m} | ${workOf(p)} | ${b} | ${(s / b).toFixed(3)} | ${s.toFixed(2)} |`)
-    }
-  }
-  console.log('')
-  console.log(`tensors left behind by the measured runs: ${tf.memory().numTensors - alive}`)
+function params(method: SaliencyMethod) {
+  if (method === 'grid' || method === 'context') return saliencyParams(method, 'synthetic', { steps })
+  if (method === 'ig') return saliencyParams(method, 'synthetic', { steps: igSteps })
+  if (method === 'sg') return saliencyParams(method, 'synthetic', { samples: sgSamples })
+  return saliencyParams(method, 'synthetic')
 }
 
-main().catch((err: unknown) => {
+const rows: string[][] = []
+const record = (method: string, where: string, batch: number, n: number, ms: number) => {
+  const per = ms / n / 1000
+  const scaled = method === 'context' || method === 'grid' ? `${((per * 100) / steps).toFixed(2)}` : '-'
+  rows.push([method, where, String(batch), String(n), per.toFixed(3), steps === 100 ? '-' : scaled])
+  console.error(`${method} ${where} batch ${batch}: ${per.toFixed(3)} s/request`)
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend({ flag: backendFlag })
+  const dir = await mkdtemp(join(tmpdir(), 'ctxlens-bench-'))
+  const model = buildModel(BENCHMARK_SPEC)
+  const stats = modelStats(model)
+  await saveModel(model, dir, {
+    name: 'benchmark-unet',
+    classes: Array.from({ length: 11 }, (_, id) => ({ id, name: id === 10 ? 'background' : String(id), color: [id * 20, 0, 0] as [number, number, number] })),
+    ignoreId: null,
+    input: { height: 64, width: 64, channels: 1 },
+    normalisation: { kind: 'range', min: 0, max: 1 },
+    architecture: 'unet-vgg',
+    spec: BENCHMARK_SPEC
+  })
+  model.dispose()
+  const prepared = prepareForSaliency(await loadModel(dir))
+  console.error(`backend ${backend.name}; model ${stats.params} parameters, ${(stats.macs / 1e6).toFixed(1)} M MACs per image`)
+
+  for (const method of methods) {
+    for (const batch of method === 'context' || method === 'grid' ? batches : [Math.max(...batches)]) {
+      const reqs = requests(batch)
+      // One warm-up request so kernel setup is not billed to the first row.
+      await computeSaliency(prepared, reqs.slice(0, 1), { ...params(method), ...(method === 'context' || method === 'grid' ? { steps: 1 } : {}) })
+      const t0 = performance.now()
+      await computeSaliency(prepared, reqs, params(method), { maxBatch: batch })
+      record(method, 'in-process', batch, batch, performance.now() - t0)
+    }
+  }
+
+  if (workers > 1) {
+    const pool = await EnginePool.create(workers, { backend: backend.name })
+    for (const method of methods) {
+      const batch = Math.max(...batches)
+      const n = batch * workers
+      const reqs = requests(n)
+      await pool.split('saliency', workers, (r) => ({ payload: { modelDir: dir, requests: reqs.slice(r.index, r.index + 1), params: { ...params(method), ...(method === 'context' || method === 'grid' ? { steps: 1 } : {}) } } }))
+      const t0 = performance.now()
+      await pool.split('saliency', n, (r) => ({ payload: { modelDir: dir, requests: reqs.slice(r.start, r.end), params: params(method), maxBatch: batch } }))
+      record(method, `pool of ${workers}`, batch, n, performance.now() - t0)
+    }
+    await pool.dispose()
+  }
+  prepared.dispose()
+  await rm(dir, { recursive: true, force: true })
+
+  console.log(`\nBackend: ${backend.name} · model: benchmark U-Net, ${stats.params.toLocaleString('en')} parameters, ${(stats.macs / 1e6).toFixed(1)} M MACs per 64×64 image`)
+  console.log(`Context/grid: ${steps} steps, 4×4 mask; IG ${igSteps} steps; SG ${sgSamples} samples\n`)
+  console.log('| method | where | batch | requests | s / request | s / request at 100 steps |')
+  console.log('|---|---|---:|---:|---:|---:|')
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`)
+}
+
+main().catch((err) => {
   console.error(err)
   process.exit(1)
 })

@@ -1,16 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import * as tf from '@tensorflow/tfjs'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
-import { normalisationAffine } from '@common/models'
+import type { ModelSidecar } from '@common/models'
 import { saliencyParams, type SaliencyMethod, type SaliencyParamsInput, type SaliencyResult } from '@common/saliency'
 import { predictedSegments, segmentMask } from '../datasets/segments'
-import type { LoadedModel } from '../engine/modelFiles'
-import { computeSaliency, parseSaliencyParams, type SaliencyRequest, type SegmentationModel } from '../saliency'
+import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
 import { encodeNpy } from './npy'
 import { renderOverlay } from './overlay'
+import type { RunHooks, SaliencyEngine } from './saliencyEngine'
 
 export type RequestSource = { kind: 'file'; path: string } | { kind: 'auto'; minArea: number }
 
@@ -33,31 +32,10 @@ export interface ExplainedRequest {
   summary: Omit<SaliencyResult, 'mask' | 'upsampled' | 'pixelMap'> & { maskValues: number[] }
 }
 
-/** What saliency sees of a loaded model: its predict and the input range its normalisation implies. */
-export function segmentationModel(loaded: LoadedModel): SegmentationModel {
-  const { input, normalisation, classes } = loaded.sidecar
-  const { min, max } = normalisationAffine(normalisation, input.channels)
-  return {
-    inputShape: [input.height, input.width, input.channels],
-    numClasses: classes.length,
-    inputRange: [Math.min(...min), Math.max(...max)],
-    predict: (x) => loaded.predict(x)
-  }
-}
-
-/** Class ids per pixel: the sidecar maps output channel k to classes[k].id. */
-export function predictLabels(loaded: LoadedModel, image: { data: Float32Array; height: number; width: number; channels: number }): Uint16Array {
-  const ids = loaded.sidecar.classes.map((c) => c.id)
-  const argmax = tf.tidy(() => loaded.predict(tf.tensor4d(image.data, [1, image.height, image.width, image.channels])).argMax(-1).dataSync())
-  const labels = new Uint16Array(argmax.length)
-  for (let i = 0; i < argmax.length; i++) labels[i] = ids[argmax[i]]
-  return labels
-}
-
-function channelOf(loaded: LoadedModel, classId: number): number {
-  const channel = loaded.sidecar.classes.findIndex((c) => c.id === classId)
+function channelOf(sidecar: ModelSidecar, classId: number): number {
+  const channel = sidecar.classes.findIndex((c) => c.id === classId)
   if (channel < 0) {
-    throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes (${loaded.sidecar.classes.map((c) => `${c.id} ${c.name}`).join(', ')})`, {
+    throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes (${sidecar.classes.map((c) => `${c.id} ${c.name}`).join(', ')})`, {
       classId
     })
   }
@@ -69,17 +47,13 @@ function channelOf(loaded: LoadedModel, classId: number): number {
  * method; writes per request the mask (PNG at image size, NPY at native size), a paper-style overlay and a JSON
  * summary.
  */
-export async function explainImage(
-  loaded: LoadedModel,
-  input: ExplainImageInput,
-  options: { signal?: AbortSignal; onProgress?: (step: number, steps: number) => void } = {}
-): Promise<ExplainedRequest[]> {
-  const channel = channelOf(loaded, input.classId)
+export async function explainImage(engine: SaliencyEngine, input: ExplainImageInput, options: RunHooks = {}): Promise<ExplainedRequest[]> {
+  const channel = channelOf(engine.sidecar, input.classId)
   const { preset, method } = input
   const base = saliencyParams(method, preset)
   // The preset's values, then the caller's; the saliency schema validates the mix (INVALID_PARAMETERS).
   const params = parseSaliencyParams({ ...base, ...input.params, method } as SaliencyParamsInput)
-  const image = await readImageForModel(input.imagePath, loaded.sidecar)
+  const image = await readImageForModel(input.imagePath, engine.sidecar)
   const { width, height } = image
 
   let requests: { name: string; mask: Uint8Array; area: number; bbox: [number, number, number, number] | null }[]
@@ -87,7 +61,7 @@ export async function explainImage(
     const mask = await readRequestMask(input.request.path, width, height)
     requests = [{ name: 'request', mask, area: mask.reduce((a, b) => a + b, 0), bbox: null }]
   } else {
-    const labels = predictLabels(loaded, image)
+    const labels = await engine.labels(image, { signal: options.signal })
     const minArea = input.request.minArea
     requests = predictedSegments(labels, width, height, { minArea })
       .filter((s) => s.predClass === input.classId)
@@ -105,7 +79,7 @@ export async function explainImage(
     request: r.mask,
     classId: channel
   }))
-  const results = await computeSaliency(segmentationModel(loaded), saliencyRequests, params, options)
+  const results = await engine.saliency(saliencyRequests, params, options)
 
   await mkdir(input.outDir, { recursive: true })
   const out: ExplainedRequest[] = []

@@ -2,21 +2,36 @@ import { AppError } from '@common/errors'
 import type { AppInfo } from '@common/types'
 import { Project } from '../store/project'
 import { EventBus } from './events'
-import { ModelCache } from './modelCache'
+import { availableParallelism } from 'node:os'
+import { EnginePool } from '../engine/pool/pool'
 import { TaskRegistry } from './tasks'
 
 /** State shared by all services of one running app (one per Electron window, server or CLI invocation). */
 export class ServiceContext {
   readonly events = new EventBus()
   readonly tasks = new TaskRegistry(this.events)
-  readonly models: ModelCache
+  private pool: Promise<EnginePool> | null = null
   private project: Project | null = null
 
   constructor(
     readonly transport: AppInfo['transport'],
     readonly options: { backend?: string } = {}
-  ) {
-    this.models = new ModelCache({ flag: options.backend })
+  ) {}
+
+  /**
+   * The engine's worker threads, started on first use: one per core unless CTXLENS_WORKERS says otherwise, each
+   * with its own backend (the one forced for this app, if any).
+   */
+  engine(): Promise<EnginePool> {
+    if (!this.pool) {
+      const n = Number(process.env.CTXLENS_WORKERS) || availableParallelism()
+      const backend = this.options.backend ?? process.env.CTXLENS_BACKEND
+      this.pool = EnginePool.create(n, backend ? { backend } : {})
+      this.pool.catch(() => {
+        this.pool = null
+      })
+    }
+    return this.pool
   }
 
   get currentProject(): Project | null {
@@ -36,7 +51,9 @@ export class ServiceContext {
 
   dispose(): void {
     this.tasks.cancelAll()
-    this.models.clear()
+    const pool = this.pool
+    this.pool = null
+    void pool?.then((p) => p.dispose()).catch(() => undefined)
     this.setProject(null)
   }
 }

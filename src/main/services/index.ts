@@ -4,7 +4,9 @@ import { AppError } from '@common/errors'
 import { importDataset } from '../datasets/import'
 import { generateTextureMnist, writeTextureContactSheet } from '../datasets/textureMnist'
 import { appHome } from '../paths'
+import { readSidecar } from '../engine/modelFiles'
 import { explainImage } from '../explain/explainImage'
+import { poolEngine } from '../explain/saliencyEngine'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { ServiceContext } from './context'
@@ -60,8 +62,9 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
 
     'explain:image': (input) =>
       ctx.tasks.run(`explain ${input.method}`, async (task) => {
-        const model = await ctx.models.load(resolve(input.modelDir))
-        return explainImage(model, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
+        const modelDir = resolve(input.modelDir)
+        const engine = poolEngine(await ctx.engine(), modelDir, await readSidecar(modelDir))
+        return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,
           onProgress: (step, steps) => task.progress(step, steps)
         })

@@ -33,8 +33,9 @@ async function preparedModel(ctx: TaskContext, dir: string): Promise<PreparedMod
   const hit = cache.get(dir)
   if (hit && hit.hash === hash) return hit.model
   hit?.model.dispose()
-  // The main side verified the model before sending work; no need to probe it again in every worker.
-  const loaded = await loadModel(dir, { verify: { shape: false, probabilities: false, gradient: false } })
+  // Verified here, once per worker and model version: a model that does not fit its class list, does not output
+  // probabilities or has no gradient path to its input is refused with its specific code.
+  const loaded = await loadModel(dir)
   const model = prepareForSaliency(loaded)
   cache.set(dir, { hash, model })
   return model

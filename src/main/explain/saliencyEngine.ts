@@ -1,0 +1,61 @@
+import type { ModelSidecar } from '@common/models'
+import type { SaliencyParams, SaliencyResult } from '@common/saliency'
+import type { LoadedModel } from '../engine/modelFiles'
+import type { EnginePool } from '../engine/pool/pool'
+import { predictLabelMaps, prepareForSaliency } from '../engine/segmentationModel'
+import { computeSaliency, type SaliencyRequest } from '../saliency'
+
+export interface RunHooks {
+  signal?: AbortSignal
+  onProgress?: (step: number, steps: number) => void
+}
+
+/**
+ * Where explanations are computed: in this thread (tests, scripts) or spread over the engine's worker threads
+ * (the app, so nothing heavy runs on the Electron main thread or blocks the server). Both compute the same thing.
+ */
+export interface SaliencyEngine {
+  sidecar: ModelSidecar
+  labels(image: { data: Float32Array; height: number; width: number; channels: number }, hooks?: RunHooks): Promise<Uint16Array>
+  saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: RunHooks): Promise<SaliencyResult[]>
+}
+
+export function inProcessEngine(loaded: LoadedModel): SaliencyEngine & { dispose(): void } {
+  const model = prepareForSaliency(loaded)
+  return {
+    sidecar: loaded.sidecar,
+    labels: async (image) => predictLabelMaps(model, image.data, [1, image.height, image.width, image.channels]),
+    saliency: (requests, params, hooks = {}) => computeSaliency(model, requests, params, hooks),
+    dispose: () => model.dispose()
+  }
+}
+
+/** Requests are split into one contiguous share per worker; progress is the sum of the shares' steps. */
+export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSidecar): SaliencyEngine {
+  return {
+    sidecar,
+    labels: (image, hooks = {}) =>
+      pool.run({ type: 'labels', payload: { modelDir, images: image.data, shape: [1, image.height, image.width, image.channels] } }, { signal: hooks.signal }),
+    saliency: async (requests, params, hooks = {}) => {
+      const parts = Math.min(pool.size, requests.length)
+      const progress = new Array<{ step: number; steps: number }>(parts).fill({ step: 0, steps: 0 })
+      const shares = await pool.split<SaliencyResult[], { step: number; steps: number }>(
+        'saliency',
+        requests.length,
+        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params } }),
+        {
+          parts,
+          signal: hooks.signal,
+          onProgress: ({ index, data }) => {
+            progress[index] = data
+            hooks.onProgress?.(
+              progress.reduce((a, p) => a + p.step, 0),
+              progress.reduce((a, p) => a + p.steps, 0)
+            )
+          }
+        }
+      )
+      return shares.flat()
+    }
+  }
+}
