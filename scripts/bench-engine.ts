@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { ModelSpecInput } from '../src/common/models'
 import { BACKEND_NAMES, type BackendName } from '../src/common/types'
-import { initBackend } from '../src/main/engine/backend'
+import { initBackend, resetBackendChoice } from '../src/main/engine/backend'
 import { compileInputGradientGraph } from '../src/main/engine/inference/inputGradientGraph'
 import { BENCHMARK_SPEC, buildModel, modelStats } from '../src/main/engine/models'
 import { LocalEngine } from '../src/main/engine/training/trainer'
@@ -120,13 +120,13 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   for (const name of backends) {
     if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new Error(`unknown backend ${name}`)
-    // One backend per process: tfjs keeps a single engine, so each run switches it explicitly.
+    resetBackendChoice()
     const info = await initBackend({ flag: name }).catch((err: Error) => {
       console.error(`${name}: not available (${err.message})`)
       return null
     })
     if (!info) continue
-    await tf.setBackend(info.tfBackend)
+    if (tf.getBackend() !== info.tfBackend) throw new Error(`asked for ${name}, running on ${tf.getBackend()}`)
     const slow = name === 'cpu'
     rows.push(await benchModel(name, 'U-Net (benchmark) 64×64×1', BENCHMARK_SPEC, [1, 16], !slow))
     if (!skipDeeplab && !slow) rows.push(await benchModel(name, 'DeepLabv3+ MobileNetV2 128×256×3', DEEPLAB, [1, 4], false))

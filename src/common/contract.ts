@@ -1,110 +1,25 @@
 import { z } from 'zod'
-import { ImportDatasetOptionsSchema, ImportReportSchema } from './datasets'
 import { ErrorShapeSchema } from './errors'
-import { SaliencyMethodSchema, SaliencyPresetNameSchema } from './saliency'
-import { TextureMnistOptionsSchema, TextureMnistSummarySchema } from './textureMnist'
-import {
-  AppInfoSchema,
-  BOOKMARK_TARGETS,
-  BookmarkSchema,
-  DatasetSummarySchema,
-  Id,
-  JobStateSchema,
-  JobSummarySchema,
-  NoteSchema,
-  ProjectSummarySchema
-} from './types'
+import { annotationMethods } from './methods/annotations'
+import { auditMethods } from './methods/audit'
+import { coreMethods } from './methods/core'
+import { datasetMethods } from './methods/datasets'
+import { explainMethods } from './methods/explain'
+import { viewerMethods } from './methods/viewer'
+import { Id, JobStateSchema } from './types'
 
 /**
- * The one place a service method is declared. The service layer, the IPC handler, the HTTP routes, the CLI and
- * the renderer's client are all derived from this table, so adding a method is one edit here plus its
- * implementation. Channel names are `<area>:<method>`.
+ * The one table of service methods, assembled from one module per area (src/common/methods). The service layer,
+ * the IPC handler, the HTTP routes, the CLI and the renderer's client are all derived from it, so adding a
+ * method is one entry in its area's module plus its implementation. Channel names are `<area>:<method>`.
  */
-const empty = z.object({}).strict()
-const targetKind = z.enum(BOOKMARK_TARGETS)
-const projectPath = z.string().min(1, 'a project file path is required')
-
 export const contract = {
-  'app:info': { input: empty, output: AppInfoSchema },
-
-  'project:create': {
-    input: z.object({ path: projectPath, name: z.string().min(1).max(200).optional() }).strict(),
-    output: ProjectSummarySchema
-  },
-  'project:open': { input: z.object({ path: projectPath }).strict(), output: ProjectSummarySchema },
-  'project:current': { input: empty, output: ProjectSummarySchema.nullable() },
-  'project:close': { input: empty, output: z.object({ closed: z.boolean() }) },
-
-  'datasets:list': { input: empty, output: z.array(DatasetSummarySchema) },
-  /** Imports a dataset folder into the open project; good pairs go in, each broken file is reported by name. */
-  'datasets:import': { input: ImportDatasetOptionsSchema.omit({ thumbnailDir: true }), output: ImportReportSchema },
-  /** Writes the paper's synthetic benchmark set (Sec. 4.1) as a dataset folder; no project needed. */
-  'datasets:generateTextureMnist': {
-    input: TextureMnistOptionsSchema,
-    output: TextureMnistSummarySchema.extend({ contactSheet: z.string() })
-  },
-
-  /**
-   * Explain one image file with a model folder: the request is a mask file or every predicted segment of the
-   * class. Files are written to outDir; the answer lists them with each result's numbers.
-   */
-  'explain:image': {
-    input: z
-      .object({
-        modelDir: z.string().min(1),
-        imagePath: z.string().min(1),
-        classId: z.number().int().min(0),
-        request: z.discriminatedUnion('kind', [
-          z.object({ kind: z.literal('file'), path: z.string().min(1) }),
-          z.object({ kind: z.literal('auto'), minArea: z.number().int().min(1).default(1) })
-        ]),
-        method: SaliencyMethodSchema,
-        preset: SaliencyPresetNameSchema.default('synthetic'),
-        params: z.record(z.string(), z.unknown()).default({}),
-        outDir: z.string().min(1)
-      })
-      .strict(),
-    output: z.array(
-      z.object({
-        name: z.string(),
-        area: z.number().int(),
-        bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
-        files: z.object({ maskPng: z.string(), maskNpy: z.string(), overlayPng: z.string(), summaryJson: z.string() }),
-        summary: z.record(z.string(), z.unknown())
-      })
-    )
-  },
-
-  'tasks:list': { input: empty, output: z.array(z.object({ taskId: z.number().int(), label: z.string() })) },
-  'tasks:cancel': { input: z.object({ taskId: z.number().int() }).strict(), output: z.object({ cancelled: z.boolean() }) },
-
-  'jobs:list': {
-    input: z.object({ state: JobStateSchema.optional() }).strict(),
-    output: z.array(JobSummarySchema)
-  },
-
-  'bookmarks:list': {
-    input: z.object({ targetKind: targetKind.optional(), tag: z.string().optional() }).strict(),
-    output: z.array(BookmarkSchema)
-  },
-  'bookmarks:add': {
-    input: z
-      .object({
-        targetKind,
-        targetId: Id,
-        title: z.string().max(500).default(''),
-        tags: z.array(z.string().min(1).max(64)).max(32).default([])
-      })
-      .strict(),
-    output: BookmarkSchema
-  },
-  'bookmarks:remove': { input: z.object({ id: Id }).strict(), output: z.object({ removed: z.boolean() }) },
-
-  'notes:list': { input: z.object({ targetKind, targetId: Id }).strict(), output: z.array(NoteSchema) },
-  'notes:add': {
-    input: z.object({ targetKind, targetId: Id, body: z.string().min(1).max(20_000) }).strict(),
-    output: NoteSchema
-  }
+  ...coreMethods,
+  ...datasetMethods,
+  ...explainMethods,
+  ...annotationMethods,
+  ...auditMethods,
+  ...viewerMethods
 } as const
 
 export type Contract = typeof contract

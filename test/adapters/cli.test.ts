@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -12,7 +12,11 @@ afterAll(() => dir.cleanup())
 const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
 
 function ctxlens(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], { encoding: 'utf8', env: { ...process.env, CTXLENS_BACKEND: 'cpu' } })
+  return ctxlensWith({ CTXLENS_BACKEND: 'cpu' }, ...args)
+}
+
+function ctxlensWith(env: Record<string, string | undefined>, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -77,5 +81,19 @@ describe('ctxlens CLI', () => {
     const err = JSON.parse(bad.stderr).error
     expect(err.code).toBe('INVALID_PAYLOAD')
     expect(err.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['biasTexture', 'biasedDigit'])
+  })
+
+  it('a backend forced in the settings file is used, the flag wins over it, and a broken file is named', () => {
+    const home = dir.file('home')
+    mkdirSync(home)
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ backend: 'cpu' }))
+    const bySetting = ctxlensWith({ CTXLENS_HOME: home, CTXLENS_BACKEND: undefined }, 'info', '--json')
+    expect(JSON.parse(bySetting.stdout).backend).toMatchObject({ name: 'cpu', forcedBy: 'setting' })
+    const byFlag = ctxlensWith({ CTXLENS_HOME: home, CTXLENS_BACKEND: undefined }, '--backend', 'wasm', 'info', '--json')
+    expect(JSON.parse(byFlag.stdout).backend).toMatchObject({ name: 'wasm', forcedBy: 'flag' })
+    writeFileSync(join(home, 'settings.json'), '{ "backend": "quantum" }')
+    const broken = ctxlensWith({ CTXLENS_HOME: home, CTXLENS_BACKEND: undefined }, 'info')
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toContain('settings.json')
   })
 })

@@ -105,6 +105,15 @@ export function initBackend(options: { flag?: string; setting?: string } = {}): 
   return pending
 }
 
+/**
+ * Forget the choice so the next initBackend() chooses again; for benchmarks that compare backends in one process
+ * (the kernels registered for the earlier backend stay registered, which is harmless).
+ */
+export function resetBackendChoice(): void {
+  current = null
+  pending = null
+}
+
 export function backendInfo(): BackendInfo | null {
   return current
 }

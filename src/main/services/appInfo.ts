@@ -20,7 +20,7 @@ function readPackage(): { name: string; version: string } {
 }
 
 export async function appInfo(ctx: ServiceContext): Promise<AppInfo> {
-  const backend = await initBackend({ flag: ctx.options.backend })
+  const backend = await initBackend({ flag: ctx.options.backend, setting: ctx.settings.backend })
   const pkg = readPackage()
   const project = ctx.currentProject
   return {

@@ -1,5 +1,6 @@
 import { AppError } from '@common/errors'
 import type { AppInfo } from '@common/types'
+import { readSettings, type Settings } from '../settings'
 import { Project } from '../store/project'
 import { EventBus } from './events'
 import { availableParallelism } from 'node:os'
@@ -11,6 +12,7 @@ export class ServiceContext {
   readonly events = new EventBus()
   readonly tasks = new TaskRegistry(this.events)
   private pool: Promise<EnginePool> | null = null
+  private loadedSettings: Settings | null = null
   private project: Project | null = null
 
   constructor(
@@ -22,10 +24,17 @@ export class ServiceContext {
    * The engine's worker threads, started on first use: one per core unless CTXLENS_WORKERS says otherwise, each
    * with its own backend (the one forced for this app, if any).
    */
+  /** Read on first use, so a broken settings file fails the call that needs it with its own message. */
+  get settings(): Settings {
+    this.loadedSettings ??= readSettings()
+    return this.loadedSettings
+  }
+
   engine(): Promise<EnginePool> {
     if (!this.pool) {
-      const n = Number(process.env.CTXLENS_WORKERS) || availableParallelism()
-      const backend = this.options.backend ?? process.env.CTXLENS_BACKEND
+      const n = Number(process.env.CTXLENS_WORKERS) || this.settings.workers || availableParallelism()
+      const setting = this.settings.backend === 'auto' ? undefined : this.settings.backend
+      const backend = this.options.backend ?? process.env.CTXLENS_BACKEND ?? setting
       this.pool = EnginePool.create(n, backend ? { backend } : {})
       this.pool.catch(() => {
         this.pool = null

@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { SaliencyMethodSchema, SaliencyPresetNameSchema } from '../saliency'
+
+/** Explanations of single images outside a project (the `ctxlens explain` path). */
+export const explainMethods = {
+  /**
+   * Explain one image file with a model folder: the request is a mask file or every predicted segment of the
+   * class. Files are written to outDir; the answer lists them with each result's numbers.
+   */
+  'explain:image': {
+    input: z
+      .object({
+        modelDir: z.string().min(1),
+        imagePath: z.string().min(1),
+        classId: z.number().int().min(0),
+        request: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('file'), path: z.string().min(1) }),
+          z.object({ kind: z.literal('auto'), minArea: z.number().int().min(1).default(1) })
+        ]),
+        method: SaliencyMethodSchema,
+        preset: SaliencyPresetNameSchema.default('synthetic'),
+        params: z.record(z.string(), z.unknown()).default({}),
+        outDir: z.string().min(1)
+      })
+      .strict(),
+    output: z.array(
+      z.object({
+        name: z.string(),
+        area: z.number().int(),
+        bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+        files: z.object({ maskPng: z.string(), maskNpy: z.string(), overlayPng: z.string(), summaryJson: z.string() }),
+        summary: z.record(z.string(), z.unknown())
+      })
+    )
+  },
+} as const

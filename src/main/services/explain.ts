@@ -1,0 +1,21 @@
+import { resolve } from 'node:path'
+import { readSidecar } from '../engine/modelFiles'
+import { explainImage } from '../explain/explainImage'
+import { poolEngine } from '../explain/saliencyEngine'
+import type { explainMethods } from '@common/methods/explain'
+import type { AreaServices } from './area'
+import type { ServiceContext } from './context'
+
+export function explainServices(ctx: ServiceContext): AreaServices<typeof explainMethods> {
+  return {
+    'explain:image': (input) =>
+      ctx.tasks.run(`explain ${input.method}`, async (task) => {
+        const modelDir = resolve(input.modelDir)
+        const engine = poolEngine(await ctx.engine(), modelDir, await readSidecar(modelDir))
+        return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
+          signal: task.signal,
+          onProgress: (step, steps) => task.progress(step, steps)
+        })
+      })
+  }
+}
