@@ -44,7 +44,7 @@ describe('input-gradient graph', () => {
       const model = buildModel({ architecture: spec.architecture, inputShape: [...spec.inputShape], numClasses: 5, width: 0.25, seed: 3 })
       randomiseBatchNorms(model, 11)
       const graph = compileInputGradientGraph(model)
-      expect(graph.foldedBatchNorms).toBeGreaterThan(0)
+      expect(graph.foldedLayers).toBeGreaterThan(0)
       const x = tf.randomUniform([2, ...spec.inputShape], 0, 1, 'float32', 7) as tf.Tensor4D
       const region = tf.randomUniform([2, spec.inputShape[0], spec.inputShape[1], 1], 0, 1, 'float32', 9).greater(0.5).toFloat()
       const score = (f: (x: tf.Tensor4D) => tf.Tensor4D) => (inp: tf.Tensor) => f(inp as tf.Tensor4D).slice([0, 0, 0, 2], [-1, -1, -1, 1]).mul(region).sum()
@@ -68,4 +68,38 @@ describe('input-gradient graph', () => {
       model.dispose()
     })
   }
+})
+
+describe('input-gradient graph on wasm', () => {
+  it('gives the cpu layers model’s gradient for the benchmark-style U-Net', async () => {
+    const model = buildModel({ architecture: 'unet-vgg', inputShape: [32, 32, 1], numClasses: 5, width: 0.5, seed: 4 })
+    randomiseBatchNorms(model, 5)
+    const xData = tf.randomUniform([3, 32, 32, 1], 0, 1, 'float32', 8).dataSync()
+    const regionData = tf.randomUniform([3, 32, 32, 1], 0, 1, 'float32', 6).greater(0.5).toFloat().dataSync()
+    const gradOf = (f: (x: tf.Tensor4D) => tf.Tensor4D) =>
+      tf.tidy(() => {
+        const region = tf.tensor4d(regionData, [3, 32, 32, 1])
+        return tf.grad((inp: tf.Tensor) => f(inp as tf.Tensor4D).slice([0, 0, 0, 3], [-1, -1, -1, 1]).mul(region).sum())(tf.tensor4d(xData, [3, 32, 32, 1])).dataSync()
+      })
+    const reference = gradOf((inp) => model.apply(inp, { training: false }) as tf.Tensor4D)
+    await import('@tensorflow/tfjs-backend-wasm')
+    const { registerWasmKernels } = await import('@main/engine/kernels')
+    registerWasmKernels()
+    await tf.setBackend('wasm')
+    try {
+      const graph = compileInputGradientGraph(model)
+      const ours = gradOf(graph.predict)
+      let peak = 0
+      let diff = 0
+      for (let i = 0; i < ours.length; i++) {
+        peak = Math.max(peak, Math.abs(reference[i]))
+        diff = Math.max(diff, Math.abs(reference[i] - ours[i]))
+      }
+      expect(peak).toBeGreaterThan(0)
+      expect(diff / peak).toBeLessThan(1e-3)
+      graph.dispose()
+    } finally {
+      await tf.setBackend('cpu')
+    }
+  })
 })
