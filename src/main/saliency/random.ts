@@ -2,6 +2,7 @@
  * Seeded random numbers in plain JS. Not tf.random*: tfjs treats a seed of 0 as "no seed" (fresh Math.random),
  * and results must be reproducible from the seed stored with them on every backend.
  */
+import { uniform01 } from '../prng'
 
 /** splitmix32-style mixing, so nearby seeds (seed, seed + 1, …) give unrelated streams. */
 function mix(seed: number): number {
@@ -13,14 +14,7 @@ function mix(seed: number): number {
 
 /** mulberry32: uniform in [0, 1). */
 export function uniformStream(seed: number, stream = 0): () => number {
-  let s = mix(mix(seed) ^ Math.imul(stream + 1, 0x27d4eb2f))
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return uniform01(mix(mix(seed) ^ Math.imul(stream + 1, 0x27d4eb2f)))
 }
 
 export function seededUniform(n: number, lo: number, hi: number, seed: number, stream = 0): Float32Array {

@@ -1,24 +1,14 @@
 /**
  * Seeded randomness for the street scenes. Each image draws from its own stream keyed by (seed, split, index), so
- * any image can be regenerated alone and results never depend on generation order. Kept separate from the
- * texture-MNIST generator's copy so the two datasets can evolve (and stay reproducible) independently.
+ * any image can be regenerated alone and results never depend on generation order.
  */
+import { fmix32, hashInts as hashValues, mulberry32 } from '../../prng'
 
-/** murmur3's 32-bit finaliser: a cheap bijective mix with full avalanche. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
+export { fmix32 }
 
 /** Hashes a sequence of integers into one 32-bit value; order matters. */
 export function hashInts(...values: number[]): number {
-  let h = 0x2545f491
-  for (const v of values) h = fmix32((h ^ (v >>> 0)) + 0x9e3779b9 + (h << 6) + (h >>> 2))
-  return h >>> 0
+  return hashValues(0x2545f491, values)
 }
 
 export interface Rng {
@@ -40,14 +30,7 @@ export interface Rng {
 
 /** mulberry32: small, fast, and good enough for layout and colour sampling. */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0
-  const u32 = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
+  const u32 = mulberry32(seed)
   const next = (): number => u32() / 4294967296
   return {
     next,

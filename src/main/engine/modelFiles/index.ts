@@ -15,6 +15,7 @@ import {
 } from '@common/models'
 import { registerZooLayers } from '../models/index'
 import { fsHandler, modelJsonPath, readModelJson, shardPaths } from './fsHandler'
+import { uniform01 } from '../../prng'
 
 export { fsHandler, modelJsonPath, MODEL_JSON } from './fsHandler'
 
@@ -247,15 +248,10 @@ export function probeInput(sidecar: ModelSidecar): tf.Tensor4D {
   const { height, width, channels } = sidecar.input
   const { min, max } = normalisationAffine(sidecar.normalisation, channels)
   const data = new Float32Array(height * width * channels)
-  let s = 0x9e3779b9
+  const u = uniform01(0x9e3779b9)
   for (let i = 0; i < data.length; i++) {
-    // mulberry32
-    s = (s + 0x6d2b79f5) | 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296
     const c = i % channels
-    data[i] = min[c] + (max[c] - min[c]) * u
+    data[i] = min[c] + (max[c] - min[c]) * u()
   }
   return tf.tensor4d(data, [1, height, width, channels])
 }

@@ -1,4 +1,5 @@
 import { AppError } from '@common/errors'
+import { uniform01 } from '../../prng'
 
 /** A segmentation training set in memory: images [n, h, w, c] and integer labels [n, h, w]. */
 export interface SegmentationData {
@@ -18,17 +19,8 @@ export function checkData(data: SegmentationData, what = 'training data'): void 
   }
 }
 
-/** Small, fast, seedable PRNG (mulberry32); uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seedable uniform stream in [0, 1) (mulberry32). */
+export const mulberry32 = uniform01
 
 /** Mixes seed and epoch so each epoch has its own order, and the order of epoch e never depends on earlier ones. */
 function epochSeed(seed: number, epoch: number): number {
