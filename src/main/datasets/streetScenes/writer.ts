@@ -1,6 +1,5 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { AppError } from '@common/errors'
 import {
   STREET_SCENE_CLASSES,
@@ -11,6 +10,7 @@ import {
   type StreetScenesWriteOptionsInput
 } from '@common/streetScenes'
 import { streetSceneSample, throwIfAborted, yieldToEventLoop, type StreetScenesHooks } from './batch'
+import { ensureEmptyDir, writeGrayPng, writeRgbPng } from '../datasetFolder'
 
 /**
  * The dataset on disk, in the generic folder layout the folder reader imports:
@@ -26,26 +26,6 @@ export const STREET_SCENES_FORMAT_VERSION = 1
 const IN_FLIGHT = 8
 
 export const streetSampleName = (index: number): string => String(index).padStart(5, '0')
-
-export async function writeGrayPng(path: string, pixels: Uint8Array, width: number, height: number): Promise<void> {
-  // Without b-w, sharp widens one-channel raw input to an RGB PNG.
-  await sharp(pixels, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toFile(path)
-}
-
-export async function writeRgbPng(path: string, pixels: Uint8Array, width: number, height: number): Promise<void> {
-  await sharp(pixels, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(path)
-}
-
-async function ensureEmptyDir(dir: string): Promise<void> {
-  let entries: string[] = []
-  try {
-    entries = await readdir(dir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  if (entries.length > 0) throw new AppError('CONFLICT', `output folder ${dir} is not empty`, { outDir: dir })
-  await mkdir(dir, { recursive: true })
-}
 
 export async function writeStreetScenes(input: StreetScenesWriteOptionsInput, hooks: StreetScenesHooks = {}): Promise<StreetScenesSummary> {
   const parsed = StreetScenesWriteOptionsSchema.safeParse(input)

@@ -1,4 +1,4 @@
-import { writeGrayPng } from './writer'
+import { writeGrayPng } from '../datasetFolder'
 import { BIAS_TEXTURE_IDS } from '@common/textureMnist'
 import { TEXTURE_SIZE, defaultTextures } from './textures'
 

@@ -1,6 +1,5 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { AppError } from '@common/errors'
 import {
   BIAS_TEXTURE_IDS,
@@ -15,6 +14,7 @@ import {
 } from '@common/textureMnist'
 import { throwIfAborted, yieldToEventLoop, samplerFor, type GenerateHooks } from './generate'
 import { tileRects } from './tiles'
+import { ensureEmptyDir, writeGrayPng } from '../datasetFolder'
 
 /**
  * The dataset on disk. Layout (one generic folder per split, so the folder reader can import either alone):
@@ -29,22 +29,6 @@ export const DATASET_FORMAT_VERSION = 1
 const IN_FLIGHT = 8
 
 export const sampleName = (index: number): string => String(index).padStart(6, '0')
-
-export async function writeGrayPng(path: string, pixels: Uint8Array, width: number, height: number): Promise<void> {
-  // Without b-w, sharp widens one-channel raw input to an RGB PNG.
-  await sharp(pixels, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toFile(path)
-}
-
-async function ensureEmptyDir(dir: string): Promise<void> {
-  let entries: string[] = []
-  try {
-    entries = await readdir(dir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  if (entries.length > 0) throw new AppError('CONFLICT', `output folder ${dir} is not empty`, { outDir: dir })
-  await mkdir(dir, { recursive: true })
-}
 
 export async function generateTextureMnist(
   input: TextureMnistOptionsInput,
