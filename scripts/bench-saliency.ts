@@ -4,7 +4,7 @@
  * (model folder → prepareForSaliency → computeSaliency), in-process and over the engine's worker pool.
  *
  *   npm run bench:saliency -- [--steps 100] [--batches 1,16] [--methods context,vg,ig,sg] [--ig-steps 50]
- *                             [--sg-samples 50] [--workers 2] [--backend wasm]
+ *                             [--sg-samples 50] [--workers 2] [--backend wasm] [--levels 4]
  *
  * Per-request time = wall time of the whole run / number of requests. With --steps below 100 the context rows
  * are also scaled to 100 steps (time per step is constant: every step is one forward + backward of the batch).
@@ -32,6 +32,8 @@ const igSteps = Number(arg('ig-steps', '50'))
 const sgSamples = Number(arg('sg-samples', '50'))
 const workers = Number(arg('workers', '2'))
 const backendFlag = arg('backend', 'auto')
+// --levels 2 gives the 2-pooling U-Net (~118k parameters) that the PyTorch reference in design.md timed.
+const spec = { ...BENCHMARK_SPEC, levels: Number(arg('levels', String(BENCHMARK_SPEC.levels ?? 4))) }
 
 function requests(n: number): SaliencyRequest[] {
   // A 64×64 image with a bright blob as the request, different per request so nothing is cached by accident.
@@ -62,7 +64,7 @@ const record = (method: string, where: string, batch: number, n: number, ms: num
 async function main(): Promise<void> {
   const backend = await initBackend({ flag: backendFlag })
   const dir = await mkdtemp(join(tmpdir(), 'ctxlens-bench-'))
-  const model = buildModel(BENCHMARK_SPEC)
+  const model = buildModel(spec)
   const stats = modelStats(model)
   await saveModel(model, dir, {
     name: 'benchmark-unet',
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     input: { height: 64, width: 64, channels: 1 },
     normalisation: { kind: 'range', min: 0, max: 1 },
     architecture: 'unet-vgg',
-    spec: BENCHMARK_SPEC
+    spec
   })
   model.dispose()
   const prepared = prepareForSaliency(await loadModel(dir))
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
   prepared.dispose()
   await rm(dir, { recursive: true, force: true })
 
-  console.log(`\nBackend: ${backend.name} · model: benchmark U-Net, ${stats.params.toLocaleString('en')} parameters, ${(stats.macs / 1e6).toFixed(1)} M MACs per 64×64 image`)
+  console.log(`\nBackend: ${backend.name} · model: U-Net with ${spec.levels} poolings, ${stats.params.toLocaleString('en')} parameters, ${(stats.macs / 1e6).toFixed(1)} M MACs per 64×64 image`)
   console.log(`Context/grid: ${steps} steps, 4×4 mask; IG ${igSteps} steps; SG ${sgSamples} samples\n`)
   console.log('| method | where | batch | requests | s / request | s / request at 100 steps |')
   console.log('|---|---|---:|---:|---:|---:|')

@@ -1,2 +1,80 @@
-/** Methods of this area are added here (see contract.ts). */
-export const auditMethods = {} as const
+import { z } from 'zod'
+import {
+  AuditOptionsSchema,
+  AuditStatsSchema,
+  ConfusionReportSchema,
+  JobDetailSchema,
+  ModelSummarySchema,
+  PredictOptionsSchema,
+  PredictReportSchema,
+  StatsOptionsSchema
+} from '../audit'
+import { Id, JobSummarySchema } from '../types'
+
+const jobRef = z.object({ jobId: Id }).strict()
+
+export const DemoOptionsSchema = z
+  .object({
+    /** The demo project file; default demo.ctxlens in the app home. It is opened afterwards. */
+    projectPath: z.string().min(1).optional(),
+    /** The model folder to audit; default the bundled resources/demo-model. */
+    modelDir: z.string().min(1).optional(),
+    /** Test-split images generated (fixed seed, so every machine builds the same demo). */
+    images: z.number().int().min(1).max(10_000).default(300),
+    seed: z.number().int().min(0).default(20191),
+    /** Saliency overrides on top of the Cityscapes preset scaled to the image (8×16 mask at 64×128). */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Segments audited at most (seeded sample); all rider and person segments when omitted. */
+    sampleSize: z.number().int().min(1).optional()
+  })
+  .strict()
+
+export const DemoReportSchema = z.object({
+  projectPath: z.string(),
+  datasetId: Id,
+  modelId: Id,
+  datasetDir: z.string(),
+  predict: PredictReportSchema,
+  job: JobSummarySchema
+})
+
+/** Dataset audits: models in a project, predictions, explanation jobs, and their context statistics (Sec. 5). */
+export const auditMethods = {
+  /** Registers a model folder (tfjs files + ctxlens.model.json) in the open project; the same weights twice are one model. */
+  'models:add': { input: z.object({ dir: z.string().min(1), name: z.string().min(1).max(200).optional() }).strict(), output: ModelSummarySchema },
+
+  /** Runs a model over a dataset on the worker threads: label maps and confidences stored, segments extracted, confusion and IoU. */
+  'audit:predict': { input: PredictOptionsSchema, output: PredictReportSchema },
+
+  /** Confusion matrix and per-class IoU of the stored predictions. */
+  'audit:confusion': {
+    input: z.object({ datasetId: Id, modelId: Id, split: z.string().min(1).optional() }).strict(),
+    output: ConfusionReportSchema
+  },
+
+  /** Creates an audit job over the selected segments and starts it; progress comes as job:progress events. */
+  'audit:start': { input: AuditOptionsSchema, output: JobSummarySchema },
+
+  /** Continues a paused (or interrupted, or failed) job with the items that have no result yet. */
+  'audit:resume': { input: z.object({ jobId: Id, wait: z.boolean().default(false) }).strict(), output: JobSummarySchema },
+
+  /** Stops a running job after storing what is finished; it can be resumed. */
+  'audit:pause': { input: jobRef, output: JobSummarySchema },
+
+  /** Stops a job for good; its stored explanations stay. */
+  'audit:cancel': { input: jobRef, output: JobSummarySchema },
+
+  'audit:job': { input: jobRef, output: JobDetailSchema },
+
+  /** Fig. 6 shares beside the contour baseline, densities and lift, Table 1, and bias alerts with bootstrap intervals. */
+  'audit:stats': { input: StatsOptionsSchema, output: AuditStatsSchema },
+
+  /** The statistics written to a file as CSV (long format) or JSON. */
+  'audit:exportStats': {
+    input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']), path: z.string().min(1) }),
+    output: z.object({ path: z.string(), format: z.enum(['csv', 'json']), bytes: z.number().int() })
+  },
+
+  /** Builds the demo project: street scenes, import, the demo model, predictions, segments and a context audit of riders and persons. */
+  'audit:demo': { input: DemoOptionsSchema, output: DemoReportSchema }
+} as const

@@ -1,11 +1,16 @@
 import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '@common/types'
+import { registerAudit } from './commands/audit'
 import { registerBookmarks } from './commands/bookmarks'
 import { registerDataset } from './commands/dataset'
+import { registerDemo } from './commands/demo'
 import { registerExplain } from './commands/explain'
 import { registerImport } from './commands/import'
 import { registerInfo } from './commands/info'
+import { registerModels } from './commands/models'
+import { registerPredict } from './commands/predict'
 import { registerProject } from './commands/project'
+import { registerStats } from './commands/stats'
 import { printError } from './output'
 import { CliSession } from './session'
 
@@ -37,5 +42,10 @@ export function buildProgram(version: string): Command {
   registerDataset(program, run)
   registerExplain(program, run)
   registerImport(program, run)
+  registerModels(program, run)
+  registerPredict(program, run)
+  registerAudit(program, run)
+  registerStats(program, run)
+  registerDemo(program, run)
   return program
 }

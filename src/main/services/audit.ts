@@ -1,7 +1,164 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { AppError } from '@common/errors'
 import type { auditMethods } from '@common/methods/audit'
+import type { JobSummary } from '@common/types'
+import { buildDemo } from '../audit/demo'
+import { statsToCsv } from '../audit/export'
+import { auditJobParams, createAuditJob, runAuditJob, type StopReason } from '../audit/jobs'
+import { modelSummary, registerModel } from '../audit/models'
+import { confusionReport, predictDataset } from '../audit/predict'
+import { auditStats } from '../audit/stats'
+import { appHome } from '../paths'
+import { Project } from '../store/project'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
 
-export function auditServices(_ctx: ServiceContext): AreaServices<typeof auditMethods> {
-  return {}
+interface RunningJob {
+  controller: AbortController
+  finished: Promise<JobSummary>
+}
+
+const RESUMABLE = new Set(['queued', 'paused', 'failed'])
+
+export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMethods> {
+  // Jobs running in this app, so pause and cancel can reach them; the stored state is the truth across processes.
+  // Keyed by project file too: job ids restart in every project, and a job keeps running when another opens.
+  const runs = new Map<string, RunningJob>()
+  const keyOf = (project: Project, jobId: number): string => `${resolve(project.path)}#${jobId}`
+  const running = {
+    get: (project: Project, jobId: number) => runs.get(keyOf(project, jobId)),
+    has: (project: Project, jobId: number) => runs.has(keyOf(project, jobId))
+  }
+
+  /**
+   * Runs a job as a task (so the CLI's bar, tasks:cancel and shutdown reach it). Stopping the task from outside
+   * pauses the job: it stays resumable.
+   */
+  const launch = (project: Project, jobId: number): Promise<JobSummary> => {
+    if (running.has(project, jobId)) throw new AppError('JOB_STATE', `Job ${jobId} is already running`, { jobId })
+    const controller = new AbortController()
+    const finished = ctx.tasks
+      .run(`audit #${jobId}`, async (task) => {
+        const onTaskAbort = (): void => controller.abort('pause' satisfies StopReason)
+        task.signal.addEventListener('abort', onTaskAbort, { once: true })
+        try {
+          const pool = await ctx.engine()
+          return await runAuditJob(project, jobId, pool, {
+            signal: controller.signal,
+            onProgress: (p) => {
+              ctx.events.emit('job:progress', p)
+              task.progress(p.done + p.failed, p.total, p.state)
+            }
+          })
+        } finally {
+          task.signal.removeEventListener('abort', onTaskAbort)
+        }
+      })
+      .finally(() => runs.delete(keyOf(project, jobId)))
+    runs.set(keyOf(project, jobId), { controller, finished })
+    return finished
+  }
+
+  const background = (p: Promise<JobSummary>, jobId: number): void => {
+    p.catch((err: unknown) => ctx.events.log('error', `Audit job ${jobId} failed: ${err instanceof Error ? err.message : String(err)}`))
+  }
+
+  const stop = async (jobId: number, reason: StopReason): Promise<JobSummary> => {
+    const project = ctx.requireProject()
+    auditJobParams(project, jobId)
+    const run = running.get(project, jobId)
+    if (run) {
+      run.controller.abort(reason)
+      await run.finished.catch(() => undefined)
+      return project.jobs.get(jobId)!
+    }
+    const job = project.jobs.get(jobId)!
+    if (job.state === 'done' || job.state === 'cancelled') return job
+    if (job.state === 'running') {
+      throw new AppError('JOB_STATE', `Job ${jobId} is running in another process; stop it there`, { jobId })
+    }
+    if (reason === 'cancel') project.jobs.setState(jobId, 'cancelled')
+    else if (job.state === 'queued') project.jobs.setState(jobId, 'paused')
+    return project.jobs.get(jobId)!
+  }
+
+  return {
+    'models:add': async ({ dir, name }) => modelSummary(await registerModel(ctx.requireProject(), dir, name)),
+
+    'audit:predict': (input) => {
+      const project = ctx.requireProject()
+      return ctx.tasks.run('predict', async (task) =>
+        predictDataset(project, await ctx.engine(), input, { signal: task.signal, onProgress: (d, t) => task.progress(d, t) })
+      )
+    },
+    'audit:confusion': (input) => confusionReport(ctx.requireProject(), input),
+
+    'audit:start': async ({ wait, ...options }) => {
+      const project = ctx.requireProject()
+      const job = await createAuditJob(project, { ...options, wait })
+      const finished = launch(project, job.id)
+      if (wait) return finished
+      background(finished, job.id)
+      return project.jobs.get(job.id)!
+    },
+
+    'audit:resume': async ({ jobId, wait }) => {
+      const project = ctx.requireProject()
+      auditJobParams(project, jobId)
+      const job = project.jobs.get(jobId)!
+      if (job.state === 'done') return job
+      const run = running.get(project, jobId)
+      if (run) {
+        if (wait) return run.finished
+        return job
+      }
+      if (!RESUMABLE.has(job.state)) {
+        throw new AppError('JOB_STATE', `Job ${jobId} is ${job.state}; only queued, paused or failed jobs can be resumed`, { jobId, state: job.state })
+      }
+      const finished = launch(project, jobId)
+      if (wait) return finished
+      background(finished, jobId)
+      return project.jobs.get(jobId)!
+    },
+
+    'audit:pause': ({ jobId }) => stop(jobId, 'pause'),
+    'audit:cancel': ({ jobId }) => stop(jobId, 'cancel'),
+
+    'audit:job': async ({ jobId }) => {
+      const project = ctx.requireProject()
+      const job = project.jobs.get(jobId)
+      if (!job) throw new AppError('JOB_NOT_FOUND', `No job ${jobId}`, { jobId })
+      return { ...job, params: project.jobs.params(jobId), failures: project.jobs.failures(jobId), running: running.has(project, jobId) }
+    },
+
+    'audit:stats': (options) => auditStats(ctx.requireProject(), options),
+
+    'audit:exportStats': async ({ format, path, ...options }) => {
+      const stats = await auditStats(ctx.requireProject(), options)
+      const text = format === 'csv' ? statsToCsv(stats) : `${JSON.stringify(stats, null, 2)}\n`
+      const target = resolve(path)
+      await writeFile(target, text)
+      return { path: target, format, bytes: Buffer.byteLength(text) }
+    },
+
+    'audit:demo': async (input) => {
+      const projectPath = resolve(input.projectPath ?? join(appHome(), 'demo.ctxlens'))
+      const current = ctx.currentProject
+      if (!current || resolve(current.path) !== projectPath) {
+        mkdirSync(dirname(projectPath), { recursive: true })
+        ctx.setProject(existsSync(projectPath) ? Project.open(projectPath) : Project.create(projectPath, 'Demo'))
+      }
+      const project = ctx.requireProject()
+      return ctx.tasks.run('demo', async (task) => {
+        const result = await buildDemo(project, await ctx.engine(), input, {
+          signal: task.signal,
+          onProgress: (phase, done, total) => task.progress(done, total, phase),
+          onJobProgress: (p) => ctx.events.emit('job:progress', p)
+        })
+        return { projectPath, ...result }
+      })
+    }
+  }
 }

@@ -82,4 +82,21 @@ export class SegmentRepo {
   forImage(imageId: number): SegmentRecord[] {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM segments WHERE image_id = ? ORDER BY id`).all(imageId) as Row[]).map(toSegment)
   }
+
+  /**
+   * Segments of one model's audit over a dataset (or split): the model's own segments plus the model-free GT
+   * instances, of the given kinds and at least minArea pixels, in id order.
+   */
+  forAudit(filter: { datasetId: number; modelId: number; split?: string | null; kinds: readonly string[]; minArea: number }): SegmentRecord[] {
+    if (filter.kinds.length === 0) return []
+    const rows = this.db
+      .prepare(
+        `SELECT ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')} FROM segments s JOIN images i ON i.id = s.image_id
+         WHERE i.dataset_id = ? AND (? IS NULL OR i.split = ?) AND (s.model_id = ? OR (s.model_id IS NULL AND s.kind = 'instance'))
+           AND s.area >= ? AND s.kind IN (${filter.kinds.map(() => '?').join(', ')})
+         ORDER BY s.id`
+      )
+      .all(filter.datasetId, filter.split ?? null, filter.split ?? null, filter.modelId, filter.minArea, ...filter.kinds) as Row[]
+    return rows.map(toSegment)
+  }
 }

@@ -1,0 +1,243 @@
+import { z } from 'zod'
+import { SaliencyMethodSchema, SaliencyParamsSchema, SaliencyPresetNameSchema } from './saliency'
+import { SEGMENT_KINDS_EXTRACTED, SegmentOptionsSchema } from './datasets'
+import { ClassDefSchema, Id, JobSummarySchema } from './types'
+
+/**
+ * Dataset audits (paper Sec. 5): predictions over a dataset, batch explanation jobs over its segments, and the
+ * context statistics of their results. Shared by the services, the CLI and the UI.
+ */
+
+// ---- models -------------------------------------------------------------------------------------------------
+
+export const ModelSummarySchema = z.object({
+  id: Id,
+  name: z.string(),
+  dir: z.string(),
+  architecture: z.string(),
+  contentHash: z.string(),
+  classes: z.array(ClassDefSchema),
+  input: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }),
+  createdAt: z.string()
+})
+export type ModelSummary = z.infer<typeof ModelSummarySchema>
+
+// ---- predictions --------------------------------------------------------------------------------------------
+
+export const PredictOptionsSchema = z
+  .object({
+    datasetId: Id,
+    modelId: Id,
+    split: z.string().min(1).optional(),
+    /** Images per forward pass sent to the engine; batches are spread over the worker threads. */
+    batchSize: z.number().int().min(1).max(256).default(8),
+    /** Extract segments (predicted components, correct/misclassified regions, GT instances) after predicting. */
+    extractSegments: z.boolean().default(true),
+    /** Kinds, connectivity and minimum areas of the extracted segments. */
+    segmentOptions: SegmentOptionsSchema.optional()
+  })
+  .strict()
+export type PredictOptions = z.infer<typeof PredictOptionsSchema>
+
+export const ClassIoUSchema = z.object({ classId: z.number().int(), name: z.string(), iou: z.number().nullable(), gtPixels: z.number(), predPixels: z.number() })
+
+export const ConfusionReportSchema = z.object({
+  datasetId: Id,
+  modelId: Id,
+  images: z.number().int(),
+  /** Class ids in the order of the matrix's rows (ground truth) and columns (prediction). */
+  classIds: z.array(z.number().int()),
+  /** Pixel counts, rows = ground truth, columns = prediction; ignored GT pixels left out. */
+  matrix: z.array(z.array(z.number())),
+  perClass: z.array(ClassIoUSchema),
+  meanIoU: z.number().nullable(),
+  pixelAccuracy: z.number().nullable()
+})
+export type ConfusionReport = z.infer<typeof ConfusionReportSchema>
+
+export const PredictReportSchema = ConfusionReportSchema.extend({
+  predicted: z.number().int(),
+  failed: z.array(z.object({ imageId: z.number().int(), code: z.string(), message: z.string() })),
+  segments: z.record(z.string(), z.number().int()),
+  durationMs: z.number()
+})
+export type PredictReport = z.infer<typeof PredictReportSchema>
+
+// ---- audit jobs ---------------------------------------------------------------------------------------------
+
+export const SegmentSelectionSchema = z
+  .object({
+    /**
+     * Class of the segment: its ground-truth class for correct/misclassified regions and instances, its predicted
+     * class for predicted segments. All classes when omitted.
+     */
+    classes: z.array(z.number().int().min(0)).optional(),
+    kinds: z.array(z.enum(SEGMENT_KINDS_EXTRACTED)).min(1).default(['correct', 'misclassified']),
+    /** Pixels of this image; segments were already filtered by the extraction's minimum areas. */
+    minArea: z.number().int().min(1).default(1),
+    /** At most this many segments, drawn at random (seeded) from all that match. */
+    sampleSize: z.number().int().min(1).optional(),
+    seed: z.number().int().default(0)
+  })
+  .strict()
+  .prefault({})
+export type SegmentSelection = z.infer<typeof SegmentSelectionSchema>
+
+export const AuditOptionsSchema = z
+  .object({
+    datasetId: Id,
+    modelId: Id,
+    split: z.string().min(1).optional(),
+    method: SaliencyMethodSchema.default('context'),
+    preset: SaliencyPresetNameSchema.default('cityscapes'),
+    /** Overrides on top of the preset (validated by the saliency schema). */
+    params: z.record(z.string(), z.unknown()).default({}),
+    segments: SegmentSelectionSchema,
+    /** Requests per engine call; spread over the worker threads, so at least the number of workers pays. */
+    batchSize: z.number().int().min(1).max(256).default(8),
+    /** Resolve only when the job ends (CLI); otherwise answer with the queued job at once. */
+    wait: z.boolean().default(false)
+  })
+  .strict()
+export type AuditOptions = z.infer<typeof AuditOptionsSchema>
+
+/** What a job stores in jobs.params: enough to resume it in another process. */
+export const AuditJobParamsSchema = z.object({
+  datasetId: Id,
+  modelId: Id,
+  split: z.string().nullable(),
+  modelDir: z.string(),
+  saliency: SaliencyParamsSchema,
+  preset: SaliencyPresetNameSchema,
+  selection: z.object({
+    classes: z.array(z.number().int()).nullable(),
+    kinds: z.array(z.string()),
+    minArea: z.number().int(),
+    sampleSize: z.number().int().nullable(),
+    seed: z.number().int()
+  }),
+  batchSize: z.number().int()
+})
+export type AuditJobParams = z.infer<typeof AuditJobParamsSchema>
+
+export const JobDetailSchema = JobSummarySchema.extend({
+  params: z.record(z.string(), z.unknown()),
+  failures: z.array(z.object({ itemKey: z.string(), code: z.string().nullable(), message: z.string() })),
+  running: z.boolean()
+})
+export type JobDetail = z.infer<typeof JobDetailSchema>
+
+// ---- statistics ---------------------------------------------------------------------------------------------
+
+export const StatsOptionsSchema = z
+  .object({
+    /** The audit job whose explanations are counted; default the most recent audit job. */
+    jobId: Id.optional(),
+    /** Radius (pixels, Euclidean) of the dilation whose ring around each request is the baseline (Fig. 6). */
+    contourRadius: z.number().int().min(1).max(256).default(4),
+    bootstrap: z
+      .object({
+        samples: z.number().int().min(10).max(100_000).default(1000),
+        seed: z.number().int().default(0),
+        level: z.number().gt(0).lt(1).default(0.95)
+      })
+      .prefault({}),
+    alerts: z
+      .object({
+        /** Share − baseline share whose CI lower bound exceeds this raises an alert. */
+        shareMargin: z.number().min(0).default(0.05),
+        /** Density ratio (class density / mean context density) whose CI lower bound exceeds this raises an alert. */
+        densityRatio: z.number().min(1).default(3),
+        /** A bootstrap over fewer images says little: classes explained on fewer images raise no alert. */
+        minImages: z.number().int().min(1).default(3),
+        /** Example explanations listed with each alert. */
+        examples: z.number().int().min(0).max(50).default(3)
+      })
+      .prefault({})
+  })
+  .strict()
+export type StatsOptions = z.infer<typeof StatsOptionsSchema>
+export type StatsOptionsInput = z.input<typeof StatsOptionsSchema>
+
+const Interval = z.tuple([z.number(), z.number()])
+
+export const ContextClassStatSchema = z.object({
+  classId: z.number().int(),
+  name: z.string(),
+  /** Fig. 6: this class's part of all context saliency of the requested class, over all images. */
+  share: z.number(),
+  /** The same over the dilated-contour ring (uniform weights). */
+  baselineShare: z.number(),
+  /** share / baselineShare; null when the ring never touches the class. */
+  lift: z.number().nullable(),
+  /** Mean saliency per context pixel of this class; null when the class never occurs in the context. */
+  density: z.number().nullable(),
+  /** density / mean saliency per context pixel of any class (1 = no more salient than the average context). */
+  densityRatio: z.number().nullable(),
+  /** Context pixels of this class, summed over explanations. */
+  pixels: z.number()
+})
+export type ContextClassStat = z.infer<typeof ContextClassStatSchema>
+
+export const RequestedClassStatsSchema = z.object({
+  classId: z.number().int(),
+  name: z.string(),
+  explanations: z.number().int(),
+  images: z.number().int(),
+  context: z.array(ContextClassStatSchema)
+})
+export type RequestedClassStats = z.infer<typeof RequestedClassStatsSchema>
+
+export const Table1RowSchema = z.object({
+  gtClass: z.number().int(),
+  gtName: z.string(),
+  predClass: z.number().int(),
+  predName: z.string(),
+  kind: z.enum(['correct', 'misclassified']),
+  explanations: z.number().int(),
+  /** Saliency-weighted share of each GT context class, keyed by class id. */
+  shares: z.record(z.string(), z.number()),
+  densities: z.record(z.string(), z.number().nullable())
+})
+export type Table1Row = z.infer<typeof Table1RowSchema>
+
+export const ExampleRefSchema = z.object({
+  explanationId: z.number().int(),
+  segmentId: z.number().int().nullable(),
+  imageId: z.number().int(),
+  /** The example's own share of its context saliency on the alert's context class. */
+  share: z.number()
+})
+
+export const BiasAlertSchema = z.object({
+  requestedClass: z.number().int(),
+  requestedName: z.string(),
+  contextClass: z.number().int(),
+  contextName: z.string(),
+  reason: z.enum(['share', 'density']),
+  /** share − baselineShare (reason share) or densityRatio (reason density). */
+  value: z.number(),
+  ci: Interval,
+  threshold: z.number(),
+  share: z.number(),
+  baselineShare: z.number(),
+  densityRatio: z.number().nullable(),
+  examples: z.array(ExampleRefSchema)
+})
+export type BiasAlert = z.infer<typeof BiasAlertSchema>
+
+export const AuditStatsSchema = z.object({
+  jobId: Id,
+  modelId: Id,
+  datasetId: Id,
+  method: z.string(),
+  explanations: z.number().int(),
+  /** Explanations left out, e.g. because their image's label map could not be read. */
+  skipped: z.array(z.object({ explanationId: z.number().int(), reason: z.string() })),
+  classes: z.array(ClassDefSchema),
+  options: z.object({ contourRadius: z.number(), bootstrapSamples: z.number(), seed: z.number(), level: z.number() }),
+  perClass: z.array(RequestedClassStatsSchema),
+  table1: z.array(Table1RowSchema),
+  alerts: z.array(BiasAlertSchema)
+})
+export type AuditStats = z.infer<typeof AuditStatsSchema>

@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { STREET_CLASS } from '@common/streetScenes'
+import type { PredictReport } from '@common/audit'
+import type { JobSummary } from '@common/types'
+import type { Project } from '@main/store/project'
+import { importDataset } from '../datasets/import'
+import { writeStreetScenes } from '../datasets/streetScenes'
+import type { EnginePool } from '../engine/pool/pool'
+import { appHome, appRoot } from '../paths'
+import { AUDIT_JOB_KIND, createAuditJob, runAuditJob, type JobProgress } from './jobs'
+import { registerModel, registeredSidecar } from './models'
+import { confusionReport, predictDataset } from './predict'
+
+export const DEMO_DATASET_NAME = 'Demo street scenes'
+/** Smallest rider/person region audited, in pixels of the demo's images. */
+export const DEMO_MIN_AREA = 16
+
+export function defaultDemoModelDir(): string {
+  return join(appRoot(), 'resources', 'demo-model')
+}
+
+export interface DemoInput {
+  modelDir?: string
+  images: number
+  seed: number
+  params: Record<string, unknown>
+  sampleSize?: number
+}
+
+export interface DemoHooks {
+  signal?: AbortSignal
+  /** Phase progress: generate, import, predict, audit. */
+  onProgress?: (phase: string, done: number, total: number) => void
+  onJobProgress?: (p: JobProgress) => void
+}
+
+/**
+ * The demo project's contents, each step skipped when an earlier run already did it (so an interrupted
+ * `ctxlens demo` picks up where it stopped, and the audit resumes rather than restarts): the street-scene test
+ * split at the model's input size, its import, the model, predictions with segments, and a context-saliency
+ * audit of rider and person regions, correct and misclassified.
+ */
+export async function buildDemo(
+  project: Project,
+  pool: EnginePool,
+  input: DemoInput,
+  hooks: DemoHooks = {}
+): Promise<{ datasetId: number; modelId: number; datasetDir: string; predict: PredictReport; job: JobSummary }> {
+  const modelDir = resolve(input.modelDir ?? defaultDemoModelDir())
+  const model = await registerModel(project, modelDir)
+  const sidecar = await registeredSidecar(model)
+  const { height, width } = sidecar.input
+
+  const datasetDir = join(appHome(), 'demo-data', `street-scenes-${width}x${height}-seed${input.seed}-n${input.images}`)
+  if (!existsSync(join(datasetDir, 'dataset.json'))) {
+    // A folder without dataset.json is an interrupted run of the writer: start it again.
+    await rm(datasetDir, { recursive: true, force: true })
+    await writeStreetScenes(
+      { outDir: datasetDir, height, width, seed: input.seed, counts: { train: 0, val: 0, test: input.images } },
+      { signal: hooks.signal, onProgress: (p) => hooks.onProgress?.('generate', p.done, p.total) }
+    )
+  }
+
+  let dataset = project.datasets.list().find((d) => d.root === datasetDir)
+  if (!dataset) {
+    const report = await importDataset(
+      project,
+      { root: datasetDir, format: 'folder', splits: ['test'], name: DEMO_DATASET_NAME, thumbnailDir: join(appHome(), 'thumbnails') },
+      { signal: hooks.signal, onProgress: (p) => hooks.onProgress?.('import', p.done, p.total) }
+    )
+    dataset = report.dataset
+  }
+
+  const predict: PredictReport =
+    project.predictions.count(model.id) >= dataset.imageCount
+      ? { ...(await confusionReport(project, { datasetId: dataset.id, modelId: model.id })), predicted: 0, failed: [], segments: {}, durationMs: 0 }
+      : await predictDataset(
+          project,
+          pool,
+          { datasetId: dataset.id, modelId: model.id, batchSize: 8, extractSegments: true },
+          { signal: hooks.signal, onProgress: (d, t) => hooks.onProgress?.('predict', d, t) }
+        )
+
+  const existing = project.jobs
+    .list()
+    .find((j) => j.kind === AUDIT_JOB_KIND && j.state !== 'cancelled' && (project.jobs.params(j.id) as { modelId?: number }).modelId === model.id)
+  const job =
+    existing ??
+    (await createAuditJob(project, {
+      datasetId: dataset.id,
+      modelId: model.id,
+      method: 'context',
+      preset: 'cityscapes',
+      // The Cityscapes preset's 16×32 mask is for 1024×2048: the same cell size here is 8×16 at 64×128.
+      params: {
+        maskHeight: Math.max(1, Math.round((16 * height) / 128)),
+        maskWidth: Math.max(1, Math.round((32 * width) / 256)),
+        ...input.params
+      },
+      segments: {
+        classes: [STREET_CLASS.rider, STREET_CLASS.person],
+        kinds: ['correct', 'misclassified'],
+        // Table 1's 625 px at Cityscapes scale is 2 px here: fragments that small are label noise, not objects.
+        minArea: DEMO_MIN_AREA,
+        seed: input.seed,
+        ...(input.sampleSize ? { sampleSize: input.sampleSize } : {})
+      },
+      // Larger batches amortise each forward/backward pass; split over the workers.
+      batchSize: 16,
+      wait: true
+    }))
+  const final =
+    job.state === 'done'
+      ? job
+      : await runAuditJob(project, job.id, pool, {
+          signal: hooks.signal,
+          onProgress: (p) => {
+            hooks.onJobProgress?.(p)
+            hooks.onProgress?.('audit', p.done + p.failed, p.total)
+          }
+        })
+  return { datasetId: dataset.id, modelId: model.id, datasetDir, predict, job: final }
+}

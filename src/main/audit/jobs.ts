@@ -1,0 +1,280 @@
+import { AuditJobParamsSchema, type AuditJobParams, type AuditOptions } from '@common/audit'
+import type { EventPayload } from '@common/contract'
+import { AppError, isAppError, toErrorShape } from '@common/errors'
+import type { ModelSidecar } from '@common/models'
+import { isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
+import type { JobSummary } from '@common/types'
+import type { Project } from '@main/store/project'
+import type { SegmentRecord } from '@main/store/repositories/segments'
+import { loadImage } from '../datasets/import'
+import type { EnginePool } from '../engine/pool/pool'
+import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
+import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
+import { seededRandom } from './contextStats'
+import { registeredSidecar, requireModel, toModelInput } from './models'
+
+export const AUDIT_JOB_KIND = 'audit'
+
+export type JobProgress = EventPayload<'job:progress'>
+
+/** Why a running job was stopped: 'pause' leaves it resumable, 'cancel' ends it. */
+export type StopReason = 'pause' | 'cancel'
+
+const itemKey = (segmentId: number): string => `segment:${segmentId}`
+const segmentOf = (key: string): number => Number(key.slice('segment:'.length))
+
+/** The class a segment's explanation requests: what the model predicted there, or the GT class of an instance. */
+export function requestedClass(s: Pick<SegmentRecord, 'kind' | 'gtClass' | 'predClass'>): number {
+  return (s.kind === 'instance' ? s.gtClass : s.predClass) ?? s.gtClass ?? 0
+}
+
+/** The class a segment is selected by: its GT class where it has one, else its predicted class. */
+function subjectClass(s: SegmentRecord): number | null {
+  return s.kind === 'predicted' ? s.predClass : s.gtClass
+}
+
+/** Fisher–Yates with a seeded generator, then back to id order so items run image by image. */
+function sample<T extends { id: number }>(items: T[], size: number, seed: number): T[] {
+  if (size >= items.length) return items
+  const a = [...items]
+  const random = seededRandom(seed)
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[a[i], a[j]] = [a[j], a[i]]
+  }
+  return a.slice(0, size).sort((x, y) => x.id - y.id)
+}
+
+export function selectSegments(project: Project, options: Pick<AuditOptions, 'datasetId' | 'modelId' | 'split' | 'segments'>): SegmentRecord[] {
+  const sel = options.segments
+  const classes = sel.classes ? new Set(sel.classes) : null
+  const all = project.segments
+    .forAudit({ datasetId: options.datasetId, modelId: options.modelId, split: options.split ?? null, kinds: sel.kinds, minArea: sel.minArea })
+    .filter((s) => !classes || classes.has(subjectClass(s) ?? -1))
+  return sel.sampleSize ? sample(all, sel.sampleSize, sel.seed) : all
+}
+
+/**
+ * Creates an audit job: validates the parameters against the model, picks the segments, and stores one job item
+ * per segment. Nothing runs yet; runAuditJob does the work.
+ */
+export async function createAuditJob(project: Project, options: AuditOptions): Promise<JobSummary> {
+  const model = requireModel(project, options.modelId)
+  const sidecar = await registeredSidecar(model)
+  if (!project.datasets.get(options.datasetId)) throw new AppError('NOT_FOUND', `No dataset ${options.datasetId}`, { datasetId: options.datasetId })
+  const base = saliencyParams(options.method, options.preset)
+  const params = parseSaliencyParams({ ...base, ...options.params, method: options.method } as SaliencyParams)
+  if (isPerturbationMethod(params.method)) {
+    const p = params as PerturbationParams
+    if (p.maskHeight > sidecar.input.height || p.maskWidth > sidecar.input.width) {
+      throw new AppError('INVALID_PARAMETERS', `mask ${p.maskHeight}×${p.maskWidth} is finer than the model's input ${sidecar.input.height}×${sidecar.input.width}`)
+    }
+  }
+  const segments = selectSegments(project, options)
+  if (segments.length === 0) {
+    throw new AppError('INVALID_PARAMETERS', 'No segment matches the selection; predict the dataset first (it extracts the segments) or widen the selection', {
+      selection: options.segments
+    })
+  }
+  const sel = options.segments
+  const jobParams: AuditJobParams = {
+    datasetId: options.datasetId,
+    modelId: model.id,
+    split: options.split ?? null,
+    modelDir: model.dir,
+    saliency: params,
+    preset: options.preset,
+    selection: { classes: sel.classes ?? null, kinds: sel.kinds, minArea: sel.minArea, sampleSize: sel.sampleSize ?? null, seed: sel.seed },
+    batchSize: options.batchSize
+  }
+  return project.jobs.create(AUDIT_JOB_KIND, jobParams, segments.map((s) => itemKey(s.id)))
+}
+
+export function auditJobParams(project: Project, jobId: number): AuditJobParams {
+  const job = project.jobs.get(jobId)
+  if (!job) throw new AppError('JOB_NOT_FOUND', `No job ${jobId}`, { jobId })
+  if (job.kind !== AUDIT_JOB_KIND) throw new AppError('JOB_STATE', `Job ${jobId} is a ${job.kind} job, not an audit`, { jobId })
+  return AuditJobParamsSchema.parse(project.jobs.params(jobId))
+}
+
+export interface RunJobHooks {
+  signal?: AbortSignal
+  onProgress?: (p: JobProgress) => void
+  /** Tests: called after each item is stored or failed. */
+  onItem?: (key: string, ok: boolean) => void
+}
+
+interface Prepared {
+  key: string
+  segment: SegmentRecord
+  request: SaliencyRequest
+  classId: number
+  mask: Uint8Array
+}
+
+/**
+ * Runs the pending items of an audit job on an engine (the worker pool in the app). Each explanation is stored in
+ * the same transaction that marks its item done, so a job stopped at any point (pause, cancel, a killed process)
+ * resumes with exactly the items that have no result. An item that fails is recorded with its error and the job
+ * carries on. Resolves with the job's final summary; the state is 'done', 'paused' or 'cancelled'.
+ */
+export async function runAuditJob(project: Project, jobId: number, engineOrPool: EnginePool | SaliencyEngine, hooks: RunJobHooks = {}): Promise<JobSummary> {
+  const params = auditJobParams(project, jobId)
+  let sidecar: ModelSidecar
+  let engine: SaliencyEngine
+  try {
+    const model = requireModel(project, params.modelId)
+    sidecar = await registeredSidecar(model)
+    engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar)
+  } catch (err) {
+    // A model moved or changed since the job was made: the job says why, and resumes once the files are back.
+    project.jobs.setState(jobId, 'failed', toErrorShape(err).message)
+    throw err
+  }
+  const signal = hooks.signal
+  project.jobs.setState(jobId, 'running')
+
+  const started = performance.now()
+  let processed = 0
+  const emit = (state: JobSummary['state']): void => {
+    if (!hooks.onProgress) return
+    const job = project.jobs.get(jobId)!
+    const elapsed = (performance.now() - started) / 1000
+    const rate = processed > 0 && elapsed > 0 ? processed / elapsed : null
+    const left = job.total - job.done - job.failed
+    hooks.onProgress({ jobId, state, done: job.done, failed: job.failed, total: job.total, ratePerSecond: rate, etaSeconds: rate ? left / rate : null })
+  }
+  const stopReason = (): StopReason | null => (signal?.aborted ? (signal.reason === 'cancel' ? 'cancel' : 'pause') : null)
+  const fail = (key: string, err: unknown): void => {
+    const shape = toErrorShape(err)
+    project.jobs.failItem(jobId, key, shape.code, shape.message)
+    processed++
+    hooks.onItem?.(key, false)
+  }
+  emit('running')
+
+  let cached: { imageId: number; data: Float32Array } | null = null
+  const prepare = async (key: string): Promise<Prepared | null> => {
+    try {
+      const segment = project.segments.get(segmentOf(key))
+      if (!segment) throw new AppError('NOT_FOUND', `Segment ${segmentOf(key)} no longer exists`)
+      if (cached?.imageId !== segment.imageId) {
+        const rgb = await loadImage(project, segment.imageId)
+        cached = { imageId: segment.imageId, data: toModelInput(rgb.data, rgb.width, rgb.height, sidecar) }
+      }
+      const classId = requestedClass(segment)
+      const channel = channelOf(sidecar, classId)
+      const mask = project.segments.mask(segment.id)!
+      const { height, width, channels } = sidecar.input
+      return { key, segment, classId, mask, request: { id: key, image: { data: cached.data, height, width, channels }, request: mask, classId: channel } }
+    } catch (err) {
+      if (!isAppError(err)) throw err
+      fail(key, err)
+      return null
+    }
+  }
+
+  const store = (item: Prepared, r: SaliencyResult): void => {
+    project.jobs.completeItem(jobId, item.key, () =>
+      project.explanations.insert({
+        imageId: item.segment.imageId,
+        modelId: params.modelId,
+        segmentId: item.segment.id,
+        jobId,
+        jobItemKey: item.key,
+        method: r.method,
+        classId: item.classId,
+        request: item.mask,
+        params: { ...r.params, preset: params.preset },
+        saliency: r.mask,
+        saliencyHeight: r.maskHeight,
+        saliencyWidth: r.maskWidth,
+        summary: {
+          kind: item.segment.kind,
+          gtClass: item.segment.gtClass,
+          predClass: item.segment.predClass,
+          area: item.segment.area,
+          scoreOriginal: r.scoreOriginal,
+          scorePerturbed: r.scorePerturbed,
+          preservation: r.preservation,
+          maskL1: r.maskL1,
+          recovered: r.recovered,
+          stepsRun: r.stepsRun,
+          timeMs: r.timeMs
+        }
+      })
+    )
+    processed++
+    hooks.onItem?.(item.key, true)
+  }
+
+  const isStop = (err: unknown): boolean => signal?.aborted === true || isAppError(err, 'CANCELLED')
+
+  let interrupted = false
+  try {
+    const pending = project.jobs.pendingItems(jobId)
+    for (let i = 0; i < pending.length && !interrupted; i += params.batchSize) {
+      if (signal?.aborted) break
+      // The app switched projects under a background job: stop without writing; reopening marks it paused.
+      if (!project.db.open) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
+      const items: Prepared[] = []
+      for (const key of pending.slice(i, i + params.batchSize)) {
+        const p = await prepare(key)
+        if (p) items.push(p)
+      }
+      if (items.length > 0) {
+        // Computing and storing are kept apart: only an engine failure may mark an item failed, never a
+        // storage error on an item whose result is already stored.
+        let results: SaliencyResult[] | null = null
+        try {
+          results = await engine.saliency(
+            items.map((p) => p.request),
+            params.saliency,
+            { signal }
+          )
+        } catch (err) {
+          if (isStop(err)) break
+        }
+        if (results) items.forEach((p, k) => store(p, results[k]))
+        else {
+          // One bad request fails its whole batch: run them one by one so only the bad one is recorded as failed.
+          for (const p of items) {
+            let one: SaliencyResult | null = null
+            try {
+              one = (await engine.saliency([p.request], params.saliency, { signal }))[0]
+            } catch (e) {
+              if (isStop(e)) {
+                interrupted = true
+                break
+              }
+              fail(p.key, e)
+            }
+            if (one) store(p, one)
+          }
+        }
+      }
+      emit('running')
+    }
+  } catch (err) {
+    if (!project.db.open) throw err
+    if (!isStop(err)) {
+      project.jobs.setState(jobId, 'failed', toErrorShape(err).message)
+      emit('failed')
+      throw err
+    }
+    interrupted = true
+  }
+  const reason = stopReason()
+  const left = project.jobs.pendingItems(jobId).length
+  // A stop that did not come from pause or cancel (the pool shut down with the app) leaves the job resumable.
+  const state: JobSummary['state'] = left === 0 ? 'done' : reason === 'cancel' ? 'cancelled' : 'paused'
+  project.jobs.setState(jobId, state)
+  emit(state)
+  return project.jobs.get(jobId)!
+}
+
+function channelOf(sidecar: ModelSidecar, classId: number): number {
+  const channel = sidecar.classes.findIndex((c) => c.id === classId)
+  if (channel < 0) throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes`, { classId })
+  return channel
+}

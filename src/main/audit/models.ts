@@ -1,0 +1,81 @@
+import { resolve } from 'node:path'
+import type { ModelSummary } from '@common/audit'
+import { AppError } from '@common/errors'
+import { normalisationAffine, type ModelSidecar } from '@common/models'
+import type { Project } from '@main/store/project'
+import type { ModelRecord } from '@main/store/repositories/models'
+import { contentHash, readSidecar } from '../engine/modelFiles'
+
+/**
+ * Register a model folder (tfjs files + ctxlens.model.json) in a project. The content hash identifies it: the
+ * same weights registered twice are one model, and files changed since their sidecar was written are refused.
+ */
+export async function registerModel(project: Project, dir: string, name?: string): Promise<ModelRecord> {
+  const location = resolve(dir)
+  const sidecar = await readSidecar(location)
+  const hash = await contentHash(location)
+  if (hash !== sidecar.contentHash) {
+    throw new AppError('MODEL_FILE_INVALID', `Model files in ${location} changed since their ctxlens.model.json was written (content hash differs)`, {
+      expected: sidecar.contentHash,
+      actual: hash
+    })
+  }
+  return project.models.register({
+    name: name ?? sidecar.name,
+    dir: location,
+    architecture: sidecar.architecture,
+    classSetId: null,
+    contentHash: hash,
+    config: { sidecar }
+  })
+}
+
+export function requireModel(project: Project, modelId: number): ModelRecord {
+  const model = project.models.get(modelId)
+  if (!model) throw new AppError('NOT_FOUND', `No model ${modelId} in this project`, { modelId })
+  return model
+}
+
+/**
+ * The sidecar of a registered model, read from its folder and checked against the registered hash, so results
+ * are never computed with weights other than the ones the project knows.
+ */
+export async function registeredSidecar(model: ModelRecord): Promise<ModelSidecar> {
+  const sidecar = await readSidecar(model.dir)
+  if (sidecar.contentHash !== model.contentHash) {
+    throw new AppError('MODEL_FILE_INVALID', `The model files in ${model.dir} are not the ones registered as model ${model.id} (content hash differs)`, {
+      modelId: model.id
+    })
+  }
+  return sidecar
+}
+
+export function modelSummary(model: ModelRecord): ModelSummary {
+  const sidecar = (model.config as { sidecar?: ModelSidecar }).sidecar
+  return {
+    id: model.id,
+    name: model.name,
+    dir: model.dir,
+    architecture: model.architecture,
+    contentHash: model.contentHash,
+    classes: sidecar?.classes ?? [],
+    input: sidecar?.input ?? { height: 0, width: 0, channels: 0 },
+    createdAt: model.createdAt
+  }
+}
+
+/** 8-bit RGB as the model's input tensor data: its channel count and normalisation (same rule as readImageForModel). */
+export function toModelInput(rgb: Uint8Array, width: number, height: number, sidecar: ModelSidecar): Float32Array {
+  const { channels } = sidecar.input
+  if (width !== sidecar.input.width || height !== sidecar.input.height) {
+    throw new AppError('IMAGE_SIZE_MISMATCH', `The image is ${width}×${height}, the model takes ${sidecar.input.width}×${sidecar.input.height}`, {
+      width,
+      height
+    })
+  }
+  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
+  const n = width * height
+  const data = new Float32Array(n * channels)
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = rgb[i * 3 + Math.min(c, 2)] * scale[c] + offset[c]
+  return data
+}

@@ -1,0 +1,208 @@
+import cliProgress from 'cli-progress'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { SEGMENT_KINDS_EXTRACTED } from '@common/datasets'
+import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
+import type { JobSummary } from '@common/types'
+import { datasetClasses } from '../../audit/predict'
+import { printJson, table } from '../output'
+import type { CommandContext } from '../program'
+import type { CliSession } from '../session'
+import { positiveInt, resolveModel } from './predict'
+
+/**
+ * Bars on stderr for the audit commands: one per phase of a task (generate, import, predict) and one per job
+ * with its rate and ETA from job:progress. Ctrl-C stops the running task; a job stopped that way is paused and
+ * `--resume` continues it.
+ */
+export async function withAuditProgress<T>(session: CliSession, enabled: boolean, body: () => Promise<T>): Promise<T> {
+  let bar: cliProgress.SingleBar | null = null
+  let current = ''
+  const show = (key: string, label: string, done: number, total: number, extra: { rate: string; eta: string }): void => {
+    if (key !== current) {
+      bar?.stop()
+      bar = new cliProgress.SingleBar(
+        { format: ' {label} [{bar}] {value}/{total} {rate}| ETA {eta}', stream: process.stderr, hideCursor: true, noTTYOutput: false },
+        cliProgress.Presets.shades_classic
+      )
+      bar.start(total, done, { label, ...extra })
+      current = key
+    } else {
+      bar!.setTotal(total)
+      bar!.update(done, { label, ...extra })
+    }
+  }
+  const unsubscribe = session.ctx.events.subscribe((e) => {
+    if (!enabled) return
+    if (e.event === 'job:progress') {
+      const p = e.payload
+      show(`job:${p.jobId}`, `audit #${p.jobId}${p.failed ? ` (${p.failed} failed)` : ''}`, p.done + p.failed, p.total, {
+        rate: p.ratePerSecond ? `| ${p.ratePerSecond.toFixed(2)}/s ` : '',
+        eta: p.etaSeconds !== null ? `${Math.round(p.etaSeconds)}s` : '?'
+      })
+    } else if (e.event === 'task:progress' && e.payload.state === 'running' && e.payload.total > 0) {
+      const p = e.payload
+      // Audit jobs have their own bar from job:progress.
+      if (p.label.startsWith('audit #') || p.message === 'audit') return
+      show(`task:${p.taskId}:${p.message ?? ''}`, p.message ? `${p.label}: ${p.message}` : p.label, p.done, p.total, { rate: '', eta: '' })
+    }
+  })
+  const onSigint = (): void => {
+    process.stderr.write('\nStopping (the job is paused and can be resumed)...\n')
+    session.ctx.tasks.cancelAll()
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    return await body()
+  } finally {
+    process.off('SIGINT', onSigint)
+    unsubscribe()
+    ;(bar as cliProgress.SingleBar | null)?.stop()
+  }
+}
+
+const maskSize = (value: string): [number, number] => {
+  const m = value.match(/^(\d+)x(\d+)$/i)
+  if (!m) throw new InvalidArgumentError(`"${value}" is not HxW, e.g. 8x16`)
+  return [Number(m[1]), Number(m[2])]
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+/** key=value pairs; values are JSON when they parse as JSON (numbers, booleans, objects), else strings. */
+export function parseParams(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const pair of pairs) {
+    const i = pair.indexOf('=')
+    if (i <= 0) throw new InvalidArgumentError(`"${pair}" is not key=value`)
+    const raw = pair.slice(i + 1)
+    try {
+      out[pair.slice(0, i)] = JSON.parse(raw)
+    } catch {
+      out[pair.slice(0, i)] = raw
+    }
+  }
+  return out
+}
+
+export function printJob(job: JobSummary): void {
+  console.log(
+    table([
+      ['Job', `#${job.id} (${job.kind})`],
+      ['State', job.state],
+      ['Done', `${job.done} of ${job.total}`],
+      ['Failed', job.failed],
+      ...(job.error ? [['Error', job.error]] : [])
+    ])
+  )
+}
+
+interface AuditCliOptions {
+  project: string
+  dataset?: number
+  model?: string
+  split?: string
+  method: string
+  preset: string
+  maskSize?: [number, number]
+  steps?: number
+  lambda?: number
+  lr?: number
+  param?: string[]
+  classes?: string
+  kinds: string
+  minArea: number
+  sample?: number
+  seed: number
+  batchSize: number
+  resume?: number
+  cancel?: number
+  progress: boolean
+  json?: boolean
+}
+
+export function registerAudit(program: Command, run: CommandContext): void {
+  program
+    .command('audit')
+    .description('Explain the context of every selected segment of a dataset (a resumable job), or resume or cancel one')
+    .requiredOption('--project <file>', 'the project file')
+    .option('--dataset <id>', 'dataset id', positiveInt)
+    .option('--model <id|dir>', 'model id, or a model folder to register')
+    .option('--split <name>', 'only segments of images of this split')
+    .addOption(new Option('--method <m>', 'saliency method').choices([...SALIENCY_METHODS]).default('context'))
+    .addOption(new Option('--preset <p>', 'parameter preset').choices([...SALIENCY_PRESET_NAMES]).default('cityscapes'))
+    .option('--mask-size <HxW>', 'mask (or saliency map) resolution, e.g. 8x16', maskSize)
+    .option('--steps <n>', 'optimisation steps', positiveInt)
+    .option('--lambda <x>', 'mask L1 weight', Number)
+    .option('--lr <x>', 'learning rate', Number)
+    .option('--param <key=value>', 'any other saliency parameter (repeatable; JSON values)', collect)
+    .option('--classes <list>', 'segment classes, ids or names, comma-separated (default all)')
+    .option('--kinds <list>', `segment kinds (${SEGMENT_KINDS_EXTRACTED.join(', ')})`, 'correct,misclassified')
+    .option('--min-area <px>', 'minimum segment area in pixels', positiveInt, 1)
+    .option('--sample <n>', 'at most n segments, drawn with --seed', positiveInt)
+    .option('--seed <n>', 'sampling seed', Number, 0)
+    .option('--batch-size <n>', 'requests per engine call', positiveInt, 8)
+    .option('--resume <job>', 'continue a paused or interrupted job', positiveInt)
+    .option('--cancel <job>', 'cancel a job for good', positiveInt)
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print the final job as JSON')
+    .action((opts: AuditCliOptions) =>
+      run(opts, async (session) => {
+        await session.openProject(opts.project)
+        const bar = opts.progress && !opts.json
+        let job: JobSummary
+        if (opts.cancel) job = await session.call('audit:cancel', { jobId: opts.cancel })
+        else if (opts.resume) job = await withAuditProgress(session, bar, () => session.call('audit:resume', { jobId: opts.resume!, wait: true }))
+        else {
+          if (!opts.dataset || !opts.model) throw new InvalidArgumentError('--dataset and --model are required to start an audit (or give --resume JOB)')
+          const modelId = await resolveModel(session, opts.model)
+          const params: Record<string, unknown> = parseParams(opts.param ?? [])
+          const perturbation = opts.method === 'grid' || opts.method === 'context'
+          if (opts.maskSize) {
+            if (perturbation) [params.maskHeight, params.maskWidth] = opts.maskSize
+            else [params.saliencyHeight, params.saliencyWidth] = opts.maskSize
+          }
+          if (opts.steps !== undefined) params.steps = opts.steps
+          if (opts.lambda !== undefined) params.lambda = opts.lambda
+          if (opts.lr !== undefined) params.learningRate = opts.lr
+          let classes: number[] | undefined
+          if (opts.classes) {
+            const known = datasetClasses(session.ctx.requireProject(), opts.dataset).classes
+            classes = opts.classes.split(',').map((c) => {
+              const t = c.trim()
+              if (/^\d+$/.test(t)) return Number(t)
+              const hit = known.find((k) => k.name.toLowerCase() === t.toLowerCase())
+              if (!hit) throw new InvalidArgumentError(`unknown class "${t}" (known: ${known.map((k) => k.name).join(', ')})`)
+              return hit.id
+            })
+          }
+          job = await withAuditProgress(session, bar, () =>
+            session.call('audit:start', {
+              datasetId: opts.dataset!,
+              modelId,
+              method: opts.method as 'context',
+              preset: opts.preset as 'cityscapes',
+              params,
+              segments: {
+                kinds: opts.kinds.split(',').map((k) => k.trim()) as ('correct' | 'misclassified')[],
+                minArea: opts.minArea,
+                seed: opts.seed,
+                ...(classes ? { classes } : {}),
+                ...(opts.sample ? { sampleSize: opts.sample } : {})
+              },
+              batchSize: opts.batchSize,
+              wait: true,
+              ...(opts.split ? { split: opts.split } : {})
+            })
+          )
+        }
+        if (opts.json) return printJson(job)
+        printJob(job)
+        if (job.state === 'paused') console.log(`\nResume with: ctxlens audit --project ${opts.project} --resume ${job.id}`)
+        if (job.failed > 0) {
+          const detail = await session.call('audit:job', { jobId: job.id })
+          console.log('\nFailed items:')
+          for (const f of detail.failures.slice(0, 20)) console.log(`  ${f.itemKey}: [${f.code}] ${f.message}`)
+        }
+      })
+    )
+}

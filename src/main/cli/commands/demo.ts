@@ -1,0 +1,38 @@
+import { Command } from 'commander'
+import { printJson, table } from '../output'
+import type { CommandContext } from '../program'
+import { printJob, withAuditProgress } from './audit'
+import { positiveInt, printConfusion } from './predict'
+
+export function registerDemo(program: Command, run: CommandContext): void {
+  program
+    .command('demo')
+    .description('Build the demo project: street scenes, the bundled model, predictions, segments and a context audit of riders and persons')
+    .option('--project <file>', 'the demo project file (default: demo.ctxlens in the app home)')
+    .option('--model <dir>', 'model folder (default: resources/demo-model)')
+    .option('--images <n>', 'test images to generate', positiveInt, 300)
+    .option('--sample <n>', 'audit at most n segments', positiveInt)
+    .option('--steps <n>', 'saliency optimisation steps (default: the preset)', positiveInt)
+    .option('--no-progress', 'no progress bars')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { project?: string; model?: string; images: number; sample?: number; steps?: number; progress: boolean; json?: boolean }) =>
+      run(opts, async (session) => {
+        const result = await withAuditProgress(session, opts.progress && !opts.json, () =>
+          session.call('audit:demo', {
+            images: opts.images,
+            ...(opts.project ? { projectPath: opts.project } : {}),
+            ...(opts.model ? { modelDir: opts.model } : {}),
+            ...(opts.sample ? { sampleSize: opts.sample } : {}),
+            ...(opts.steps ? { params: { steps: opts.steps } } : {})
+          })
+        )
+        if (opts.json) return printJson(result)
+        console.log(table([['Project', result.projectPath], ['Dataset', `#${result.datasetId} ${result.datasetDir}`], ['Model', `#${result.modelId}`]]))
+        console.log('')
+        printConfusion(result.predict)
+        console.log('')
+        printJob(result.job)
+        console.log(`\nStatistics: ctxlens stats --project ${result.projectPath}`)
+      })
+    )
+}

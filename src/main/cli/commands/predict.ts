@@ -1,0 +1,63 @@
+import { Command, InvalidArgumentError } from 'commander'
+import type { ConfusionReport } from '@common/audit'
+import { printJson, table } from '../output'
+import type { CommandContext } from '../program'
+import type { CliSession } from '../session'
+import { withAuditProgress } from './audit'
+
+export const positiveInt = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`)
+  return n
+}
+
+/** A model id, or a model folder that is registered first. */
+export async function resolveModel(session: CliSession, model: string): Promise<number> {
+  if (/^\d+$/.test(model)) return Number(model)
+  return (await session.call('models:add', { dir: model })).id
+}
+
+const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`)
+
+export function printConfusion(r: ConfusionReport): void {
+  console.log(table([['Class', 'IoU', 'GT px', 'Pred px'], ...r.perClass.map((c) => [c.name, pct(c.iou), c.gtPixels, c.predPixels])]))
+  console.log(`\nmIoU ${pct(r.meanIoU)}   pixel accuracy ${pct(r.pixelAccuracy)}   (${r.images} labelled images)`)
+  const names = r.perClass.map((c) => c.name.slice(0, 8))
+  console.log('\nConfusion (rows: ground truth, columns: prediction)')
+  console.log(table([['', ...names], ...r.matrix.map((row, i) => [names[i], ...row.map(String)])]))
+}
+
+export function registerPredict(program: Command, run: CommandContext): void {
+  program
+    .command('predict')
+    .description('Run a model over a dataset: label maps and confidences stored, segments extracted, confusion matrix and IoU')
+    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--dataset <id>', 'dataset id', positiveInt)
+    .requiredOption('--model <id|dir>', 'model id, or a model folder to register')
+    .option('--split <name>', 'only this split')
+    .option('--batch-size <n>', 'images per engine task', positiveInt, 8)
+    .option('--no-segments', 'do not extract segments')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print the report as JSON')
+    .action((opts: { project: string; dataset: number; model: string; split?: string; batchSize: number; segments: boolean; progress: boolean; json?: boolean }) =>
+      run(opts, async (session) => {
+        await session.openProject(opts.project)
+        const modelId = await resolveModel(session, opts.model)
+        const report = await withAuditProgress(session, opts.progress && !opts.json, () =>
+          session.call('audit:predict', {
+            datasetId: opts.dataset,
+            modelId,
+            batchSize: opts.batchSize,
+            extractSegments: opts.segments,
+            ...(opts.split ? { split: opts.split } : {})
+          })
+        )
+        if (opts.json) return printJson(report)
+        console.log(`Predicted ${report.predicted} images with model #${modelId} in ${(report.durationMs / 1000).toFixed(1)} s`)
+        if (Object.keys(report.segments).length) console.log(`Segments: ${Object.entries(report.segments).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+        for (const f of report.failed) console.log(`  failed image ${f.imageId}: [${f.code}] ${f.message}`)
+        console.log('')
+        printConfusion(report)
+      })
+    )
+}

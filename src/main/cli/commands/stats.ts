@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs'
+import { Command } from 'commander'
+import type { AuditStats } from '@common/audit'
+import { statsToCsv } from '../../audit/export'
+import { printJson, table } from '../output'
+import type { CommandContext } from '../program'
+import { positiveInt } from './predict'
+
+const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2))
+
+function printStats(s: AuditStats): void {
+  console.log(`Audit job #${s.jobId}: ${s.explanations} ${s.method} explanations (contour baseline radius ${s.options.contourRadius} px)`)
+  for (const r of s.perClass) {
+    console.log(`\n${r.name}: ${r.explanations} explanations over ${r.images} images`)
+    const rows = [...r.context].sort((a, b) => b.share - a.share)
+    console.log(
+      table([
+        ['context', 'share', 'baseline', 'lift', 'density', 'density ×'],
+        ...rows.map((c) => [c.name, f2(c.share), f2(c.baselineShare), f2(c.lift), f2(c.density), f2(c.densityRatio)])
+      ])
+    )
+  }
+  if (s.table1.length) {
+    const ids = Object.keys(s.table1[0].shares)
+    const names = ids.map((id) => s.classes.find((c) => String(c.id) === id)?.name ?? id)
+    console.log('\nCorrect vs misclassified (Table 1): saliency share of each GT context class')
+    console.log(table([['GT', 'prediction', 'n', ...names], ...s.table1.map((t) => [t.gtName, t.predName, t.explanations, ...ids.map((k) => f2(t.shares[k]))])]))
+  }
+  console.log(s.alerts.length ? '\nBias alerts' : '\nNo bias alerts')
+  for (const a of s.alerts) {
+    const what = a.reason === 'share' ? `share − baseline ${f2(a.value)}` : `density ×${f2(a.value)}`
+    console.log(
+      `  ${a.requestedName} ← ${a.contextName}: ${what} (${Math.round(100 * s.options.level)}% CI ${f2(a.ci[0])}–${f2(a.ci[1])}); examples: ${a.examples.map((e) => `explanation ${e.explanationId}`).join(', ') || '-'}`
+    )
+  }
+}
+
+export function registerStats(program: Command, run: CommandContext): void {
+  program
+    .command('stats')
+    .description('Context statistics of an audit: Fig. 6 shares vs. contour baseline, density and lift, Table 1, bias alerts')
+    .requiredOption('--project <file>', 'the project file')
+    .option('--job <id>', 'audit job (default: the latest)', positiveInt)
+    .option('--radius <px>', 'contour-baseline dilation radius', positiveInt, 4)
+    .option('--bootstrap <n>', 'bootstrap resamples', positiveInt, 1000)
+    .option('--seed <n>', 'bootstrap seed', Number, 0)
+    .option('--margin <x>', 'share − baseline margin for alerts', Number, 0.05)
+    .option('--density-ratio <x>', 'density ratio threshold for alerts', Number, 3)
+    .option('--min-images <n>', 'fewest images a requested class needs for alerts', positiveInt, 3)
+    .option('--json', 'print the statistics as JSON')
+    .option('--csv', 'print the statistics as CSV')
+    .option('--out <file>', 'write the JSON or CSV to a file instead of stdout')
+    .action(
+      (opts: { project: string; job?: number; radius: number; bootstrap: number; seed: number; margin: number; densityRatio: number; minImages: number; json?: boolean; csv?: boolean; out?: string }) =>
+        run(opts, async (session) => {
+          await session.openProject(opts.project)
+          const stats = await session.call('audit:stats', {
+            ...(opts.job ? { jobId: opts.job } : {}),
+            contourRadius: opts.radius,
+            bootstrap: { samples: opts.bootstrap, seed: opts.seed },
+            alerts: { shareMargin: opts.margin, densityRatio: opts.densityRatio, minImages: opts.minImages }
+          })
+          const text = opts.csv ? statsToCsv(stats) : opts.json ? `${JSON.stringify(stats, null, 2)}\n` : null
+          if (text === null) return printStats(stats)
+          if (opts.out) writeFileSync(opts.out, text)
+          else if (opts.json) printJson(stats)
+          else process.stdout.write(text)
+        })
+    )
+}

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { STATS_CSV_COLUMNS, parseCsv } from '../../src/main/audit/export'
+import { tempDir } from '../helpers/tempdir'
+import { blockImage, saveConvModel, writeFolderDataset } from './fixtures/data'
+import { SIZE } from './fixtures/project'
+import { services } from './helpers'
+
+/** `ctxlens models add`, `predict`, `audit` (and `--resume`) and `stats --csv` as a user runs them (JSON export: stats.test.ts). */
+const dir = tempDir()
+const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+const project = dir.file('cli.ctxlens')
+let datasetId = 0
+
+function ctxlens(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+      env: { ...process.env, CTXLENS_BACKEND: 'cpu', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+beforeAll(async () => {
+  await writeFolderDataset(
+    join(dir.path, 'data'),
+    SIZE,
+    SIZE,
+    [0, 1, 2].map((i) => blockImage(`im${i}`, SIZE, SIZE, 4, 300 + i))
+  )
+  await saveConvModel(join(dir.path, 'model'), SIZE, SIZE)
+  // The project and its dataset are set up in-process; everything under test runs through the CLI.
+  const { ctx, call } = services()
+  await call('project:create', { path: project })
+  datasetId = (await call('datasets:import', { root: join(dir.path, 'data'), format: 'folder' })).dataset.id
+  ctx.dispose()
+})
+afterAll(() => dir.cleanup())
+
+describe('ctxlens predict, audit, stats', () => {
+  it('runs the whole audit from the shell', async () => {
+    const added = await ctxlens('models', 'add', '--project', project, '--model', join(dir.path, 'model'), '--json')
+    expect(added.code, added.stderr).toBe(0)
+    const modelId = JSON.parse(added.stdout).id as number
+
+    const predicted = await ctxlens('predict', '--project', project, '--dataset', String(datasetId), '--model', String(modelId), '--json')
+    expect(predicted.code, predicted.stderr).toBe(0)
+    const report = JSON.parse(predicted.stdout)
+    expect(report.predicted).toBe(3)
+    expect(report.perClass).toHaveLength(3)
+
+    const audited = await ctxlens(
+      'audit', '--project', project, '--dataset', String(datasetId), '--model', String(modelId),
+      '--preset', 'synthetic', '--mask-size', '4x4', '--steps', '3', '--classes', 'red,green,blue', '--sample', '4', '--seed', '2', '--json'
+    )
+    expect(audited.code, audited.stderr).toBe(0)
+    const job = JSON.parse(audited.stdout)
+    expect(job).toMatchObject({ state: 'done', total: 4, done: 4, failed: 0 })
+
+    // Resuming a finished job is a no-op that says so.
+    const resumed = await ctxlens('audit', '--project', project, '--resume', String(job.id), '--json')
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ id: job.id, state: 'done', done: 4 })
+
+    const csv = await ctxlens('stats', '--project', project, '--csv', '--bootstrap', '20')
+    expect(csv.code, csv.stderr).toBe(0)
+    const rows = parseCsv(csv.stdout)
+    expect(rows[0]).toEqual([...STATS_CSV_COLUMNS])
+    const shares = rows.filter((r) => r[0] === 'context')
+    expect(shares.length).toBeGreaterThan(0)
+    // Per requested class the shares form a distribution.
+    const byClass = new Map<string, number>()
+    for (const r of shares) byClass.set(r[1], (byClass.get(r[1]) ?? 0) + Number(r[5]))
+    for (const total of byClass.values()) expect(total).toBeCloseTo(1, 6)
+
+    const bad = await ctxlens('audit', '--project', project, '--resume', '999')
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('JOB_NOT_FOUND')
+  })
+})

@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process'
+import { copyFileSync, renameSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Project } from '../../src/main/store/project'
+import type { ExplanationRecord } from '../../src/main/store/repositories/explanations'
+import { tempDir } from '../helpers/tempdir'
+import { auditOptions, buildAuditProject, copyProject } from './fixtures/project'
+import { services } from './helpers'
+
+/**
+ * Audit jobs: a job killed mid-run and resumed ends with exactly the results of an uninterrupted one; pause,
+ * cancel and resume through the service; a failing item is recorded and the job carries on.
+ */
+const dir = tempDir()
+const { ctx, call } = services()
+let base: Awaited<ReturnType<typeof buildAuditProject>>
+
+beforeAll(async () => {
+  base = await buildAuditProject(dir.path, call)
+})
+afterAll(() => {
+  ctx.dispose()
+  dir.cleanup()
+})
+
+function runAndKill(path: string, options: unknown, killAfterDone: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'killedAudit.ts'), path, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = [...out.matchAll(/done (\d+) of/g)].map((x) => Number(x[1]))
+      if (m.some((n) => n >= killAfterDone)) child.kill('SIGKILL')
+    })
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(out) : reject(new Error(`audit ended without being killed: ${err || out}`))))
+  })
+}
+
+const byKey = (rows: ExplanationRecord[]) => new Map(rows.map((r) => [r.jobItemKey!, r]))
+
+describe('audit jobs', () => {
+  it('a killed audit, resumed, ends with exactly the results of an uninterrupted one', async () => {
+    const options = auditOptions(base.datasetId, base.modelId)
+    const killedPath = copyProject(base.path, dir.file('killed.ctxlens'))
+    const cleanPath = copyProject(base.path, dir.file('clean.ctxlens'))
+
+    await runAndKill(killedPath, options, 3)
+    // What the kill left: a job still marked running, some items done, none half-stored.
+    const inspect = Project.open(killedPath) // recovers: running → paused
+    const [killedJob] = inspect.jobs.list()
+    expect(killedJob.state).toBe('paused')
+    expect(killedJob.done).toBeGreaterThanOrEqual(3)
+    expect(killedJob.done).toBeLessThan(killedJob.total)
+    expect(inspect.explanations.forJob(killedJob.id)).toHaveLength(killedJob.done)
+    inspect.close()
+
+    await call('project:open', { path: killedPath })
+    const resumed = await call('audit:resume', { jobId: killedJob.id, wait: true })
+    expect(resumed).toMatchObject({ state: 'done', done: killedJob.total, failed: 0 })
+    const killedRows = ctx.requireProject().explanations.forJob(killedJob.id)
+
+    await call('project:open', { path: cleanPath })
+    const clean = await call('audit:start', { ...options, wait: true })
+    expect(clean).toMatchObject({ state: 'done', total: killedJob.total, done: killedJob.total })
+    const cleanRows = ctx.requireProject().explanations.forJob(clean.id)
+
+    // Same item keys, one explanation each, the same saliency to float tolerance.
+    expect(killedRows).toHaveLength(cleanRows.length)
+    expect(new Set(killedRows.map((r) => r.jobItemKey)).size).toBe(killedRows.length)
+    const a = byKey(killedRows)
+    const b = byKey(cleanRows)
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort())
+    for (const [key, r] of a) {
+      const c = b.get(key)!
+      expect(r.segmentId).toBe(c.segmentId)
+      expect(r.classId).toBe(c.classId)
+      expect(Array.from(r.request)).toEqual(Array.from(c.request))
+      for (let i = 0; i < r.saliency.length; i++) expect(r.saliency[i]).toBeCloseTo(c.saliency[i], 5)
+    }
+    // The masks are not trivially equal (all 0.5 would pass any comparison).
+    expect(cleanRows.some((r) => r.saliency.some((v) => Math.abs(v - 0.5) > 0.01))).toBe(true)
+  })
+
+  it('pause, resume and cancel through the service', async () => {
+    await call('project:open', { path: copyProject(base.path, dir.file('pause.ctxlens')) })
+    const options = auditOptions(base.datasetId, base.modelId)
+    const progress: { jobId: number; done: number; state: string; ratePerSecond: number | null; etaSeconds: number | null }[] = []
+    const unsubscribe = ctx.events.subscribe((e) => e.event === 'job:progress' && progress.push(e.payload))
+
+    const started = await call('audit:start', options)
+    expect(started.state).not.toBe('done')
+    await waitFor(() => progress.some((p) => p.jobId === started.id && p.done >= 2))
+    const paused = await call('audit:pause', { jobId: started.id })
+    expect(paused.state).toBe('paused')
+    expect(paused.done).toBeLessThan(paused.total)
+    const afterPause = ctx.requireProject().explanations.forJob(started.id).length
+    expect(afterPause).toBe(paused.done)
+    // A progress event carries a rate and an ETA once items are done.
+    expect(progress.find((p) => p.jobId === started.id && p.done >= 2)).toMatchObject({ ratePerSecond: expect.any(Number), etaSeconds: expect.any(Number) })
+
+    const done = await call('audit:resume', { jobId: started.id, wait: true })
+    expect(done).toMatchObject({ state: 'done', done: paused.total, failed: 0 })
+    const rows = ctx.requireProject().explanations.forJob(started.id)
+    expect(rows).toHaveLength(paused.total)
+    expect(new Set(rows.map((r) => r.jobItemKey)).size).toBe(paused.total)
+
+    const second = await call('audit:start', options)
+    await waitFor(() => progress.some((p) => p.jobId === second.id && p.done >= 1))
+    const cancelled = await call('audit:cancel', { jobId: second.id })
+    expect(cancelled.state).toBe('cancelled')
+    await expect(call('audit:resume', { jobId: second.id })).rejects.toMatchObject({ code: 'JOB_STATE' })
+    expect(ctx.requireProject().explanations.forJob(second.id)).toHaveLength(cancelled.done)
+    unsubscribe()
+  })
+
+  it('an item that fails is recorded with its error and the job carries on', async () => {
+    await call('project:open', { path: copyProject(base.path, dir.file('failing.ctxlens')) })
+    const project = ctx.requireProject()
+    const images = project.datasets.images(base.datasetId)
+    // Deleting an image file after import: its items cannot be explained, the others can.
+    const victim = images[1]
+    const options = { ...auditOptions(base.datasetId, base.modelId), segments: { kinds: ['correct' as const, 'misclassified' as const] }, batchSize: 4 }
+    const itemsOfVictim = project.segments.forImage(victim.id).filter((s) => s.modelId === base.modelId && (s.kind === 'correct' || s.kind === 'misclassified')).length
+    expect(itemsOfVictim).toBeGreaterThan(0)
+    const victimPath = join(base.dataRoot, victim.path)
+    copyFileSync(victimPath, `${victimPath}.bak`)
+    rmSync(victimPath)
+    try {
+      const job = await call('audit:start', { ...options, params: { ...options.params, steps: 2 }, wait: true })
+      expect(job.state).toBe('done')
+      expect(job.failed).toBe(itemsOfVictim)
+      expect(job.done).toBe(job.total - itemsOfVictim)
+      const detail = await call('audit:job', { jobId: job.id })
+      expect(detail.failures).toHaveLength(itemsOfVictim)
+      for (const f of detail.failures) {
+        expect(f.code).toBe('IMAGE_UNREADABLE')
+        expect(f.message).toContain(victim.path)
+      }
+      expect(project.explanations.forJob(job.id).every((e) => e.imageId !== victim.id)).toBe(true)
+    } finally {
+      renameSync(`${victimPath}.bak`, victimPath)
+    }
+  })
+
+  it('a request the engine refuses fails alone; the rest of its batch is stored', async () => {
+    await call('project:open', { path: copyProject(base.path, dir.file('refused.ctxlens')) })
+    const project = ctx.requireProject()
+    const image = project.datasets.images(base.datasetId)[0]
+    // A stored segment whose mask is empty: the engine refuses it (EMPTY_REQUEST_MASK), failing its whole batch.
+    const [broken] = project.segments.insertMany([
+      { imageId: image.id, modelId: base.modelId, source: 'gt-and-predicted', gtClass: 0, predClass: 0, kind: 'correct', area: 5, bbox: [0, 0, 1, 1], mask: new Uint8Array(16 * 16) }
+    ])
+    const options = auditOptions(base.datasetId, base.modelId)
+    const job = await call('audit:start', { ...options, params: { ...options.params, steps: 2 }, segments: { kinds: ['correct'] }, batchSize: 4, wait: true })
+    expect(job.state).toBe('done')
+    expect(job.failed).toBe(1)
+    expect(job.done).toBe(job.total - 1)
+    const detail = await call('audit:job', { jobId: job.id })
+    expect(detail.failures).toEqual([{ itemKey: `segment:${broken}`, code: 'EMPTY_REQUEST_MASK', message: expect.any(String) }])
+    expect(project.explanations.forJob(job.id)).toHaveLength(job.total - 1)
+  })
+})
+
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now()
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
