@@ -13,6 +13,23 @@ import { Id, JobStateSchema } from './types'
  * the IPC handler, the HTTP routes, the CLI and the renderer's client are all derived from it, so adding a
  * method is one entry in its area's module plus its implementation. Channel names are `<area>:<method>`.
  */
+const areas = [coreMethods, datasetMethods, explainMethods, annotationMethods, auditMethods, viewerMethods] as const
+
+/** Spreading areas into one object would let a later area silently replace an earlier area's method. */
+export function duplicateMethodNames(modules: readonly object[]): string[] {
+  const seen = new Set<string>()
+  const duplicates: string[] = []
+  for (const m of modules) {
+    for (const name of Object.keys(m)) {
+      if (seen.has(name)) duplicates.push(name)
+      seen.add(name)
+    }
+  }
+  return duplicates
+}
+const duplicates = duplicateMethodNames(areas)
+if (duplicates.length > 0) throw new Error(`Service methods declared in more than one area: ${duplicates.join(', ')}`)
+
 export const contract = {
   ...coreMethods,
   ...datasetMethods,

@@ -78,3 +78,11 @@ describe('IPC adapter', () => {
     })
   })
 })
+
+describe('contract assembly', () => {
+  it('names a method that two areas both declare', async () => {
+    const { duplicateMethodNames } = await import('@common/contract')
+    expect(duplicateMethodNames([{ 'a:x': 1, 'a:y': 2 }, { 'b:z': 3 }])).toEqual([])
+    expect(duplicateMethodNames([{ 'a:x': 1 }, { 'a:x': 2, 'b:z': 3 }])).toEqual(['a:x'])
+  })
+})
