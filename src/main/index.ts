@@ -3,12 +3,12 @@ import { pathToFileURL } from 'node:url'
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
 import { EVENT_CHANNEL } from '@common/channels'
 import { registerIpcHandlers } from './adapters/ipc'
-import { announceBundledWorkerEntry, appHome } from './paths'
+import { announceBundledWorkerEntry } from './paths'
 import { CONTENT_SECURITY_POLICY } from './security'
 import { ServiceContext } from './services/context'
 import { createDispatch } from './services/dispatch'
 import { createServices } from './services/index'
-import { openOrCreateProject } from './startup'
+import { openStartupProject } from './startup'
 
 /** Electron entry: a window over the same services as browser mode and the CLI, reached only through IPC. */
 announceBundledWorkerEntry()
@@ -62,11 +62,10 @@ app.whenReady().then(async () => {
     callback({ cancel: !local })
   })
   registerIpcHandlers(ipcMain, dispatch, isTrustedFrame)
-  const project = process.env.CTXLENS_PROJECT ?? join(appHome(), 'projects', 'demo.ctxlens')
   try {
-    await openOrCreateProject(dispatch, project)
+    await openStartupProject(dispatch, ctx.events)
   } catch (err) {
-    ctx.events.log('error', `Could not open ${project}: ${(err as Error).message}`)
+    ctx.events.log('error', `Could not open the project: ${(err as Error).message}`)
   }
   createWindow()
   app.on('activate', () => {

@@ -4,7 +4,7 @@ import { announceBundledWorkerEntry, builtRendererDir } from './paths'
 import { ServiceContext } from './services/context'
 import { createDispatch } from './services/dispatch'
 import { createServices } from './services/index'
-import { openOrCreateProject } from './startup'
+import { openOrCreateProject, openStartupProject } from './startup'
 
 /** Browser mode: `npm run serve`. The same services as the Electron window, over HTTP/WebSocket on 127.0.0.1. */
 async function main(): Promise<void> {
@@ -14,12 +14,15 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       project: { type: 'string' },
       backend: { type: 'string' },
-      renderer: { type: 'string' }
+      renderer: { type: 'string' },
+      demo: { type: 'boolean', default: false }
     }
   })
   const ctx = new ServiceContext('http', { backend: values.backend })
   const dispatch = createDispatch(createServices(ctx))
   if (values.project) await openOrCreateProject(dispatch, values.project)
+  // --demo: the demo project, built on first use as the desktop app's first start does.
+  else if (values.demo) await openStartupProject(dispatch, ctx.events)
   const server = await startHttpServer({
     dispatch,
     events: ctx.events,

@@ -1,11 +1,41 @@
 import { existsSync, mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { AppError } from '@common/errors'
+import { defaultDemoModelDir } from './audit/demo'
+import { appHome } from './paths'
 import type { Dispatch } from './services/dispatch'
+import type { EventBus } from './services/events'
 
 /** Open the project file given on the command line, creating it when it does not exist yet. */
 export async function openOrCreateProject(dispatch: Dispatch, path: string): Promise<void> {
   if (!existsSync(path)) mkdirSync(dirname(path), { recursive: true })
   const reply = await dispatch(existsSync(path) ? 'project:open' : 'project:create', { path })
   if (!reply.ok) throw AppError.fromShape(reply.error)
+}
+
+export function demoProjectPath(): string {
+  return join(appHome(), 'projects', 'demo.ctxlens')
+}
+
+/** Segments the first start audits: enough for the statistics to speak, few enough to finish in minutes here. */
+const FIRST_START_SAMPLE = 120
+
+/**
+ * The desktop app's first start: the demo project when it exists; otherwise it is built (street scenes, the
+ * bundled model, predictions and a context-saliency audit) in the background while the window opens, with
+ * progress in the Jobs screen. An explicit CTXLENS_PROJECT is opened or created as it is.
+ */
+export async function openStartupProject(dispatch: Dispatch, events: EventBus): Promise<string> {
+  const explicit = process.env.CTXLENS_PROJECT
+  const path = resolve(explicit ?? demoProjectPath())
+  if (explicit || existsSync(path) || !existsSync(defaultDemoModelDir())) {
+    await openOrCreateProject(dispatch, path)
+    return path
+  }
+  events.log('info', `Building the demo project at ${path} (first start)`)
+  void dispatch('audit:demo', { projectPath: path, sampleSize: FIRST_START_SAMPLE }).then((reply) => {
+    if (reply.ok) events.log('info', `Demo project ready: ${path}`)
+    else events.log('error', `Could not build the demo project: ${reply.error.message} [${reply.error.code}]`)
+  })
+  return path
 }
