@@ -1,2 +1,177 @@
-/** Methods of this area are added here (see contract.ts). */
-export const viewerMethods = {} as const
+import { z } from 'zod'
+import { SaliencyMethodSchema, SaliencyPresetNameSchema } from '../saliency'
+import { BOOKMARK_TARGETS, ClassDefSchema, Id } from '../types'
+
+/**
+ * What the auditor's screens read: pages of images with filters, one image with its label maps and segments, and
+ * explanations of one request on one stored image. Pixel planes travel as base64 (one byte per pixel: class ids
+ * fit a byte in every supported dataset, 255 = ignored / none) so they cross JSON and IPC unchanged; masks drawn
+ * by hand travel as runs so a Cityscapes-sized request stays small.
+ */
+
+export const IMAGE_SORTS = ['id', 'name', 'errors', 'explanations'] as const
+export const ImageSortSchema = z.enum(IMAGE_SORTS)
+export type ImageSort = z.infer<typeof ImageSortSchema>
+
+export const ImageFilterSchema = z
+  .object({
+    datasetId: Id.optional(),
+    split: z.string().min(1).optional(),
+    /** Substring of the file path, case-insensitive. */
+    search: z.string().max(200).optional(),
+    /** Every listed class must be present in the ground truth (by stored segments). */
+    classes: z.array(z.number().int().min(0)).max(64).optional(),
+    /** Misclassified segments of ground truth `gt` predicted as `pred` (by the given model, or any). */
+    error: z.object({ gt: z.number().int().min(0), pred: z.number().int().min(0) }).optional(),
+    modelId: Id.optional(),
+    bookmarked: z.boolean().optional(),
+    explained: z.boolean().optional()
+  })
+  .strict()
+export type ImageFilter = z.infer<typeof ImageFilterSchema>
+
+export const ImageListItemSchema = z.object({
+  id: Id,
+  datasetId: Id,
+  path: z.string(),
+  split: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  errors: z.number().int(),
+  explanations: z.number().int(),
+  bookmarked: z.boolean()
+})
+export type ImageListItem = z.infer<typeof ImageListItemSchema>
+
+export const SegmentViewSchema = z.object({
+  id: Id,
+  modelId: Id.nullable(),
+  kind: z.string(),
+  gtClass: z.number().int().nullable(),
+  predClass: z.number().int().nullable(),
+  area: z.number().int(),
+  bbox: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
+  confidence: z.number().nullable(),
+  /** The mask cropped to bbox (w×h bytes, 0/1), base64. */
+  cropMask: z.string()
+})
+export type SegmentView = z.infer<typeof SegmentViewSchema>
+
+export const ModelViewSchema = z.object({
+  id: Id,
+  name: z.string(),
+  architecture: z.string(),
+  dir: z.string(),
+  predictions: z.number().int(),
+  input: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }).nullable()
+})
+export type ModelView = z.infer<typeof ModelViewSchema>
+
+export const ExplanationViewSchema = z.object({
+  id: Id,
+  imageId: Id,
+  modelId: Id,
+  segmentId: Id.nullable(),
+  method: z.string(),
+  classId: z.number().int(),
+  params: z.record(z.string(), z.unknown()),
+  summary: z.record(z.string(), z.unknown()),
+  width: z.number().int(),
+  height: z.number().int(),
+  saliencyHeight: z.number().int(),
+  saliencyWidth: z.number().int(),
+  /** Upsampled to the image, scaled to 0–255 (gradient maps by their maximum), one byte per pixel, base64. */
+  saliency: z.string(),
+  /** The request R at image size, 0/1 bytes, base64. */
+  request: z.string(),
+  createdAt: z.string()
+})
+export type ExplanationView = z.infer<typeof ExplanationViewSchema>
+
+/** A request: stored segments (their union), or a mask drawn by hand as runs [start, length, start, length, …]. */
+export const RequestSpecSchema = z.union([
+  z.object({ segmentIds: z.array(Id).min(1).max(256) }).strict(),
+  z.object({ runs: z.array(z.number().int().min(0)).max(2_000_000) }).strict()
+])
+
+export const viewerMethods = {
+  'models:list': { input: z.object({}).strict(), output: z.array(ModelViewSchema) },
+
+  /** The classes of a dataset, or of every dataset in the project, for filters and legends. */
+  'images:classes': { input: z.object({ datasetId: Id.optional() }).strict(), output: z.array(ClassDefSchema) },
+
+  'images:list': {
+    input: ImageFilterSchema.extend({
+      sort: ImageSortSchema.default('id'),
+      descending: z.boolean().default(false),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(1000).default(200)
+    }).strict(),
+    output: z.object({
+      /** Images matching the filter; `items` is the requested page of them. */
+      total: z.number().int(),
+      items: z.array(ImageListItemSchema),
+      /** Matching images per split, for the counts beside the filter. */
+      bySplit: z.record(z.string(), z.number().int())
+    })
+  },
+
+  /** Thumbnails as data URLs, a page at a time; made from the image when the import cached none. */
+  'images:thumbnails': {
+    input: z.object({ ids: z.array(Id).max(500), size: z.number().int().min(16).max(512).default(128) }).strict(),
+    output: z.record(z.string(), z.string())
+  },
+
+  'images:get': {
+    input: z.object({ imageId: Id, modelId: Id.optional() }).strict(),
+    output: z.object({
+      image: ImageListItemSchema,
+      classes: z.array(ClassDefSchema),
+      /** The image as a PNG data URL. */
+      png: z.string(),
+      /** Ground-truth class per pixel (base64 bytes), or null without a label. */
+      gt: z.string().nullable(),
+      /** The chosen model's stored prediction (base64 bytes), or null. */
+      prediction: z.string().nullable(),
+      modelId: Id.nullable(),
+      segments: z.array(SegmentViewSchema)
+    })
+  },
+
+  /**
+   * Explain one request on a stored image with a registered model, on the engine's worker pool; stored in the
+   * project. Progress arrives as task events labelled `explain <method>`; 'tasks:cancel' stops it.
+   */
+  'explain:segment': {
+    input: z
+      .object({
+        imageId: Id,
+        modelId: Id,
+        request: RequestSpecSchema,
+        /** The class to explain; defaults to the first segment's predicted (else GT) class. */
+        classId: z.number().int().min(0).optional(),
+        method: SaliencyMethodSchema,
+        preset: SaliencyPresetNameSchema.default('synthetic'),
+        params: z.record(z.string(), z.unknown()).default({})
+      })
+      .strict(),
+    output: ExplanationViewSchema
+  },
+
+  /** Which image a bookmark or note target lies on, so lists can open it in the image view. */
+  'images:ofTargets': {
+    input: z.object({ targets: z.array(z.object({ kind: z.enum(BOOKMARK_TARGETS), id: Id })).max(1000) }).strict(),
+    output: z.array(z.object({ kind: z.enum(BOOKMARK_TARGETS), id: Id, imageId: Id.nullable(), path: z.string().nullable() }))
+  },
+
+  'explanations:list': { input: z.object({ imageId: Id }).strict(), output: z.array(ExplanationViewSchema) },
+
+  /**
+   * What the optimiser settled on: the image perturbed with the explanation's final mask (perturbation methods)
+   * and the model's prediction on it.
+   */
+  'explanations:perturbed': {
+    input: z.object({ explanationId: Id }).strict(),
+    output: z.object({ png: z.string(), prediction: z.string(), width: z.number().int(), height: z.number().int() })
+  }
+} as const

@@ -5,6 +5,7 @@ export const screens = [
   { path: '/datasets', name: 'datasets', title: 'Datasets', key: 'd', component: () => import('../views/DatasetsView.vue') },
   { path: '/image', name: 'image', title: 'Image', key: 'i', component: () => import('../views/ImageView.vue') },
   { path: '/errors', name: 'errors', title: 'Error cases', key: 'e', component: () => import('../views/ErrorCasesView.vue') },
+  { path: '/bookmarks', name: 'bookmarks', title: 'Bookmarks', key: 'k', component: () => import('../views/BookmarksView.vue') },
   { path: '/jobs', name: 'jobs', title: 'Jobs', key: 'j', component: () => import('../views/JobsView.vue') },
   { path: '/reports', name: 'reports', title: 'Reports', key: 'r', component: () => import('../views/ReportsView.vue') },
   { path: '/benchmark', name: 'benchmark', title: 'Benchmark', key: 'b', component: () => import('../views/BenchmarkView.vue') }

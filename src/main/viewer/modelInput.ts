@@ -1,0 +1,68 @@
+import { AppError } from '@common/errors'
+import { normalisationAffine, type ModelSidecar } from '@common/models'
+import type { LoadedImage } from '../datasets/import'
+
+/**
+ * A stored image as the model's input (channels, normalisation). The size must already match: a request drawn
+ * on the image has to line up with the model's output pixel for pixel.
+ */
+export function modelInputFromRgb(image: LoadedImage, sidecar: ModelSidecar): { data: Float32Array; height: number; width: number; channels: number } {
+  const { height, width, channels } = sidecar.input
+  if (image.height !== height || image.width !== width) {
+    throw new AppError('IMAGE_SIZE_MISMATCH', `Image ${image.imageId} is ${image.width}×${image.height}, the model takes ${width}×${height}`, {
+      imageId: image.imageId,
+      width: image.width,
+      height: image.height,
+      expected: [width, height]
+    })
+  }
+  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
+  const n = width * height
+  const data = new Float32Array(n * channels)
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = image.data[i * 3 + Math.min(c, 2)] * scale[c] + offset[c]
+  return { data, height, width, channels }
+}
+
+/**
+ * p(x, M) of Eq. 2 (grid) or p_context(x, R, M) of Eq. 3 (context) with the final upsampled mask, in input units:
+ * x∘M + a∘(1−M), and for context the request's own pixels stay x. Only the constant baseline is reproduced here.
+ */
+export function perturbedInput(
+  input: { data: Float32Array; channels: number },
+  mask: Float32Array,
+  request: Uint8Array,
+  params: { method: string; baseline?: { kind: string; value?: number | number[] }; clip?: boolean },
+  sidecar: ModelSidecar
+): Float32Array {
+  const baseline = params.baseline ?? { kind: 'constant', value: 0 }
+  if (baseline.kind !== 'constant') {
+    throw new AppError('INVALID_PARAMETERS', `the perturbed image can only be rebuilt for a constant baseline, this explanation used ${baseline.kind}`)
+  }
+  const { channels } = input
+  const values = Array.isArray(baseline.value) ? baseline.value : [baseline.value ?? 0]
+  const { min, max } = normalisationAffine(sidecar.normalisation, channels)
+  const out = new Float32Array(input.data.length)
+  for (let i = 0; i < mask.length; i++) {
+    const m = params.method === 'context' && request[i] ? 1 : mask[i]
+    for (let c = 0; c < channels; c++) {
+      const a = values[Math.min(c, values.length - 1)]
+      let v = input.data[i * channels + c] * m + a * (1 - m)
+      if (params.clip !== false) v = Math.min(max[c], Math.max(min[c], v))
+      out[i * channels + c] = v
+    }
+  }
+  return out
+}
+
+/** Back from input units to RGB bytes, for showing the perturbed image. */
+export function inputToRgb(data: Float32Array, n: number, sidecar: ModelSidecar): Uint8Array {
+  const { channels } = sidecar.input
+  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
+  const rgb = new Uint8Array(n * 3)
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < 3; c++) {
+      const k = Math.min(c, channels - 1)
+      rgb[i * 3 + c] = Math.round(Math.min(255, Math.max(0, (data[i * channels + k] - offset[k]) / scale[k])))
+    }
+  return rgb
+}
