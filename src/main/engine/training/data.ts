@@ -19,9 +19,6 @@ export function checkData(data: SegmentationData, what = 'training data'): void 
   }
 }
 
-/** Seedable uniform stream in [0, 1) (mulberry32). */
-export const mulberry32 = uniform01
-
 /** Mixes seed and epoch so each epoch has its own order, and the order of epoch e never depends on earlier ones. */
 function epochSeed(seed: number, epoch: number): number {
   let h = (seed ^ 0x9e3779b9) >>> 0
@@ -32,7 +29,7 @@ function epochSeed(seed: number, epoch: number): number {
 /** The visiting order of `items` in one epoch (Fisher–Yates), a function of (seed, epoch) only, for resuming. */
 export function shuffledOrder(items: ArrayLike<number>, seed: number, epoch: number): Int32Array {
   const order = Int32Array.from(items)
-  const rand = mulberry32(epochSeed(seed, epoch))
+  const rand = uniform01(epochSeed(seed, epoch))
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1))
     const t = order[i]
