@@ -1,4 +1,5 @@
 import { IGNORE_LABEL } from '@common/datasets'
+import { uniform01 } from '../prng'
 
 /**
  * The arithmetic of the context statistics (paper Sec. 5, Fig. 6 and Table 1), on plain arrays so it can be
@@ -125,18 +126,6 @@ export function summarise(c: ContextCounts): ContextSummary {
   return { share, baselineShare, lift, density, densityRatio }
 }
 
-/** mulberry32: small, fast, and the same sequence on every platform for a seed. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Linear-interpolation quantile of sorted values (R's type 7). */
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN
@@ -157,7 +146,7 @@ export function bootstrapIntervals<U>(
   options: { samples: number; seed: number; level: number }
 ): [number, number][] {
   if (units.length === 0) return []
-  const random = seededRandom(options.seed)
+  const random = uniform01(options.seed)
   const replicates: number[][] = []
   const sample = new Array<U>(units.length)
   for (let b = 0; b < options.samples; b++) {

@@ -10,7 +10,7 @@ import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
 import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
-import { seededRandom } from './contextStats'
+import { uniform01 } from '../prng'
 import { registeredSidecar, requireModel, toModelInput } from './models'
 
 export const AUDIT_JOB_KIND = 'audit'
@@ -37,7 +37,7 @@ function subjectClass(s: SegmentRecord): number | null {
 function sample<T extends { id: number }>(items: T[], size: number, seed: number): T[] {
   if (size >= items.length) return items
   const a = [...items]
-  const random = seededRandom(seed)
+  const random = uniform01(seed)
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     ;[a[i], a[j]] = [a[j], a[i]]

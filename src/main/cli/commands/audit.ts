@@ -8,6 +8,7 @@ import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import type { CliSession } from '../session'
 import { positiveInt, resolveModel } from './predict'
+import { maskSize } from '../argParsers'
 
 /**
  * Bars on stderr for the audit commands: one per phase of a task (generate, import, predict) and one per job
@@ -60,11 +61,6 @@ export async function withAuditProgress<T>(session: CliSession, enabled: boolean
   }
 }
 
-const maskSize = (value: string): [number, number] => {
-  const m = value.match(/^(\d+)x(\d+)$/i)
-  if (!m) throw new InvalidArgumentError(`"${value}" is not HxW, e.g. 8x16`)
-  return [Number(m[1]), Number(m[2])]
-}
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 

@@ -1,14 +1,10 @@
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, Option } from 'commander'
 import { BIAS_STRENGTHS, TILE_LAYOUTS } from '@common/textureMnist'
+import { integer } from '../argParsers'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 
-function int(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not an integer`)
-  return n
-}
 
 export function registerDataset(program: Command, run: CommandContext): void {
   const dataset = program.command('dataset').description('Generate datasets')
@@ -17,13 +13,13 @@ export function registerDataset(program: Command, run: CommandContext): void {
     .command('texture-mnist')
     .description("Generate the paper's texture-MNIST context-bias benchmark set (64×64, digits 0–9 + background = 10)")
     .requiredOption('--out <dir>', 'output folder (must be empty or absent)')
-    .option('--train <n>', 'training images', int, 6000)
-    .option('--test <n>', 'test images', int, 1000)
+    .option('--train <n>', 'training images', integer, 6000)
+    .option('--test <n>', 'test images', integer, 1000)
     .addOption(new Option('--bias <strength>', 'context bias to plant').choices([...BIAS_STRENGTHS]).default('none'))
-    .option('--biased-digit <d>', 'the digit coupled with the bias texture (0–9)', int)
-    .option('--bias-texture <t>', 'the bias texture id (0–24; the paper-style bias textures are 3, 7, 10, 14, 18)', int)
-    .option('--seed <n>', 'dataset seed', int, 0)
-    .option('--test-seed <n>', 'fix the test split across dataset seeds', int)
+    .option('--biased-digit <d>', 'the digit coupled with the bias texture (0–9)', integer)
+    .option('--bias-texture <t>', 'the bias texture id (0–24; the paper-style bias textures are 3, 7, 10, 14, 18)', integer)
+    .option('--seed <n>', 'dataset seed', integer, 0)
+    .option('--test-seed <n>', 'fix the test split across dataset seeds', integer)
     .addOption(new Option('--layout <layout>', 'background tiles').choices([...TILE_LAYOUTS]).default('halves'))
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON')

@@ -1,21 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { AppError } from '@common/errors'
 import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
+import { maskSize, number } from '../argParsers'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 
-const number = (value: string): number => {
-  const n = Number(value)
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number`)
-  return n
-}
-
-const maskSize = (value: string): [number, number] => {
-  const m = value.match(/^(\d+)x(\d+)$/i)
-  if (!m) throw new InvalidArgumentError(`"${value}" is not HxW, e.g. 4x4 or 16x32`)
-  return [Number(m[1]), Number(m[2])]
-}
 
 /** constant:V | constant:R,G,B | blur:SIGMA | noise:SEED */
 const baseline = (value: string): Record<string, unknown> => {
