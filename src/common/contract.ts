@@ -92,7 +92,6 @@ export const events = {
 export type EventName = keyof typeof events
 export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>
 export type AnyEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName]
-export const EVENT_NAMES = Object.keys(events) as EventName[]
 
 /** The bridge the preload exposes as `window.ctxlens`: the contract and nothing else. */
 export interface Bridge {

@@ -113,7 +113,3 @@ export function resetBackendChoice(): void {
   current = null
   pending = null
 }
-
-export function backendInfo(): BackendInfo | null {
-  return current
-}

@@ -1,9 +1,7 @@
 import type { ModelSidecar } from '@common/models'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
-import type { LoadedModel } from '../engine/modelFiles'
 import type { EnginePool } from '../engine/pool/pool'
-import { predictLabelMaps, prepareForSaliency } from '../engine/segmentationModel'
-import { computeSaliency, type SaliencyRequest } from '../saliency'
+import type { SaliencyRequest } from '../saliency'
 
 export interface RunHooks {
   signal?: AbortSignal
@@ -11,23 +9,13 @@ export interface RunHooks {
 }
 
 /**
- * Where explanations are computed: in this thread (tests, scripts) or spread over the engine's worker threads
- * (the app, so nothing heavy runs on the Electron main thread or blocks the server). Both compute the same thing.
+ * Where explanations are computed: spread over the engine's worker threads, so nothing heavy runs on the
+ * Electron main thread or blocks the server.
  */
 export interface SaliencyEngine {
   sidecar: ModelSidecar
   labels(image: { data: Float32Array; height: number; width: number; channels: number }, hooks?: RunHooks): Promise<Uint16Array>
   saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: RunHooks): Promise<SaliencyResult[]>
-}
-
-export function inProcessEngine(loaded: LoadedModel): SaliencyEngine & { dispose(): void } {
-  const model = prepareForSaliency(loaded)
-  return {
-    sidecar: loaded.sidecar,
-    labels: async (image) => predictLabelMaps(model, image.data, [1, image.height, image.width, image.channels]),
-    saliency: (requests, params, hooks = {}) => computeSaliency(model, requests, params, hooks),
-    dispose: () => model.dispose()
-  }
 }
 
 /** Requests are split into one contiguous share per worker; progress is the sum of the shares' steps. */
