@@ -1,0 +1,147 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { describe, expect, it, vi } from 'vitest'
+import type { AnyEvent, Bridge, EventPayload, Reply } from '@common/contract'
+import type { JobSummary } from '@common/types'
+
+type Call = { method: string; input: Record<string, unknown> }
+
+const project = {
+  path: '/tmp/p.ctxlens', name: 'p', schemaVersion: 1, createdAt: '2026-01-01T00:00:00Z',
+  counts: { datasets: 1, images: 1, models: 1, explanations: 0, bookmarks: 0, jobs: 1 }
+}
+const info = {
+  appName: 'Context Lens', appVersion: '0.1.0', nodeVersion: '20', platform: 'linux-x64', transport: 'electron',
+  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, project
+}
+const job = (over: Partial<JobSummary> = {}): JobSummary => ({
+  id: 7, kind: 'audit', state: 'running', done: 10, failed: 1, total: 100,
+  createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', error: null, ...over
+})
+
+/**
+ * A fake preload bridge: `handle` answers the methods under test, `push` delivers an engine event to every
+ * renderer listener (the app store's and the Jobs screen's) the way the real bridge does.
+ */
+async function mountJobs(handle: (method: string, input: Record<string, unknown>) => Reply<unknown> | undefined) {
+  const calls: Call[] = []
+  const listeners = new Set<(e: AnyEvent) => void>()
+  const bridge: Bridge = {
+    invoke: async (method, input) => {
+      const i = (input ?? {}) as Record<string, unknown>
+      calls.push({ method, input: i })
+      if (method === 'app:info') return { ok: true, result: info }
+      if (method === 'project:current') return { ok: true, result: project }
+      return handle(method, i) ?? { ok: false, error: { code: 'UNKNOWN_METHOD', message: method } }
+    },
+    onEvent: (l) => {
+      listeners.add(l)
+      return () => listeners.delete(l)
+    }
+  }
+  window.ctxlens = bridge
+  vi.resetModules()
+  const { default: App } = await import('@renderer/App.vue')
+  const { router } = await import('@renderer/router')
+  setActivePinia(createPinia())
+  const wrapper = mount(App, { global: { plugins: [router] } })
+  await router.push('/jobs')
+  await router.isReady()
+  await flushPromises()
+  await flushPromises()
+  const push = async (payload: EventPayload<'job:progress'>): Promise<void> => {
+    listeners.forEach((l) => l({ event: 'job:progress', payload }))
+    await flushPromises()
+  }
+  const count = (method: string): number => calls.filter((c) => c.method === method).length
+  return { wrapper, calls, push, count }
+}
+
+describe('jobs screen', () => {
+  it('keeps the empty state when there are no jobs', async () => {
+    const { wrapper } = await mountJobs((m) => (m === 'jobs:list' ? { ok: true, result: [] } : undefined))
+    expect(wrapper.find('[data-testid="empty-jobs"]').exists()).toBe(true)
+    expect(wrapper.find('[data-testid="jobs"]').exists()).toBe(false)
+  })
+
+  it('shows live progress, rate and ETA, pauses, and lists item failures when expanded', async () => {
+    let state: JobSummary['state'] = 'running'
+    const { wrapper, calls, push, count } = await mountJobs((m) => {
+      if (m === 'jobs:list') return { ok: true, result: [job({ state })] }
+      if (m === 'audit:pause') return { ok: true, result: job({ state: 'paused' }) }
+      if (m === 'audit:job') {
+        return {
+          ok: true,
+          result: {
+            ...job(), params: {}, running: true,
+            failures: [
+              { itemKey: 'seg:12', code: 'EXPLAIN_FAILED', message: 'mask is empty' },
+              { itemKey: 'seg:40', code: null, message: 'worker crashed' }
+            ]
+          }
+        }
+      }
+      return undefined
+    })
+    const row = () => wrapper.get('[data-testid="job-7"]')
+    expect(row().get('[data-testid="job-done"]').text()).toBe('10')
+    expect(row().get('[data-testid="job-eta"]').text()).toBe('—')
+    expect(count('jobs:list')).toBe(1)
+
+    await push({ jobId: 7, state: 'running', done: 40, failed: 2, total: 100, ratePerSecond: 4, etaSeconds: 125 })
+    expect(row().get('[data-testid="job-done"]').text()).toBe('40')
+    expect(row().get('[data-testid="job-failed"]').text()).toBe('2')
+    expect(row().get('[data-testid="job-rate"]').text()).toBe('4.0/s')
+    expect(row().get('[data-testid="job-eta"]').text()).toBe('2m 05s')
+    // Same state: progress alone must not cost a list call per push.
+    expect(count('jobs:list')).toBe(1)
+
+    await row().get('[data-testid="job-pause"]').trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'audit:pause').map((c) => c.input)).toEqual([{ jobId: 7 }])
+
+    // The engine reports the stop; a state change reloads the list and the row drops its stale rate.
+    state = 'paused'
+    const listsBefore = count('jobs:list')
+    await push({ jobId: 7, state: 'paused', done: 41, failed: 2, total: 100, ratePerSecond: null, etaSeconds: null })
+    expect(count('jobs:list')).toBeGreaterThan(listsBefore)
+    expect(row().get('[data-testid="job-state"]').text()).toBe('paused')
+    expect(row().get('[data-testid="job-eta"]').text()).toBe('—')
+    expect(row().get('[data-testid="job-pause"]').attributes('disabled')).toBeDefined()
+    expect(row().get('[data-testid="job-resume"]').attributes('disabled')).toBeUndefined()
+
+    expect(wrapper.find('[data-testid="job-failures"]').exists()).toBe(false)
+    const expand = row().get('[data-testid="job-expand"]')
+    expect(expand.attributes('aria-expanded')).toBe('false')
+    await expand.trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'audit:job').map((c) => c.input)).toContainEqual({ jobId: 7 })
+    expect(row().get('[data-testid="job-expand"]').attributes('aria-expanded')).toBe('true')
+    const failures = wrapper.findAll('[data-testid="job-failure"]').map((r) => r.findAll('td').map((td) => td.text()))
+    expect(failures).toEqual([
+      ['seg:12', 'EXPLAIN_FAILED', 'mask is empty'],
+      ['seg:40', '—', 'worker crashed']
+    ])
+  })
+
+  it('shows a refused resume with its code and then the state the engine has', async () => {
+    // The list said paused, but the job was cancelled elsewhere meanwhile: resume answers JOB_STATE.
+    let state: JobSummary['state'] = 'paused'
+    const { wrapper, calls } = await mountJobs((m) => {
+      if (m === 'jobs:list') return { ok: true, result: [job({ state })] }
+      if (m === 'audit:resume') {
+        state = 'cancelled'
+        return { ok: false, error: { code: 'JOB_STATE', message: 'Job 7 is cancelled; only queued, paused or failed jobs can be resumed' } }
+      }
+      return undefined
+    })
+    await wrapper.get('[data-testid="job-resume"]').trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'audit:resume').map((c) => c.input)).toEqual([{ jobId: 7, wait: false }])
+    expect(wrapper.get('[data-testid="error"]').text()).toContain('[JOB_STATE]')
+    expect(wrapper.get('[data-testid="job-state"]').text()).toBe('cancelled')
+    expect(wrapper.get('[data-testid="job-resume"]').attributes('disabled')).toBeDefined()
+    expect(wrapper.get('[data-testid="job-cancel"]').attributes('disabled')).toBeDefined()
+  })
+})
