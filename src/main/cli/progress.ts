@@ -2,24 +2,44 @@ import cliProgress from 'cli-progress'
 import type { CliSession } from './session'
 
 /**
- * Shows the session's task progress as a bar on stderr (stdout stays clean for --json) and turns Ctrl-C into a
- * cancel of the running task instead of killing the process mid-write.
+ * Progress bars on stderr (stdout stays clean for --json): one per phase of a task (generate, import, predict,
+ * explain) and one per stored job with its rate and ETA from job:progress. Ctrl-C cancels the running task instead
+ * of killing the process mid-write; a job stopped that way is paused and `--resume` continues it.
  */
 export async function withProgress<T>(session: CliSession, enabled: boolean, body: () => Promise<T>): Promise<T> {
-  const bar = new cliProgress.SingleBar(
-    { format: ' {label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, noTTYOutput: false },
-    cliProgress.Presets.shades_classic
-  )
-  let started = false
+  let bar: cliProgress.SingleBar | null = null
+  let current = ''
+  const show = (key: string, label: string, done: number, total: number, extra: { rate: string; eta: string }): void => {
+    if (key !== current) {
+      bar?.stop()
+      bar = new cliProgress.SingleBar(
+        { format: ' {label} [{bar}] {value}/{total} {rate}| ETA {eta}', stream: process.stderr, hideCursor: true, noTTYOutput: false },
+        cliProgress.Presets.shades_classic
+      )
+      bar.start(total, done, { label, ...extra })
+      current = key
+    } else {
+      bar!.setTotal(total)
+      bar!.update(done, { label, ...extra })
+    }
+  }
   const unsubscribe = session.ctx.events.subscribe((e) => {
-    if (!enabled || e.event !== 'task:progress' || e.payload.state !== 'running' || e.payload.total <= 0) return
-    if (!started) {
-      bar.start(e.payload.total, e.payload.done, { label: e.payload.label })
-      started = true
-    } else bar.update(e.payload.done, { label: e.payload.message ? `${e.payload.label} (${e.payload.message})` : e.payload.label })
+    if (!enabled) return
+    if (e.event === 'job:progress') {
+      const p = e.payload
+      show(`job:${p.jobId}`, `audit #${p.jobId}${p.failed ? ` (${p.failed} failed)` : ''}`, p.done + p.failed, p.total, {
+        rate: p.ratePerSecond ? `| ${p.ratePerSecond.toFixed(2)}/s ` : '',
+        eta: p.etaSeconds !== null ? `${Math.round(p.etaSeconds)}s` : '?'
+      })
+    } else if (e.event === 'task:progress' && e.payload.state === 'running' && e.payload.total > 0) {
+      const p = e.payload
+      // Audit jobs have their own bar from job:progress.
+      if (p.label.startsWith('audit #') || p.message === 'audit') return
+      show(`task:${p.taskId}:${p.message ?? ''}`, p.message ? `${p.label}: ${p.message}` : p.label, p.done, p.total, { rate: '', eta: '' })
+    }
   })
   const onSigint = (): void => {
-    process.stderr.write('\nCancelling...\n')
+    process.stderr.write('\nStopping (a job is paused and can be resumed)...\n')
     session.ctx.tasks.cancelAll()
   }
   process.on('SIGINT', onSigint)
@@ -28,6 +48,6 @@ export async function withProgress<T>(session: CliSession, enabled: boolean, bod
   } finally {
     process.off('SIGINT', onSigint)
     unsubscribe()
-    if (started) bar.stop()
+    ;(bar as cliProgress.SingleBar | null)?.stop()
   }
 }

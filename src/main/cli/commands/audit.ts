@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { SEGMENT_KINDS_EXTRACTED } from '@common/datasets'
 import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
@@ -6,60 +5,10 @@ import type { JobSummary } from '@common/types'
 import { datasetClasses } from '../../audit/predict'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
-import type { CliSession } from '../session'
 import { positiveInt, resolveModel } from './predict'
 import { maskSize } from '../argParsers'
+import { withProgress } from '../progress'
 
-/**
- * Bars on stderr for the audit commands: one per phase of a task (generate, import, predict) and one per job
- * with its rate and ETA from job:progress. Ctrl-C stops the running task; a job stopped that way is paused and
- * `--resume` continues it.
- */
-export async function withAuditProgress<T>(session: CliSession, enabled: boolean, body: () => Promise<T>): Promise<T> {
-  let bar: cliProgress.SingleBar | null = null
-  let current = ''
-  const show = (key: string, label: string, done: number, total: number, extra: { rate: string; eta: string }): void => {
-    if (key !== current) {
-      bar?.stop()
-      bar = new cliProgress.SingleBar(
-        { format: ' {label} [{bar}] {value}/{total} {rate}| ETA {eta}', stream: process.stderr, hideCursor: true, noTTYOutput: false },
-        cliProgress.Presets.shades_classic
-      )
-      bar.start(total, done, { label, ...extra })
-      current = key
-    } else {
-      bar!.setTotal(total)
-      bar!.update(done, { label, ...extra })
-    }
-  }
-  const unsubscribe = session.ctx.events.subscribe((e) => {
-    if (!enabled) return
-    if (e.event === 'job:progress') {
-      const p = e.payload
-      show(`job:${p.jobId}`, `audit #${p.jobId}${p.failed ? ` (${p.failed} failed)` : ''}`, p.done + p.failed, p.total, {
-        rate: p.ratePerSecond ? `| ${p.ratePerSecond.toFixed(2)}/s ` : '',
-        eta: p.etaSeconds !== null ? `${Math.round(p.etaSeconds)}s` : '?'
-      })
-    } else if (e.event === 'task:progress' && e.payload.state === 'running' && e.payload.total > 0) {
-      const p = e.payload
-      // Audit jobs have their own bar from job:progress.
-      if (p.label.startsWith('audit #') || p.message === 'audit') return
-      show(`task:${p.taskId}:${p.message ?? ''}`, p.message ? `${p.label}: ${p.message}` : p.label, p.done, p.total, { rate: '', eta: '' })
-    }
-  })
-  const onSigint = (): void => {
-    process.stderr.write('\nStopping (the job is paused and can be resumed)...\n')
-    session.ctx.tasks.cancelAll()
-  }
-  process.on('SIGINT', onSigint)
-  try {
-    return await body()
-  } finally {
-    process.off('SIGINT', onSigint)
-    unsubscribe()
-    ;(bar as cliProgress.SingleBar | null)?.stop()
-  }
-}
 
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -147,7 +96,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
         const bar = opts.progress && !opts.json
         let job: JobSummary
         if (opts.cancel) job = await session.call('audit:cancel', { jobId: opts.cancel })
-        else if (opts.resume) job = await withAuditProgress(session, bar, () => session.call('audit:resume', { jobId: opts.resume!, wait: true }))
+        else if (opts.resume) job = await withProgress(session, bar, () => session.call('audit:resume', { jobId: opts.resume!, wait: true }))
         else {
           if (!opts.dataset || !opts.model) throw new InvalidArgumentError('--dataset and --model are required to start an audit (or give --resume JOB)')
           const modelId = await resolveModel(session, opts.model)
@@ -171,7 +120,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
               return hit.id
             })
           }
-          job = await withAuditProgress(session, bar, () =>
+          job = await withProgress(session, bar, () =>
             session.call('audit:start', {
               datasetId: opts.dataset!,
               modelId,

@@ -1,7 +1,8 @@
 import { Command } from 'commander'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
-import { printJob, withAuditProgress } from './audit'
+import { withProgress } from '../progress'
+import { printJob } from './audit'
 import { positiveInt, printConfusion } from './predict'
 
 export function registerDemo(program: Command, run: CommandContext): void {
@@ -17,7 +18,7 @@ export function registerDemo(program: Command, run: CommandContext): void {
     .option('--json', 'print the result as JSON')
     .action((opts: { project?: string; model?: string; images: number; sample?: number; steps?: number; progress: boolean; json?: boolean }) =>
       run(opts, async (session) => {
-        const result = await withAuditProgress(session, opts.progress && !opts.json, () =>
+        const result = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('audit:demo', {
             images: opts.images,
             ...(opts.project ? { projectPath: opts.project } : {}),

@@ -3,7 +3,7 @@ import type { ConfusionReport } from '@common/audit'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import type { CliSession } from '../session'
-import { withAuditProgress } from './audit'
+import { withProgress } from '../progress'
 
 export const positiveInt = (value: string): number => {
   const n = Number(value)
@@ -43,7 +43,7 @@ export function registerPredict(program: Command, run: CommandContext): void {
       run(opts, async (session) => {
         await session.openProject(opts.project)
         const modelId = await resolveModel(session, opts.model)
-        const report = await withAuditProgress(session, opts.progress && !opts.json, () =>
+        const report = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('audit:predict', {
             datasetId: opts.dataset,
             modelId,
