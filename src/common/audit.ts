@@ -77,6 +77,12 @@ export const SegmentSelectionSchema = z
     minArea: z.number().int().min(1).default(1),
     /** At most this many segments, drawn at random (seeded) from all that match. */
     sampleSize: z.number().int().min(1).optional(),
+    /**
+     * At most this many segments per (GT class, predicted class) pair, drawn at random (seeded) before sampleSize:
+     * rare error pairs (a rider taken for a person) keep all their few segments while the common correct ones are
+     * thinned, which a single sample over everything would not guarantee.
+     */
+    samplePerPair: z.number().int().min(1).optional(),
     seed: z.number().int().default(0)
   })
   .strict()
@@ -114,6 +120,8 @@ export const AuditJobParamsSchema = z.object({
     kinds: z.array(z.string()),
     minArea: z.number().int(),
     sampleSize: z.number().int().nullable(),
+    // Jobs stored before per-pair sampling existed have no such key.
+    samplePerPair: z.number().int().nullable().default(null),
     seed: z.number().int()
   }),
   batchSize: z.number().int()
@@ -135,6 +143,13 @@ export const StatsOptionsSchema = z
     jobId: Id.optional(),
     /** Radius (pixels, Euclidean) of the dilation whose ring around each request is the baseline (Fig. 6). */
     contourRadius: z.number().int().min(1).max(256).default(4),
+    /**
+     * What counts as context. `outside-object` (default): everything outside the request and outside the rest of
+     * the requested object (its GT class connected to the request), whose saliency is reported apart as
+     * objectShare; otherwise a rider's own uncovered leg would stand among its context classes. `outside-request`:
+     * the paper's C = 1 − R.
+     */
+    context: z.enum(['outside-object', 'outside-request']).default('outside-object'),
     bootstrap: z
       .object({
         samples: z.number().int().min(10).max(100_000).default(1000),
@@ -184,6 +199,8 @@ export const RequestedClassStatsSchema = z.object({
   name: z.string(),
   explanations: z.number().int(),
   images: z.number().int(),
+  /** Part of the saliency outside the requests that lies on the rest of the requested objects (0 with outside-request). */
+  objectShare: z.number(),
   context: z.array(ContextClassStatSchema)
 })
 export type RequestedClassStats = z.infer<typeof RequestedClassStatsSchema>
@@ -235,7 +252,13 @@ export const AuditStatsSchema = z.object({
   /** Explanations left out, e.g. because their image's label map could not be read. */
   skipped: z.array(z.object({ explanationId: z.number().int(), reason: z.string() })),
   classes: z.array(ClassDefSchema),
-  options: z.object({ contourRadius: z.number(), bootstrapSamples: z.number(), seed: z.number(), level: z.number() }),
+  options: z.object({
+    contourRadius: z.number(),
+    context: z.enum(['outside-object', 'outside-request']),
+    bootstrapSamples: z.number(),
+    seed: z.number(),
+    level: z.number()
+  }),
   perClass: z.array(RequestedClassStatsSchema),
   table1: z.array(Table1RowSchema),
   alerts: z.array(BiasAlertSchema)

@@ -2,9 +2,11 @@ import { z } from 'zod'
 import { ErrorShapeSchema } from './errors'
 import { annotationMethods } from './methods/annotations'
 import { auditMethods } from './methods/audit'
+import { benchmarkMethods } from './methods/benchmark'
 import { coreMethods } from './methods/core'
 import { datasetMethods } from './methods/datasets'
 import { explainMethods } from './methods/explain'
+import { reportMethods } from './methods/reports'
 import { viewerMethods } from './methods/viewer'
 import { Id, JobStateSchema } from './types'
 
@@ -13,7 +15,7 @@ import { Id, JobStateSchema } from './types'
  * the IPC handler, the HTTP routes, the CLI and the renderer's client are all derived from it, so adding a
  * method is one entry in its area's module plus its implementation. Channel names are `<area>:<method>`.
  */
-const areas = [coreMethods, datasetMethods, explainMethods, annotationMethods, auditMethods, viewerMethods] as const
+const areas = [coreMethods, datasetMethods, explainMethods, annotationMethods, auditMethods, viewerMethods, reportMethods, benchmarkMethods] as const
 
 /** Spreading areas into one object would let a later area silently replace an earlier area's method. */
 export function duplicateMethodNames(modules: readonly object[]): string[] {
@@ -36,7 +38,9 @@ export const contract = {
   ...explainMethods,
   ...annotationMethods,
   ...auditMethods,
-  ...viewerMethods
+  ...viewerMethods,
+  ...reportMethods,
+  ...benchmarkMethods
 } as const
 
 export type Contract = typeof contract

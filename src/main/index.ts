@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import { EVENT_CHANNEL } from '@common/channels'
 import { registerIpcHandlers } from './adapters/ipc'
 import { announceBundledWorkerEntry } from './paths'
@@ -8,12 +8,20 @@ import { CONTENT_SECURITY_POLICY } from './security'
 import { ServiceContext } from './services/context'
 import { createDispatch } from './services/dispatch'
 import { createServices } from './services/index'
+import { provideSaveDialog } from './services/reports'
 import { openStartupProject } from './startup'
 
 /** Electron entry: a window over the same services as browser mode and the CLI, reached only through IPC. */
 announceBundledWorkerEntry()
 const ctx = new ServiceContext('electron', { backend: process.env.CTXLENS_BACKEND })
 const dispatch = createDispatch(createServices(ctx))
+// Export PDF in the window asks where to save; browser mode downloads instead and the CLI takes --out.
+provideSaveDialog(ctx, async (defaultName) => {
+  const options = { defaultPath: join(app.getPath('documents'), defaultName), filters: [{ name: 'PDF', extensions: ['pdf'] }] }
+  const win = BrowserWindow.getFocusedWindow()
+  const chosen = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options)
+  return chosen.canceled || !chosen.filePath ? null : chosen.filePath
+})
 const rendererUrl = process.env.ELECTRON_RENDERER_URL
 const rendererFile = join(import.meta.dirname, '../renderer/index.html')
 

@@ -17,9 +17,6 @@ export function demoProjectPath(): string {
   return join(appHome(), 'projects', 'demo.ctxlens')
 }
 
-/** Segments the first start audits: enough for the statistics to speak, few enough to finish in minutes here. */
-const FIRST_START_SAMPLE = 120
-
 /**
  * The desktop app's first start: the demo project when it exists; otherwise it is built (street scenes, the
  * bundled model, predictions and a context-saliency audit) in the background while the window opens, with
@@ -33,7 +30,7 @@ export async function openStartupProject(dispatch: Dispatch, events: EventBus): 
     return path
   }
   events.log('info', `Building the demo project at ${path} (first start)`)
-  void dispatch('audit:demo', { projectPath: path, sampleSize: FIRST_START_SAMPLE }).then((reply) => {
+  void dispatch('audit:demo', { projectPath: path }).then((reply) => {
     if (reply.ok) events.log('info', `Demo project ready: ${path}`)
     else events.log('error', `Could not build the demo project: ${reply.error.message} [${reply.error.code}]`)
   })

@@ -3,6 +3,7 @@ import {
   bootstrapIntervals,
   contourRing,
   explanationCounts,
+  requestedObject,
   summarise,
   type ContextCounts
 } from '../../src/main/audit/contextStats'
@@ -46,6 +47,47 @@ describe('contour baseline', () => {
   })
 })
 
+describe('the requested object is not its own context', () => {
+  // Class 1: an 8×4 object (rows 8–11, columns 4–11) of which the request covers the left half; a second class-1
+  // object (rows 16–17) touches it nowhere; class 2 is a 2×2 patch next to the object.
+  const gt = new Uint16Array(W * H)
+  for (let y = 8; y < 12; y++) for (let x = 4; x < 12; x++) gt[y * W + x] = 1
+  for (let y = 16; y < 18; y++) for (let x = 4; x < 12; x++) gt[y * W + x] = 1
+  for (let y = 8; y < 10; y++) for (let x = 12; x < 14; x++) gt[y * W + x] = 2
+  const R = new Uint8Array(W * H)
+  for (let y = 8; y < 12; y++) for (let x = 4; x < 8; x++) R[y * W + x] = 1
+
+  it('requestedObject: the connected rest of the GT object, not the request, not another object of the class', () => {
+    const object = requestedObject(gt, R, W, H, 1)
+    expect(count(object)).toBe(16)
+    for (let y = 8; y < 12; y++) for (let x = 8; x < 12; x++) expect(object[y * W + x]).toBe(1)
+    for (let x = 4; x < 12; x++) expect(object[16 * W + x]).toBe(0)
+    for (let i = 0; i < R.length; i++) if (R[i]) expect(object[i]).toBe(0)
+  })
+
+  it('its saliency is counted apart: class shares and densities leave it out, objectShare holds it', () => {
+    // Saliency 1 on the object's uncovered half, 0.5 on the class-2 patch, 0.25 on the other class-1 object.
+    const saliency = new Float32Array(W * H)
+    for (let y = 8; y < 12; y++) for (let x = 8; x < 12; x++) saliency[y * W + x] = 1
+    for (let y = 8; y < 10; y++) for (let x = 12; x < 14; x++) saliency[y * W + x] = 0.5
+    for (let y = 16; y < 18; y++) for (let x = 4; x < 12; x++) saliency[y * W + x] = 0.25
+    const object = requestedObject(gt, R, W, H, 1)
+    const c = explanationCounts({ gt, request: R, saliency, width: W, height: H, contourRadius: 1, classCount: 3, object })
+    expect(c.objectMass).toBeCloseTo(16, 6)
+    expect(c.mass[1]).toBeCloseTo(16 * 0.25, 6)
+    expect(c.pixels[1]).toBe(16)
+    expect(c.mass[2]).toBeCloseTo(4 * 0.5, 6)
+    const s = summarise(c)
+    expect(s.share[1]).toBeCloseTo(4 / 6, 6)
+    expect(s.share[2]).toBeCloseTo(2 / 6, 6)
+    expect(s.objectShare).toBeCloseTo(16 / 22, 6)
+    // The paper's C = 1 − R counts the same uncovered half as class 1.
+    const paper = explanationCounts({ gt, request: R, saliency, width: W, height: H, contourRadius: 1, classCount: 3 })
+    expect(paper.objectMass).toBe(0)
+    expect(paper.mass[1]).toBeCloseTo(16 + 4, 6)
+  })
+})
+
 describe('Fig. 6 share, density and lift', () => {
   it('saliency that sits exactly on one context class gives that class share 1', () => {
     const R = square(2, 2, 4)
@@ -70,7 +112,7 @@ describe('Fig. 6 share, density and lift', () => {
   })
 
   it('summarise: the arithmetic on hand-made counts', () => {
-    const c: ContextCounts = { mass: Float64Array.from([2, 6]), pixels: Float64Array.from([10, 20]), ring: Float64Array.from([15, 5]) }
+    const c: ContextCounts = { mass: Float64Array.from([2, 6]), pixels: Float64Array.from([10, 20]), ring: Float64Array.from([15, 5]), objectMass: 0 }
     const s = summarise(c)
     expect(s.share).toEqual([0.25, 0.75])
     expect(s.baselineShare).toEqual([0.75, 0.25])
@@ -110,7 +152,8 @@ describe('Table 1 and alerts from hand-built explanations', () => {
   const counts = (mass: number[], pixels: number[], ring: number[]): ContextCounts => ({
     mass: Float64Array.from(mass),
     pixels: Float64Array.from(pixels),
-    ring: Float64Array.from(ring)
+    ring: Float64Array.from(ring),
+    objectMass: 0
   })
   let id = 0
   const expl = (imageId: number, gt: number, pred: number, c: ContextCounts): CountedExplanation => ({

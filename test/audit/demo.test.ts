@@ -42,11 +42,11 @@ describe('ctxlens demo', () => {
     const explanations = project.explanations.forJob(first.job.id)
     expect(explanations).toHaveLength(first.job.done)
     for (const e of explanations) {
-      // Rider and person regions only, with the preset's cell size scaled to 32×64: a 4×8 mask.
+      // Rider and person regions only, with the preset's own 16×32 mask grid.
       const summary = e.summary as { gtClass: number; kind: string }
       expect([STREET_CLASS.rider, STREET_CLASS.person]).toContain(summary.gtClass)
       expect(['correct', 'misclassified']).toContain(summary.kind)
-      expect([e.saliencyHeight, e.saliencyWidth]).toEqual([4, 8])
+      expect([e.saliencyHeight, e.saliencyWidth]).toEqual([16, 32])
     }
 
     const second = await call('audit:demo', input)

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process'
 import { copyFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AuditOptionsSchema } from '../../src/common/audit'
+import { selectSegments } from '../../src/main/audit/jobs'
 import { Project } from '../../src/main/store/project'
 import type { ExplanationRecord } from '../../src/main/store/repositories/explanations'
 import { tempDir } from '../helpers/tempdir'
@@ -42,6 +44,31 @@ function runAndKill(path: string, options: unknown, killAfterDone: number): Prom
 }
 
 const byKey = (rows: ExplanationRecord[]) => new Map(rows.map((r) => [r.jobItemKey!, r]))
+
+describe('segment selection', () => {
+  it('samplePerPair keeps at most n per (GT, predicted) pair and every pair, seeded', () => {
+    const project = Project.open(copyProject(base.path, dir.file('select.ctxlens')))
+    try {
+      const select = (segments: Record<string, unknown>) =>
+        selectSegments(project, AuditOptionsSchema.parse({ datasetId: base.datasetId, modelId: base.modelId, segments }))
+      const pairOf = (s: { gtClass: number | null; predClass: number | null }) => `${s.gtClass}:${s.predClass}`
+      const all = select({})
+      const pairs = new Map<string, number>()
+      for (const s of all) pairs.set(pairOf(s), (pairs.get(pairOf(s)) ?? 0) + 1)
+      // The fixture must have a pair with several segments, or the sampling below would prove nothing.
+      expect(Math.max(...pairs.values())).toBeGreaterThan(1)
+
+      const one = select({ samplePerPair: 1, seed: 3 })
+      expect(one).toHaveLength(pairs.size)
+      expect(new Set(one.map(pairOf))).toEqual(new Set(pairs.keys()))
+      expect(select({ samplePerPair: 1, seed: 3 }).map((s) => s.id)).toEqual(one.map((s) => s.id))
+      // Then sampleSize thins the per-pair sample further.
+      expect(select({ samplePerPair: 1, sampleSize: 1, seed: 3 })).toHaveLength(1)
+    } finally {
+      project.close()
+    }
+  })
+})
 
 describe('audit jobs', () => {
   it('a killed audit, resumed, ends with exactly the results of an uninterrupted one', async () => {

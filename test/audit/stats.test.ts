@@ -46,7 +46,7 @@ beforeAll(async () => {
     modelDir: model.dir,
     saliency: saliencyParams('context'),
     preset: 'synthetic',
-    selection: { classes: null, kinds: ['misclassified'], minArea: 1, sampleSize: null, seed: 0 },
+    selection: { classes: null, kinds: ['misclassified'], minArea: 1, sampleSize: null, samplePerPair: null, seed: 0 },
     batchSize: 1
   }
   const job = project.jobs.create('audit', params, ['segment:a', 'segment:b'])
@@ -82,7 +82,7 @@ afterAll(() => {
 
 describe('audit statistics through the contract', () => {
   it('gives the hand-computed shares, baseline and densities', async () => {
-    const stats = await call('audit:stats', { jobId, contourRadius: 1, bootstrap: { samples: 50 } })
+    const stats = await call('audit:stats', { jobId, contourRadius: 1, context: 'outside-request', bootstrap: { samples: 50 } })
     expect(stats.explanations).toBe(2)
     const blue = stats.perClass.find((p) => p.classId === 2)!
     const ctxOf = (id: number) => blue.context.find((c) => c.classId === id)!
@@ -102,8 +102,19 @@ describe('audit statistics through the contract', () => {
     expect(stats.classes).toEqual(RGB_CLASSES)
   })
 
+  it('by default leaves the requested object (its GT class connected to the request) out of the context', async () => {
+    const stats = await call('audit:stats', { jobId, contourRadius: 1, bootstrap: { samples: 50 } })
+    expect(stats.options.context).toBe('outside-object')
+    const blue = stats.perClass.find((p) => p.classId === 2)!
+    // The requests' GT class 0 covers everything but the green square, all connected: it is the object. What is
+    // left as context is green alone; B's 0.5 over the 224 object pixels (112) is the object's share of 136.
+    expect(blue.context.find((c) => c.classId === 1)!.share).toBeCloseTo(1, 6)
+    expect(blue.context.find((c) => c.classId === 0)!.pixels).toBe(0)
+    expect(blue.objectShare).toBeCloseTo(112 / 136, 6)
+  })
+
   it('exports CSV that parses back to the same numbers, and JSON equal to the answer', async () => {
-    const options = { jobId, contourRadius: 1, bootstrap: { samples: 50 } }
+    const options = { jobId, contourRadius: 1, context: 'outside-request' as const, bootstrap: { samples: 50 } }
     const stats = await call('audit:stats', options)
     const csv = await call('audit:exportStats', { ...options, format: 'csv', path: dir.file('stats.csv') })
     const rows = parseCsv(readFileSync(csv.path, 'utf8'))
@@ -114,6 +125,7 @@ describe('audit statistics through the contract', () => {
     expect(Number(green[col('share')])).toBeCloseTo(24 / 136, 12)
     expect(Number(green[col('density')])).toBeCloseTo(0.75, 6)
     expect(rows.filter((r) => r[col('section')] === 'table1')).toHaveLength(3)
+    expect(rows.filter((r) => r[col('section')] === 'object').map((r) => r[col('requested_class')])).toEqual(['blue'])
     // Quoting survives: a name with a comma and quotes round-trips.
     expect(parseCsv('a,"b, ""c""",d\n')).toEqual([['a', 'b, "c"', 'd']])
 

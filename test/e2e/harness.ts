@@ -21,11 +21,14 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** `npm run serve` as a user runs it (the built server), on a free port, reading the URL it prints. */
-export function startServer(args: string[] = []): Promise<ServerProcess> {
+/**
+ * `npm run serve` as a user runs it (the built server), on a free port, reading the URL it prints. `env` adds to
+ * the environment (CTXLENS_HOME for a project whose thumbnails and data live in a temporary home).
+ */
+export function startServer(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   const entry = join(root, 'out', 'main', 'server.js')
   if (!existsSync(entry)) throw new Error('The app is not built; run `npm run build` (npm run test:e2e does it)')
-  const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root })
+  const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env: { ...process.env, ...env } })
   return new Promise((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
@@ -61,9 +64,27 @@ export async function launchBrowser(): Promise<Browser> {
   })
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * A PNG of the page in test/e2e/screenshots. The shell keeps its height to the window and scrolls the screen
+ * inside it, so `wholeScreen` lets it grow for the shot: a long screen (a report) is then captured to its end.
+ */
+export async function screenshot(page: Page, name: string, options: { wholeScreen?: boolean } = {}): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true })
   const path = join(screenshotDir, `${name}.png`)
+  const grow = options.wholeScreen ? await page.addStyleTag({ content: '.shell { height: auto !important; min-height: 100vh; } .content { overflow: visible !important; }' }) : null
   await page.screenshot({ path, fullPage: true })
+  await grow?.evaluate('(el) => el.remove()')
   return path
+}
+
+/** A service call over the HTTP API with the server's token, as the renderer makes it; a failure throws its code. */
+export async function callApi<T>(server: ServerProcess, method: string, input: unknown = {}): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${method}`, {
+    method: 'POST',
+    headers: { 'x-ctxlens-token': server.token, 'content-type': 'application/json' },
+    body: JSON.stringify(input)
+  })
+  const reply = (await res.json()) as { ok: true; result: T } | { ok: false; error: { code: string; message: string } }
+  if (!reply.ok) throw new Error(`${method} failed: [${reply.error.code}] ${reply.error.message}`)
+  return reply.result
 }

@@ -22,9 +22,14 @@ export const DemoOptionsSchema = z
     /** Test-split images generated (fixed seed, so every machine builds the same demo). */
     images: z.number().int().min(1).max(10_000).default(300),
     seed: z.number().int().min(0).default(20191),
-    /** Saliency overrides on top of the Cityscapes preset scaled to the image (8×16 mask at 64×128). */
+    /** Saliency overrides on top of the Cityscapes preset (16×32 mask, 80 steps). */
     params: z.record(z.string(), z.unknown()).default({}),
-    /** Segments audited at most (seeded sample); all rider and person segments when omitted. */
+    /**
+     * Segments audited per (GT, predicted) pair at most (seeded): thins the many correct riders and persons, keeps
+     * every one of the rare rider→person errors.
+     */
+    samplePerPair: z.number().int().min(1).default(60),
+    /** Segments audited at most, over all pairs (seeded sample). */
     sampleSize: z.number().int().min(1).optional()
   })
   .strict()

@@ -94,6 +94,46 @@ export const RequestSpecSchema = z.union([
   z.object({ runs: z.array(z.number().int().min(0)).max(2_000_000) }).strict()
 ])
 
+/** How the segments behind one confusion cell are ordered: by size or by the model's mean confidence in them. */
+export const PAIR_SEGMENT_SORTS = ['area', 'confidence'] as const
+export const PairSegmentSortSchema = z.enum(PAIR_SEGMENT_SORTS)
+export type PairSegmentSort = z.infer<typeof PairSegmentSortSchema>
+
+/**
+ * One model's predictions over one dataset (or one split of it): the scope of the error-case screen. `minArea`
+ * leaves out segments smaller than that many pixels: fragments of a few pixels along class borders are mostly
+ * label noise, and there are many of them.
+ */
+const ErrorScopeSchema = z.object({ datasetId: Id, modelId: Id, split: z.string().min(1).optional(), minArea: z.number().int().min(1).default(1) })
+
+export const SegmentCellSchema = z.object({
+  gt: z.number().int(),
+  pred: z.number().int(),
+  /** Stored segments (connected components of GT g ∩ prediction p) of this pair. */
+  segments: z.number().int(),
+  /** Their pixels; smaller than the pixel matrix's cell where extraction dropped fragments below its minimum area. */
+  area: z.number().int()
+})
+export type SegmentCell = z.infer<typeof SegmentCellSchema>
+
+export const PairSegmentSchema = z.object({
+  id: Id,
+  imageId: Id,
+  path: z.string(),
+  split: z.string(),
+  /** The image's size, so a thumbnail can outline the segment's box. */
+  imageWidth: z.number().int(),
+  imageHeight: z.number().int(),
+  kind: z.enum(['correct', 'misclassified']),
+  gtClass: z.number().int(),
+  predClass: z.number().int(),
+  area: z.number().int(),
+  bbox: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
+  /** The model's mean probability of the predicted class inside the segment; null when none was stored. */
+  confidence: z.number().nullable()
+})
+export type PairSegment = z.infer<typeof PairSegmentSchema>
+
 export const viewerMethods = {
   'models:list': { input: z.object({}).strict(), output: z.array(ModelViewSchema) },
 
@@ -173,5 +213,27 @@ export const viewerMethods = {
   'explanations:perturbed': {
     input: z.object({ explanationId: Id }).strict(),
     output: z.object({ png: z.string(), prediction: z.string(), width: z.number().int(), height: z.number().int() })
+  },
+
+  /**
+   * The confusion matrix counted in segments rather than pixels (the pixel one is 'audit:confusion'): one sparse
+   * cell per (ground truth, prediction) pair that has a stored correct or misclassified segment.
+   */
+  'segments:confusion': {
+    input: ErrorScopeSchema.strict(),
+    output: z.object({ cells: z.array(SegmentCellSchema) })
+  },
+
+  /** The segments behind one confusion cell (GT g predicted as p), a page at a time, largest or most confident first. */
+  'segments:byPair': {
+    input: ErrorScopeSchema.extend({
+      gt: z.number().int().min(0),
+      pred: z.number().int().min(0),
+      sort: PairSegmentSortSchema.default('area'),
+      descending: z.boolean().default(true),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(1000).default(100)
+    }).strict(),
+    output: z.object({ total: z.number().int(), items: z.array(PairSegmentSchema) })
   }
 } as const

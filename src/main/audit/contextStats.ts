@@ -36,15 +36,54 @@ export function contourRing(mask: Uint8Array, width: number, height: number, r: 
   return ring
 }
 
-/** Per context class (array index = class id): saliency mass, context pixels, and baseline-ring pixels. */
+/**
+ * The rest of the requested object: pixels of its ground-truth class connected (4-neighbourhood, through that
+ * class) to the request, outside the request. A request R = GT(g) ∩ prediction(p) rarely covers its whole object;
+ * the uncovered part (a rider's leg predicted as bicycle) is the object itself, not context it was read from.
+ * Touching objects of the same class merge here, as they do in a semantic label map without instance ids.
+ */
+export function requestedObject(gt: Uint16Array, request: Uint8Array, width: number, height: number, classId: number): Uint8Array {
+  const object = new Uint8Array(request.length)
+  const queue = new Int32Array(request.length)
+  let head = 0
+  let tail = 0
+  for (let i = 0; i < request.length; i++) {
+    if (request[i]) {
+      object[i] = 1
+      queue[tail++] = i
+    }
+  }
+  while (head < tail) {
+    const p = queue[head++]
+    const x = p % width
+    const visit = (q: number): void => {
+      if (!object[q] && gt[q] === classId) {
+        object[q] = 1
+        queue[tail++] = q
+      }
+    }
+    if (x > 0) visit(p - 1)
+    if (x < width - 1) visit(p + 1)
+    if (p >= width) visit(p - width)
+    if (p < (height - 1) * width) visit(p + width)
+  }
+  for (let i = 0; i < request.length; i++) if (request[i]) object[i] = 0
+  return object
+}
+
+/**
+ * Per context class (array index = class id): saliency mass, context pixels, and baseline-ring pixels; and the
+ * saliency on the requested object outside the request, which is counted apart from every context class.
+ */
 export interface ContextCounts {
   mass: Float64Array
   pixels: Float64Array
   ring: Float64Array
+  objectMass: number
 }
 
 export function emptyCounts(classCount: number): ContextCounts {
-  return { mass: new Float64Array(classCount), pixels: new Float64Array(classCount), ring: new Float64Array(classCount) }
+  return { mass: new Float64Array(classCount), pixels: new Float64Array(classCount), ring: new Float64Array(classCount), objectMass: 0 }
 }
 
 export function addCounts(into: ContextCounts, c: ContextCounts): ContextCounts {
@@ -53,12 +92,14 @@ export function addCounts(into: ContextCounts, c: ContextCounts): ContextCounts 
     into.pixels[k] += c.pixels[k]
     into.ring[k] += c.ring[k]
   }
+  into.objectMass += c.objectMass
   return into
 }
 
 /**
- * One explanation's context: every pixel outside the request R whose ground truth is a class (not ignored)
- * contributes its saliency to its GT class; the ring of the dilated contour contributes one per pixel.
+ * One explanation's context: every pixel outside the request R (and outside `object`, when given) whose ground
+ * truth is a class (not ignored) contributes its saliency to its GT class; the ring of the dilated contour
+ * contributes one per pixel. Saliency on `object` goes to objectMass.
  */
 export function explanationCounts(input: {
   gt: Uint16Array
@@ -70,6 +111,8 @@ export function explanationCounts(input: {
   contourRadius: number
   classCount: number
   ignoreIds?: readonly number[]
+  /** The rest of the requested object (see requestedObject), left out of the context; none = the paper's C = 1 − R. */
+  object?: Uint8Array
 }): ContextCounts {
   const { gt, request, saliency, width, height, classCount } = input
   const n = width * height
@@ -79,8 +122,14 @@ export function explanationCounts(input: {
   const ignored = new Set([IGNORE_LABEL, ...(input.ignoreIds ?? [])])
   const counts = emptyCounts(classCount)
   const ring = contourRing(request, width, height, input.contourRadius)
+  const object = input.object
+  if (object && object.length !== n) throw new RangeError(`object mask has ${object.length} pixels, image ${width}×${height}`)
   for (let i = 0; i < n; i++) {
     if (request[i]) continue
+    if (object?.[i]) {
+      counts.objectMass += saliency[i]
+      continue
+    }
     const k = gt[i]
     if (k >= classCount || ignored.has(k)) continue
     counts.mass[k] += saliency[i]
@@ -91,6 +140,8 @@ export function explanationCounts(input: {
 }
 
 export interface ContextSummary {
+  /** Saliency on the rest of the requested object, as a part of all saliency outside the request. */
+  objectShare: number
   share: number[]
   baselineShare: number[]
   lift: (number | null)[]
@@ -123,7 +174,8 @@ export function summarise(c: ContextCounts): ContextSummary {
     density.push(d)
     densityRatio.push(d === null || meanDensity <= 0 ? null : d / meanDensity)
   }
-  return { share, baselineShare, lift, density, densityRatio }
+  const outside = totalMass + c.objectMass
+  return { objectShare: outside > 0 ? c.objectMass / outside : 0, share, baselineShare, lift, density, densityRatio }
 }
 
 /** Linear-interpolation quantile of sorted values (R's type 7). */

@@ -35,6 +35,8 @@ export function statsToCsv(stats: AuditStats): string {
   const rows: Cell[][] = [[...STATS_CSV_COLUMNS]]
   const row = (values: Partial<Record<(typeof STATS_CSV_COLUMNS)[number], Cell>>): Cell[] => STATS_CSV_COLUMNS.map((c) => values[c])
   for (const r of stats.perClass) {
+    // The requested object's own saliency outside the request, which no context class holds (context outside-object).
+    rows.push(row({ section: 'object', requested_class: r.name, share: r.objectShare, explanations: r.explanations }))
     for (const c of r.context) {
       rows.push(
         row({

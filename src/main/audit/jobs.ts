@@ -51,7 +51,19 @@ export function selectSegments(project: Project, options: Pick<AuditOptions, 'da
   const all = project.segments
     .forAudit({ datasetId: options.datasetId, modelId: options.modelId, split: options.split ?? null, kinds: sel.kinds, minArea: sel.minArea })
     .filter((s) => !classes || classes.has(subjectClass(s) ?? -1))
-  return sel.sampleSize ? sample(all, sel.sampleSize, sel.seed) : all
+  const perPair = sel.samplePerPair ? samplePerPair(all, sel.samplePerPair, sel.seed) : all
+  return sel.sampleSize ? sample(perPair, sel.sampleSize, sel.seed) : perPair
+}
+
+function samplePerPair(segments: SegmentRecord[], size: number, seed: number): SegmentRecord[] {
+  const groups = new Map<string, SegmentRecord[]>()
+  for (const s of segments) {
+    const key = `${s.gtClass}:${s.predClass}`
+    const g = groups.get(key) ?? []
+    g.push(s)
+    groups.set(key, g)
+  }
+  return [...groups.values()].flatMap((g) => sample(g, size, seed)).sort((x, y) => x.id - y.id)
 }
 
 /**
@@ -84,7 +96,7 @@ export async function createAuditJob(project: Project, options: AuditOptions): P
     modelDir: model.dir,
     saliency: params,
     preset: options.preset,
-    selection: { classes: sel.classes ?? null, kinds: sel.kinds, minArea: sel.minArea, sampleSize: sel.sampleSize ?? null, seed: sel.seed },
+    selection: { classes: sel.classes ?? null, kinds: sel.kinds, minArea: sel.minArea, sampleSize: sel.sampleSize ?? null, samplePerPair: sel.samplePerPair ?? null, seed: sel.seed },
     batchSize: options.batchSize
   }
   return project.jobs.create(AUDIT_JOB_KIND, jobParams, segments.map((s) => itemKey(s.id)))

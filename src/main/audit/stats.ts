@@ -1,6 +1,7 @@
 import {
   StatsOptionsSchema,
   type AuditStats,
+  type StatsOptions,
   type BiasAlert,
   type RequestedClassStats,
   type StatsOptionsInput,
@@ -13,7 +14,7 @@ import type { Project } from '@main/store/project'
 import type { ExplanationRecord } from '@main/store/repositories/explanations'
 import { loadLabelMap } from '../datasets/import'
 import { upsampleBilinear } from '../saliency'
-import { addCounts, bootstrapIntervals, emptyCounts, explanationCounts, summarise, type ContextCounts } from './contextStats'
+import { addCounts, bootstrapIntervals, emptyCounts, explanationCounts, requestedObject, summarise, type ContextCounts } from './contextStats'
 import { AUDIT_JOB_KIND, auditJobParams } from './jobs'
 import { datasetClasses } from './predict'
 
@@ -71,6 +72,7 @@ export function computeStats(
       name: nameOf(classes, requested),
       explanations: list.length,
       images: units.length,
+      objectShare: s.objectShare,
       context: contextIds.map((k) => ({
         classId: k,
         name: nameOf(classes, k),
@@ -158,10 +160,14 @@ export function countExplanation(
   gt: Uint16Array,
   width: number,
   height: number,
-  options: { contourRadius: number; classCount: number; ignoreIds: readonly number[] }
+  options: { contourRadius: number; classCount: number; ignoreIds: readonly number[]; context: StatsOptions['context'] }
 ): ContextCounts {
   const saliency = upsampleBilinear(e.saliency, e.saliencyHeight, e.saliencyWidth, height, width)
-  return explanationCounts({ gt, request: e.request, saliency, width, height, ...options })
+  const summary = e.summary as { gtClass?: number | null }
+  // The object is the request's GT class where the segment knows it (a misclassified region's class is its GT's).
+  const object = options.context === 'outside-object' ? requestedObject(gt, e.request, width, height, summary.gtClass ?? e.classId) : undefined
+  const { context: _context, ...rest } = options
+  return explanationCounts({ gt, request: e.request, saliency, width, height, object, ...rest })
 }
 
 /** The statistics of one audit job's explanations. */
@@ -204,7 +210,7 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
       gtClass: summary.gtClass ?? null,
       predClass: summary.predClass ?? null,
       kind: summary.kind ?? 'drawn',
-      counts: countExplanation(e, gt, image.width, image.height, { contourRadius: options.contourRadius, classCount, ignoreIds })
+      counts: countExplanation(e, gt, image.width, image.height, { contourRadius: options.contourRadius, classCount, ignoreIds, context: options.context })
     })
   }
   return {
@@ -215,7 +221,7 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
     explanations: counted.length,
     skipped,
     classes,
-    options: { contourRadius: options.contourRadius, bootstrapSamples: options.bootstrap.samples, seed: options.bootstrap.seed, level: options.bootstrap.level },
+    options: { contourRadius: options.contourRadius, context: options.context, bootstrapSamples: options.bootstrap.samples, seed: options.bootstrap.seed, level: options.bootstrap.level },
     ...computeStats({ classes, explanations: counted }, options)
   }
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { BACKEND_NAMES } from '@common/types'
 import { registerAudit } from './commands/audit'
+import { registerBenchmark } from './commands/benchmark'
 import { registerBookmarks } from './commands/bookmarks'
 import { registerDataset } from './commands/dataset'
 import { registerDemo } from './commands/demo'
@@ -10,6 +11,7 @@ import { registerInfo } from './commands/info'
 import { registerModels } from './commands/models'
 import { registerPredict } from './commands/predict'
 import { registerProject } from './commands/project'
+import { registerReport } from './commands/report'
 import { registerStats } from './commands/stats'
 import { printError } from './output'
 import { CliSession } from './session'
@@ -46,6 +48,8 @@ export function buildProgram(version: string): Command {
   registerPredict(program, run)
   registerAudit(program, run)
   registerStats(program, run)
+  registerReport(program, run)
+  registerBenchmark(program, run)
   registerDemo(program, run)
   return program
 }

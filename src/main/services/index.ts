@@ -1,10 +1,12 @@
 import type { ServiceImpl } from '@common/contract'
 import { annotationServices } from './annotations'
 import { auditServices } from './audit'
+import { benchmarkServices } from './benchmark'
 import type { ServiceContext } from './context'
 import { coreServices } from './core'
 import { datasetServices } from './datasets'
 import { explainServices } from './explain'
+import { reportServices } from './reports'
 import { viewerServices } from './viewer'
 
 /**
@@ -19,6 +21,8 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
     ...explainServices(ctx),
     ...annotationServices(ctx),
     ...auditServices(ctx),
-    ...viewerServices(ctx)
+    ...viewerServices(ctx),
+    ...reportServices(ctx),
+    ...benchmarkServices(ctx)
   }
 }

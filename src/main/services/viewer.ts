@@ -29,6 +29,10 @@ function requireModel(project: Project, modelId: number): ModelRecord {
   return model
 }
 
+function requireDataset(project: Project, datasetId: number): void {
+  if (!project.datasets.get(datasetId)) throw new AppError('NOT_FOUND', `No dataset with id ${datasetId} in this project`, { datasetId })
+}
+
 function requireImage(project: Project, imageId: number) {
   const image = project.datasets.image(imageId)
   if (!image) throw new AppError('NOT_FOUND', `No image with id ${imageId} in this project`, { imageId })
@@ -250,6 +254,37 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         poolEngine(await ctx.engine(), model.dir, sidecar).labels({ ...input, data: perturbed }, { signal: task.signal })
       )
       return { png: await pngDataUrl(inputToRgb(perturbed, width * height, sidecar), width, height), prediction: labelsToBase64(labels), width, height }
+    },
+
+    'segments:confusion': async (scope) => {
+      const project = ctx.requireProject()
+      requireDataset(project, scope.datasetId)
+      requireModel(project, scope.modelId)
+      return { cells: project.segments.pairCounts(scope) }
+    },
+
+    'segments:byPair': async (query) => {
+      const project = ctx.requireProject()
+      requireDataset(project, query.datasetId)
+      requireModel(project, query.modelId)
+      const { total, items } = project.segments.byPair(query)
+      return {
+        total,
+        items: items.map((s) => ({
+          id: s.id,
+          imageId: s.imageId,
+          path: s.path,
+          split: s.split,
+          imageWidth: s.imageWidth,
+          imageHeight: s.imageHeight,
+          kind: s.kind as 'correct' | 'misclassified',
+          gtClass: s.gtClass!,
+          predClass: s.predClass!,
+          area: s.area,
+          bbox: s.bbox,
+          confidence: s.confidence
+        }))
+      }
     }
   }
 }

@@ -57,6 +57,7 @@ interface AuditCliOptions {
   kinds: string
   minArea: number
   sample?: number
+  samplePerPair?: number
   seed: number
   batchSize: number
   resume?: number
@@ -84,6 +85,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
     .option('--kinds <list>', `segment kinds (${SEGMENT_KINDS_EXTRACTED.join(', ')})`, 'correct,misclassified')
     .option('--min-area <px>', 'minimum segment area in pixels', positiveInt, 1)
     .option('--sample <n>', 'at most n segments, drawn with --seed', positiveInt)
+    .option('--sample-per-pair <n>', 'at most n segments per (GT class, predicted class) pair, drawn with --seed', positiveInt)
     .option('--seed <n>', 'sampling seed', Number, 0)
     .option('--batch-size <n>', 'requests per engine call', positiveInt, 8)
     .option('--resume <job>', 'continue a paused or interrupted job', positiveInt)
@@ -132,7 +134,8 @@ export function registerAudit(program: Command, run: CommandContext): void {
                 minArea: opts.minArea,
                 seed: opts.seed,
                 ...(classes ? { classes } : {}),
-                ...(opts.sample ? { sampleSize: opts.sample } : {})
+                ...(opts.sample ? { sampleSize: opts.sample } : {}),
+                ...(opts.samplePerPair ? { samplePerPair: opts.samplePerPair } : {})
               },
               batchSize: opts.batchSize,
               wait: true,

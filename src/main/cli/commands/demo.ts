@@ -12,15 +12,17 @@ export function registerDemo(program: Command, run: CommandContext): void {
     .option('--project <file>', 'the demo project file (default: demo.ctxlens in the app home)')
     .option('--model <dir>', 'model folder (default: resources/demo-model)')
     .option('--images <n>', 'test images to generate', positiveInt, 300)
-    .option('--sample <n>', 'audit at most n segments', positiveInt)
+    .option('--sample-per-pair <n>', 'audit at most n segments per (GT, predicted) class pair', positiveInt, 60)
+    .option('--sample <n>', 'audit at most n segments in all', positiveInt)
     .option('--steps <n>', 'saliency optimisation steps (default: the preset)', positiveInt)
     .option('--no-progress', 'no progress bars')
     .option('--json', 'print the result as JSON')
-    .action((opts: { project?: string; model?: string; images: number; sample?: number; steps?: number; progress: boolean; json?: boolean }) =>
+    .action((opts: { project?: string; model?: string; images: number; samplePerPair: number; sample?: number; steps?: number; progress: boolean; json?: boolean }) =>
       run(opts, async (session) => {
         const result = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('audit:demo', {
             images: opts.images,
+            samplePerPair: opts.samplePerPair,
             ...(opts.project ? { projectPath: opts.project } : {}),
             ...(opts.model ? { modelDir: opts.model } : {}),
             ...(opts.sample ? { sampleSize: opts.sample } : {}),

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs'
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import type { AuditStats } from '@common/audit'
 import { statsToCsv } from '../../audit/export'
 import { printJson, table } from '../output'
@@ -9,9 +9,12 @@ import { positiveInt } from './predict'
 const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2))
 
 function printStats(s: AuditStats): void {
-  console.log(`Audit job #${s.jobId}: ${s.explanations} ${s.method} explanations (contour baseline radius ${s.options.contourRadius} px)`)
+  console.log(
+    `Audit job #${s.jobId}: ${s.explanations} ${s.method} explanations (contour baseline radius ${s.options.contourRadius} px; context ${s.options.context})`
+  )
   for (const r of s.perClass) {
-    console.log(`\n${r.name}: ${r.explanations} explanations over ${r.images} images`)
+    const own = s.options.context === 'outside-object' ? `; ${f2(r.objectShare)} of the saliency outside the requests lies on the requested objects themselves` : ''
+    console.log(`\n${r.name}: ${r.explanations} explanations over ${r.images} images${own}`)
     const rows = [...r.context].sort((a, b) => b.share - a.share)
     console.log(
       table([
@@ -25,6 +28,9 @@ function printStats(s: AuditStats): void {
     const names = ids.map((id) => s.classes.find((c) => String(c.id) === id)?.name ?? id)
     console.log('\nCorrect vs misclassified (Table 1): saliency share of each GT context class')
     console.log(table([['GT', 'prediction', 'n', ...names], ...s.table1.map((t) => [t.gtName, t.predName, t.explanations, ...ids.map((k) => f2(t.shares[k]))])]))
+    // Shares favour large classes; density (mean saliency per pixel) shows a small decisive object.
+    console.log('\nCorrect vs misclassified: saliency density (mean saliency per context pixel) of each GT context class')
+    console.log(table([['GT', 'prediction', 'n', ...names], ...s.table1.map((t) => [t.gtName, t.predName, t.explanations, ...ids.map((k) => f2(t.densities[k]))])]))
   }
   console.log(s.alerts.length ? '\nBias alerts' : '\nNo bias alerts')
   for (const a of s.alerts) {
@@ -42,6 +48,11 @@ export function registerStats(program: Command, run: CommandContext): void {
     .requiredOption('--project <file>', 'the project file')
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
     .option('--radius <px>', 'contour-baseline dilation radius', positiveInt, 4)
+    .addOption(
+      new Option('--context <what>', 'outside-object: leave the rest of each requested object out of its context; outside-request: the paper\'s C = 1 − R')
+        .choices(['outside-object', 'outside-request'])
+        .default('outside-object')
+    )
     .option('--bootstrap <n>', 'bootstrap resamples', positiveInt, 1000)
     .option('--seed <n>', 'bootstrap seed', Number, 0)
     .option('--margin <x>', 'share − baseline margin for alerts', Number, 0.05)
@@ -51,12 +62,13 @@ export function registerStats(program: Command, run: CommandContext): void {
     .option('--csv', 'print the statistics as CSV')
     .option('--out <file>', 'write the JSON or CSV to a file instead of stdout')
     .action(
-      (opts: { project: string; job?: number; radius: number; bootstrap: number; seed: number; margin: number; densityRatio: number; minImages: number; json?: boolean; csv?: boolean; out?: string }) =>
+      (opts: { project: string; job?: number; radius: number; context: 'outside-object' | 'outside-request'; bootstrap: number; seed: number; margin: number; densityRatio: number; minImages: number; json?: boolean; csv?: boolean; out?: string }) =>
         run(opts, async (session) => {
           await session.openProject(opts.project)
           const stats = await session.call('audit:stats', {
             ...(opts.job ? { jobId: opts.job } : {}),
             contourRadius: opts.radius,
+            context: opts.context,
             bootstrap: { samples: opts.bootstrap, seed: opts.seed },
             alerts: { shareMargin: opts.margin, densityRatio: opts.densityRatio, minImages: opts.minImages }
           })

@@ -51,6 +51,27 @@ const toSegment = (r: Row): SegmentRecord => ({
 
 const COLUMNS = 'id, image_id, model_id, source, gt_class, pred_class, kind, area, bbox, confidence'
 
+/** One model's segments over a dataset, optionally one split: the scope of the error-case queries. */
+export interface PairScope {
+  datasetId: number
+  modelId: number
+  split?: string | null
+  /** Segments smaller than this many pixels are left out. */
+  minArea?: number
+}
+
+export interface PairSegmentRecord extends SegmentRecord {
+  path: string
+  split: string
+  imageWidth: number
+  imageHeight: number
+}
+
+// Only the kinds that pair a ground-truth class with a predicted one; `predicted` and `instance` have one side only.
+const PAIR_FROM = `FROM segments s JOIN images i ON i.id = s.image_id
+  WHERE i.dataset_id = @datasetId AND (@split IS NULL OR i.split = @split) AND s.model_id = @modelId
+    AND s.kind IN ('correct', 'misclassified') AND s.area >= @minArea`
+
 export class SegmentRepo {
   constructor(private readonly db: Db) {}
 
@@ -98,5 +119,36 @@ export class SegmentRepo {
       )
       .all(filter.datasetId, filter.split ?? null, filter.split ?? null, filter.modelId, filter.minArea, ...filter.kinds) as Row[]
     return rows.map(toSegment)
+  }
+
+  /** Correct and misclassified segments per (ground truth, prediction) pair, with their summed area: one indexed GROUP BY. */
+  pairCounts(scope: PairScope): { gt: number; pred: number; segments: number; area: number }[] {
+    return this.db
+      .prepare(
+        `SELECT s.gt_class AS gt, s.pred_class AS pred, COUNT(*) AS segments, SUM(s.area) AS area ${PAIR_FROM}
+         GROUP BY s.gt_class, s.pred_class ORDER BY s.gt_class, s.pred_class`
+      )
+      .all({ datasetId: scope.datasetId, modelId: scope.modelId, split: scope.split ?? null, minArea: scope.minArea ?? 1 }) as { gt: number; pred: number; segments: number; area: number }[]
+  }
+
+  /**
+   * The segments of one (ground truth, prediction) pair with their image, a page at a time. Segments without a
+   * stored confidence sort last either way: an unknown confidence is neither high nor low.
+   */
+  byPair(
+    scope: PairScope & { gt: number; pred: number; sort: 'area' | 'confidence'; descending: boolean; offset: number; limit: number }
+  ): { total: number; items: PairSegmentRecord[] } {
+    const params = { datasetId: scope.datasetId, modelId: scope.modelId, split: scope.split ?? null, minArea: scope.minArea ?? 1, gt: scope.gt, pred: scope.pred }
+    const where = `${PAIR_FROM} AND s.gt_class = @gt AND s.pred_class = @pred`
+    const { n } = this.db.prepare(`SELECT COUNT(*) AS n ${where}`).get(params) as { n: number }
+    const dir = scope.descending ? 'DESC' : 'ASC'
+    const order = scope.sort === 'area' ? `s.area ${dir}` : `(s.confidence IS NULL), s.confidence ${dir}`
+    const rows = this.db
+      .prepare(
+        `SELECT ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, i.path AS path, i.split AS split, i.width AS width, i.height AS height ${where}
+         ORDER BY ${order}, s.id LIMIT @limit OFFSET @offset`
+      )
+      .all({ ...params, limit: scope.limit, offset: scope.offset }) as (Row & { path: string; split: string; width: number; height: number })[]
+    return { total: n, items: rows.map((r) => ({ ...toSegment(r), path: r.path, split: r.split, imageWidth: r.width, imageHeight: r.height })) }
   }
 }

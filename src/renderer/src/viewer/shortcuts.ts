@@ -10,5 +10,6 @@ export const IMAGE_SHORTCUTS = [
   { key: 's', label: 'Saliency overlay on/off' },
   { key: 'r', label: 'Run the explanation' },
   { key: 'Esc', label: 'Clear the request' },
+  { key: 'z', label: 'Zoom to the request' },
   { key: '+ / − / 0', label: 'Zoom in, out, fit (canvas focused; or the mouse wheel)' }
 ] as const

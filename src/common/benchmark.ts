@@ -1,0 +1,215 @@
+import { z } from 'zod'
+import { TEXTURE_COUNT, TILE_LAYOUTS } from './textureMnist'
+
+/**
+ * The context-bias benchmark (paper Sec. 4, Fig. 4): configurations, presets and results, shared by the runner
+ * (main), the contract, the CLI and the Benchmark screen.
+ */
+
+export const BENCHMARK_PRESETS = ['quick', 'paper-small'] as const
+export const BenchmarkPresetSchema = z.enum(BENCHMARK_PRESETS)
+export type BenchmarkPreset = z.infer<typeof BenchmarkPresetSchema>
+
+/** The methods compared in Fig. 4. 'context' is grid saliency in its context form (Eq. 3), the paper's method. */
+export const BENCHMARK_METHODS = ['context', 'vg', 'ig', 'sg'] as const
+export const BenchmarkMethodSchema = z.enum(BENCHMARK_METHODS)
+export type BenchmarkMethod = z.infer<typeof BenchmarkMethodSchema>
+export const BENCHMARK_METHOD_LABELS: Record<BenchmarkMethod, string> = {
+  context: 'Grid saliency (context)',
+  vg: 'VG',
+  ig: 'IG',
+  sg: 'SG'
+}
+
+/** Where a model comes from: a committed one whose recorded training config matches, or trained by the run. */
+export const MODEL_SOURCES = ['committed', 'train', 'committed-or-train'] as const
+export type ModelSource = (typeof MODEL_SOURCES)[number]
+
+const digit = z.number().int().min(0).max(9)
+const texture = z.number().int().min(0).max(TEXTURE_COUNT - 1)
+const uint32 = z.number().int().min(0).max(0xffffffff)
+const distinct = <T extends z.ZodTypeAny>(item: T, what: string) =>
+  z
+    .array(item)
+    .min(1, `needs at least one ${what}`)
+    .refine((a) => new Set(a).size === a.length, `lists a ${what} twice`)
+
+/** One block of experiments: every (biased digit, texture, seed) of the lists is one trained model. */
+export const BenchmarkExperimentSchema = z
+  .object({
+    bias: z.enum(['weak', 'strong']),
+    biasedDigits: distinct(digit, 'biased digit'),
+    textures: distinct(texture, 'texture'),
+    seeds: distinct(uint32, 'seed')
+  })
+  .strict()
+export type BenchmarkExperiment = z.infer<typeof BenchmarkExperimentSchema>
+
+export const BenchmarkConfigSchema = z
+  .object({
+    /** Names the run folder (with the config hash): letters, digits, '.', '_', '-'. */
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "use 1–64 letters, digits, '.', '_' or '-'").default('custom'),
+    experiments: z.array(BenchmarkExperimentSchema).default([]),
+    /** Row N: a model trained without bias for every seed of the experiments (seed 0 when there are none). */
+    unbiased: z.boolean().default(true),
+    data: z
+      .object({
+        /** Training images per model. */
+        trainCount: z.number().int().min(16).max(60_000).default(5000),
+        /** Held-out images of the training distribution, for the per-epoch validation of trained models. */
+        valCount: z.number().int().min(1).max(10_000).default(500),
+        layout: z.enum(TILE_LAYOUTS).default('halves'),
+        /** Seed of every test split, so all models are evaluated and explained on the same images. */
+        testSeed: uint32.default(1000),
+        /** Unbiased test images for the IoU matrix (Fig. 4a). */
+        evalCount: z.number().int().min(10).max(10_000).default(1000),
+        /** Biased test images explained per digit and model (Fig. 4b/c). */
+        explainPerDigit: z.number().int().min(1).max(1000).default(10),
+        /**
+         * Images of the biased digit explained per model, when more than explainPerDigit: the diagonal of Fig. 4
+         * (the biased digit's mCBD and mCBL) rests on these images alone, so they set its noise.
+         */
+        explainBiasedDigit: z.number().int().min(1).max(1000).nullable().default(null),
+        /** Images whose predicted digit segment is smaller than this are skipped (and counted). */
+        minRequestArea: z.number().int().min(1).default(16)
+      })
+      .strict()
+      .prefault({}),
+    model: z
+      .object({
+        width: z.number().positive().max(4).default(0.5),
+        /** Poolings of the U-Net encoder: with fewer than 4 the digit does not fit the receptive field (issue 5). */
+        levels: z.number().int().min(1).max(6).default(4)
+      })
+      .strict()
+      .prefault({}),
+    training: z
+      .object({
+        source: z.enum(MODEL_SOURCES).default('committed-or-train'),
+        epochs: z.number().int().min(1).max(200).default(12),
+        batchSize: z.number().int().min(1).max(512).default(16),
+        learningRate: z.number().positive().max(1).default(0.001)
+      })
+      .strict()
+      .prefault({}),
+    saliency: z
+      .object({
+        methods: distinct(BenchmarkMethodSchema, 'method').default([...BENCHMARK_METHODS]),
+        /**
+         * The request R. 'predicted': the pixels the network predicts as the digit inside the ground-truth digit
+         * (as the audits' requests are GT ∩ prediction). 'predicted-all': every pixel predicted as the digit,
+         * which lets a biased model's spill of the digit class into the bias tile into R, where context saliency
+         * keeps it unperturbed and so cannot show it. 'ground-truth': R_GT, which tells apart "the method misses
+         * the bias" from "the network mis-segments the digit".
+         */
+        request: z.enum(['predicted', 'predicted-all', 'ground-truth']).default('predicted'),
+        /** Grid saliency: the paper's synthetic settings (Sec. 4.2) unless changed. */
+        context: z
+          .object({
+            steps: z.number().int().min(1).max(10_000).default(100),
+            maskHeight: z.number().int().min(1).max(64).default(4),
+            maskWidth: z.number().int().min(1).max(64).default(4),
+            lambda: z.number().min(0).default(0.05),
+            learningRate: z.number().positive().default(0.2),
+            /** The mask's starting value: the paper starts at 0.5. */
+            init: z.number().min(0).max(1).default(0.5)
+          })
+          .strict()
+          .prefault({}),
+        /** VG/IG/SG maps are mean-filtered to this grid, as the paper does for a fair comparison. */
+        gradientHeight: z.number().int().min(1).max(64).default(4),
+        gradientWidth: z.number().int().min(1).max(64).default(4),
+        igSteps: z.number().int().min(1).max(10_000).default(50),
+        sgSamples: z.number().int().min(1).max(10_000).default(50),
+        sgSigma: z.number().min(0).default(0.15),
+        maxBatch: z.number().int().min(1).max(256).default(16)
+      })
+      .strict()
+      .prefault({})
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.experiments.length === 0 && !c.unbiased) {
+      ctx.addIssue({ code: 'custom', path: ['experiments'], message: 'nothing to run: no experiments and unbiased is false' })
+    }
+  })
+export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>
+export type BenchmarkConfigInput = z.input<typeof BenchmarkConfigSchema>
+
+export const BiasMatrixCellSchema = z.object({
+  mean: z.number().nullable(),
+  std: z.number().nullable(),
+  models: z.number().int(),
+  images: z.number().int(),
+  undefinedImages: z.number().int()
+})
+export const BiasMatrixSchema = z.object({
+  rowLabels: z.array(z.string()),
+  columnLabels: z.array(z.string()),
+  values: z.array(z.array(z.number().nullable())),
+  cells: z.array(z.array(BiasMatrixCellSchema))
+})
+export type BiasMatrixData = z.infer<typeof BiasMatrixSchema>
+
+export const BenchmarkModelInfoSchema = z.object({
+  key: z.string(),
+  /** 'N' or the biased digit. */
+  row: z.string(),
+  bias: z.enum(['none', 'weak', 'strong']),
+  biasedDigit: z.number().int().nullable(),
+  texture: z.number().int().nullable(),
+  seed: z.number().int(),
+  source: z.enum(['committed', 'trained']),
+  dir: z.string(),
+  params: z.number().int().nullable(),
+  /** Best validation mIoU on held-out images of its training distribution. */
+  valMiou: z.number().nullable(),
+  /** mIoU (digits and background) on the unbiased test set. */
+  testMiou: z.number().nullable(),
+  /** IoU per digit 0–9 on the unbiased test set. */
+  digitIou: z.array(z.number().nullable())
+})
+export type BenchmarkModelInfo = z.infer<typeof BenchmarkModelInfoSchema>
+
+export const BenchmarkSummaryRowSchema = z.object({
+  method: BenchmarkMethodSchema,
+  label: z.string(),
+  /** 'N' or the biased digit. */
+  row: z.string(),
+  biasedDigit: z.number().int().nullable(),
+  /** The diagonal: mCBD of the biased digit on its own model (for N: mean over the experiments' biased digits). */
+  mcbdBiased: z.number().nullable(),
+  /** Mean mCBD over the other digits of the same row. */
+  mcbdOthers: z.number().nullable(),
+  mcblBiased: z.number().nullable(),
+  paper: z.string()
+})
+export type BenchmarkSummaryRow = z.infer<typeof BenchmarkSummaryRowSchema>
+
+export const BenchmarkResultSchema = z.object({
+  name: z.string(),
+  preset: BenchmarkPresetSchema.nullable(),
+  configHash: z.string(),
+  runDir: z.string(),
+  config: z.unknown(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  wallSeconds: z.number(),
+  /** Units (trainings, evaluations, explanations) read from the cache vs computed in this run. */
+  units: z.object({ cached: z.number().int(), computed: z.number().int() }),
+  models: z.array(BenchmarkModelInfoSchema),
+  iou: BiasMatrixSchema,
+  methods: z.array(z.object({ method: BenchmarkMethodSchema, label: z.string(), cbd: BiasMatrixSchema, cbl: BiasMatrixSchema, seconds: z.number() })),
+  summary: z.array(BenchmarkSummaryRowSchema),
+  explained: z.object({ requests: z.number().int(), skipped: z.number().int() }),
+  files: z.object({ json: z.string(), csv: z.string(), summary: z.string(), figures: z.array(z.string()) })
+})
+export type BenchmarkResult = z.infer<typeof BenchmarkResultSchema>
+
+export const BenchmarkPresetInfoSchema = z.object({
+  name: BenchmarkPresetSchema,
+  description: z.string(),
+  models: z.number().int(),
+  config: z.unknown()
+})
+export type BenchmarkPresetInfo = z.infer<typeof BenchmarkPresetInfoSchema>

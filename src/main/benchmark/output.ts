@@ -1,0 +1,136 @@
+import {
+  BENCHMARK_METHOD_LABELS,
+  type BenchmarkConfig,
+  type BenchmarkMethod,
+  type BenchmarkResult,
+  type BenchmarkSummaryRow,
+  type BiasMatrixData
+} from '@common/benchmark'
+
+/** What the paper reports for each method in Fig. 4 (Sec. 4.2), in words where it gives no number. */
+export const PAPER_FINDINGS: Record<BenchmarkMethod, string> = {
+  context: 'mCBD: diagonal clearly above the rest; mCBL > 0.9',
+  vg: 'mCBD: no reliable detection; mCBL ≈ 0.5 (chance)',
+  ig: 'mCBD: diagonal high, but unbiased digits high too; mCBL ≈ 0.5',
+  sg: 'mCBD: no reliable detection; mCBL ≈ 0.5 (chance)'
+}
+
+/**
+ * The PyTorch reference of the same experiment on this machine (design.md: strong bias on digit 2, 1.2M-parameter
+ * U-Net): printed beside ours because it is the closest like-for-like number we have.
+ */
+export const PYTORCH_REFERENCE: Partial<Record<BenchmarkMethod, { mcbdBiased: number; mcbdOthers: number; mcbl: number }>> = {
+  context: { mcbdBiased: 0.2, mcbdOthers: 0.06, mcbl: 0.85 },
+  vg: { mcbdBiased: 0.33, mcbdOthers: 0.34, mcbl: 0.43 }
+}
+
+const rowIndex = (m: BiasMatrixData, label: string): number => m.rowLabels.indexOf(label)
+const mean = (xs: (number | null)[]): number | null => {
+  const v = xs.filter((x): x is number => x !== null)
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null
+}
+
+/**
+ * One row per method and Fig. 4 row: the biased digit's mCBD and mCBL (the diagonal) against the mean mCBD of
+ * the other digits. For row N the "biased" digits are those of the experiments, which the unbiased model was
+ * explained on: its numbers are the no-bias control.
+ */
+export function summaryRows(
+  methods: { method: BenchmarkMethod; cbd: BiasMatrixData; cbl: BiasMatrixData }[],
+  config: BenchmarkConfig
+): BenchmarkSummaryRow[] {
+  const biasedDigits = [...new Set(config.experiments.flatMap((e) => e.biasedDigits))].sort((a, b) => a - b)
+  const rows: BenchmarkSummaryRow[] = []
+  for (const m of methods) {
+    if (config.unbiased && biasedDigits.length) {
+      const r = rowIndex(m.cbd, 'N')
+      rows.push({
+        method: m.method,
+        label: BENCHMARK_METHOD_LABELS[m.method],
+        row: 'N',
+        biasedDigit: null,
+        mcbdBiased: mean(biasedDigits.map((d) => m.cbd.values[r][d])),
+        mcbdOthers: mean(m.cbd.values[r].filter((_, j) => !biasedDigits.includes(j))),
+        mcblBiased: mean(biasedDigits.map((d) => m.cbl.values[r][d])),
+        paper: 'no bias: no digit should stand out'
+      })
+    }
+    for (const d of biasedDigits) {
+      const r = rowIndex(m.cbd, String(d))
+      rows.push({
+        method: m.method,
+        label: BENCHMARK_METHOD_LABELS[m.method],
+        row: String(d),
+        biasedDigit: d,
+        mcbdBiased: m.cbd.values[r][d],
+        mcbdOthers: mean(m.cbd.values[r].filter((_, j) => j !== d)),
+        mcblBiased: m.cbl.values[r][d],
+        paper: PAPER_FINDINGS[m.method]
+      })
+    }
+  }
+  return rows
+}
+
+const f = (v: number | null | undefined, d = 3): string => (v === null || v === undefined ? '—' : v.toFixed(d))
+
+function pad(rows: string[][]): string {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => (r[j] ?? '').length)))
+  return rows.map((r) => r.map((c, j) => c.padEnd(widths[j])).join('  ').trimEnd()).join('\n')
+}
+
+/** Plain-text tables: models with IoU, then each method's mCBD/mCBL beside the paper's and the reference's. */
+export function summaryText(r: BenchmarkResult): string {
+  const out: string[] = []
+  out.push(`Context-bias benchmark '${r.name}' (config ${r.configHash}), ${r.wallSeconds.toFixed(0)} s wall, ${r.units.computed} units computed, ${r.units.cached} from cache`)
+  out.push('')
+  out.push('Segmentation on the unbiased test set (IoU per digit):')
+  out.push(
+    pad([
+      ['row', 'model', 'source', 'val mIoU', 'test mIoU', ...Array.from({ length: 10 }, (_, d) => `${d}`)],
+      ...r.models.map((m) => [m.row, m.bias === 'none' ? `none, seed ${m.seed}` : `${m.bias} d${m.biasedDigit} t${m.texture} s${m.seed}`, m.source, f(m.valMiou), f(m.testMiou), ...m.digitIou.map((v) => f(v, 2))])
+    ])
+  )
+  out.push('')
+  out.push('Context bias (mCBD: biased digit vs the mean of the others; mCBL of the biased digit):')
+  out.push(
+    pad([
+      ['method', 'row', 'mCBD biased', 'mCBD others', 'mCBL biased', 'paper (Fig. 4)', 'PyTorch ref. here (mCBD b/o, mCBL)'],
+      ...r.summary.map((s) => {
+        const ref = s.row === 'N' ? undefined : PYTORCH_REFERENCE[s.method]
+        return [
+          s.label,
+          s.row === 'N' ? 'N (control)' : s.row,
+          f(s.mcbdBiased),
+          f(s.mcbdOthers),
+          f(s.mcblBiased),
+          s.paper,
+          ref ? `${ref.mcbdBiased} / ${ref.mcbdOthers}, ${ref.mcbl}` : ''
+        ]
+      })
+    ])
+  )
+  out.push('')
+  out.push(`Explained ${r.explained.requests} requests (${r.explained.skipped} images skipped: predicted digit segment too small).`)
+  out.push(`Method time: ${r.methods.map((m) => `${m.label} ${m.seconds.toFixed(0)} s`).join(', ')}`)
+  return `${out.join('\n')}\n`
+}
+
+/** Long format: one line per matrix cell, so a spreadsheet can pivot it into any of the Fig. 4 panels. */
+export function resultsCsv(r: BenchmarkResult): string {
+  const lines = ['table,method,row,column,mean,std,models,images,undefined_images']
+  const emit = (table: string, method: string, m: BiasMatrixData): void => {
+    m.cells.forEach((row, i) =>
+      row.forEach((c, j) => {
+        if (c.models === 0 && c.undefinedImages === 0) return
+        lines.push([table, method, m.rowLabels[i], m.columnLabels[j], c.mean ?? '', c.std ?? '', c.models, c.images, c.undefinedImages].join(','))
+      })
+    )
+  }
+  emit('iou', '', r.iou)
+  for (const m of r.methods) {
+    emit('cbd', m.method, m.cbd)
+    emit('cbl', m.method, m.cbl)
+  }
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,21 @@
+import { AppError } from '@common/errors'
+import type { ReportOptions } from '@common/methods/reports'
+import type { Project } from '../store/project'
+import { collectReportData, type CollectHooks } from './data'
+import { renderReport } from './render'
+
+export { collectReportData, type ReportCase, type ReportData, type ReportMeta } from './data'
+export { renderReport } from './render'
+
+/** A project's report: statistics of the chosen (default latest) audit job, its bookmarks, and the PDF. */
+export async function generateReport(project: Project, options: ReportOptions, hooks: CollectHooks = {}): Promise<{ pdf: Buffer; pages: number; jobId: number }> {
+  const data = await collectReportData(project, options, hooks)
+  if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'The report was cancelled')
+  return { ...(await renderReport(data, options, hooks.onProgress)), jobId: data.stats.jobId }
+}
+
+/** A file name that says what the report is: project, job and date. */
+export function reportFileName(project: Project, jobId: number | undefined, now = new Date()): string {
+  const name = (project.meta.get('name') ?? 'project').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'project'
+  return `${name}-${jobId !== undefined ? `job${jobId}-` : ''}context-report-${now.toISOString().slice(0, 10)}.pdf`
+}

@@ -1,0 +1,12 @@
+import { BarChart, ScatterChart } from 'echarts/charts'
+import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components'
+import { init, use } from 'echarts/core'
+import { SVGRenderer } from 'echarts/renderers'
+
+/**
+ * Only what the report's chart definitions (src/common/charts) use, on the SVG renderer the PDF uses too, so the
+ * screen draws the same vectors the report embeds and the bundle leaves the rest of ECharts out.
+ */
+use([BarChart, ScatterChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, SVGRenderer])
+
+export { init }

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BenchmarkResult } from '@common/benchmark'
+import { summaryText } from '@main/benchmark/output'
+import { CliSession } from '@main/cli/session'
+
+/**
+ * The quick preset end to end, through the contract: the committed models (no bias; strong bias of digit 2
+ * towards texture 3), a generated test set, real inference and real saliency; then the paper's qualitative
+ * findings (Sec. 4.2, Fig. 4), which would fail on a model that did not learn the bias or a method that does not
+ * find it.
+ */
+describe('benchmark quick preset', () => {
+  let home: string
+  let session: CliSession
+  let result: BenchmarkResult
+  const at = (m: { rowLabels: string[]; values: (number | null)[][] }, row: string, col: number): number | null =>
+    m.values[m.rowLabels.indexOf(row)][col]
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'ctxlens-bench-quick-'))
+    process.env.CTXLENS_HOME = home
+    session = new CliSession()
+    result = await session.call('benchmark:run', { preset: 'quick', outDir: join(home, 'runs') })
+    // The numbers of this run, for the log (BENCHMARKS.md quotes them).
+    console.log(summaryText(result))
+  }, 15 * 60_000)
+  afterAll(() => {
+    session?.dispose()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  it('uses the committed models and explains every test image', () => {
+    expect(result.models.map((m) => [m.row, m.source])).toEqual([
+      ['N', 'committed'],
+      ['2', 'committed']
+    ])
+    expect(result.units.computed).toBeGreaterThan(0)
+    // The diagonal rests on the biased digit's images: the biased model segments its digit on biased data, so
+    // (nearly) all 20 of them are requested.
+    const cbd = result.methods.find((m) => m.method === 'context')!.cbd
+    const cell = cbd.cells[cbd.rowLabels.indexOf('2')][2]
+    expect(cell.images + cell.undefinedImages).toBeGreaterThanOrEqual(18)
+  })
+
+  it("the biased digit's IoU on the unbiased test set drops against the no-bias model", () => {
+    const unbiased = at(result.iou, 'N', 2)!
+    const biased = at(result.iou, '2', 2)!
+    expect(biased).toBeLessThan(unbiased - 0.2)
+  })
+
+  // The paper's bar is mCBL ≥ 0.8 (it reports > 0.9), and a grid-saliency mCBD of the biased digit that stands
+  // clearly above the other digits'. Our committed width-0.5 models (val mIoU 0.52, still rising) reach mCBL 0.78
+  // and no standing mCBD: issue 5 stays open on those two (BENCHMARKS.md, "Context-bias benchmark"). What holds
+  // and is checked here: grid saliency localises the planted bias well above chance (0.5) and above the
+  // gradient methods.
+  it("grid saliency's mCBL of the biased digit is well above chance and above VG, IG and SG", () => {
+    const cbl = (method: string) => at(result.methods.find((m) => m.method === method)!.cbl, '2', 2)!
+    expect(cbl('context')).toBeGreaterThanOrEqual(0.7)
+    for (const other of ['vg', 'ig', 'sg']) expect(cbl('context')).toBeGreaterThan(cbl(other))
+  })
+})
