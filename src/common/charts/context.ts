@@ -109,8 +109,3 @@ export function table1Chart(stats: AuditStats, gtClass: number): ReportChart | n
     )
   }
 }
-
-/** Every chart of the statistics in report order: per requested class its distribution, density/lift and Table 1. */
-export function classCharts(stats: AuditStats, c: RequestedClassStats): ReportChart[] {
-  return [contextDistributionChart(stats, c), densityLiftChart(c), table1Chart(stats, c.classId)].filter((x): x is ReportChart => x !== null)
-}

@@ -4,7 +4,7 @@
  * the report and the screen show the same thing.
  */
 export { alertStrength, biasAlertsChart, rankAlerts } from './alerts'
-export { classCharts, contextDistributionChart, densityLiftChart, MAX_BARS, table1Chart } from './context'
+export { contextDistributionChart, densityLiftChart, MAX_BARS, table1Chart } from './context'
 export { count, fixed, percent, round } from './format'
 export { alertEvidence, alertLabel, alertsTable, contextTable, presentContext, table1Label, table1Rows, table1Table, type ReportTable } from './tables'
 export { CHART_WIDTH, COLOURS, type ReportChart } from './types'

@@ -1,4 +1,5 @@
 import { IGNORE_LABEL } from '@common/datasets'
+import { connectedComponents } from '../datasets/segments/components'
 import { uniform01 } from '../prng'
 
 /**
@@ -43,31 +44,14 @@ export function contourRing(mask: Uint8Array, width: number, height: number, r: 
  * Touching objects of the same class merge here, as they do in a semantic label map without instance ids.
  */
 export function requestedObject(gt: Uint16Array, request: Uint8Array, width: number, height: number, classId: number): Uint8Array {
+  // One component key for the request and its class; everything else is excluded (-1).
+  const keys = new Int8Array(request.length)
+  for (let i = 0; i < request.length; i++) keys[i] = request[i] || gt[i] === classId ? 0 : -1
+  const { labels } = connectedComponents(keys, width, height, 4)
+  const touched = new Set<number>()
+  for (let i = 0; i < request.length; i++) if (request[i]) touched.add(labels[i])
   const object = new Uint8Array(request.length)
-  const queue = new Int32Array(request.length)
-  let head = 0
-  let tail = 0
-  for (let i = 0; i < request.length; i++) {
-    if (request[i]) {
-      object[i] = 1
-      queue[tail++] = i
-    }
-  }
-  while (head < tail) {
-    const p = queue[head++]
-    const x = p % width
-    const visit = (q: number): void => {
-      if (!object[q] && gt[q] === classId) {
-        object[q] = 1
-        queue[tail++] = q
-      }
-    }
-    if (x > 0) visit(p - 1)
-    if (x < width - 1) visit(p + 1)
-    if (p >= width) visit(p - width)
-    if (p < (height - 1) * width) visit(p + width)
-  }
-  for (let i = 0; i < request.length; i++) if (request[i]) object[i] = 0
+  for (let i = 0; i < request.length; i++) if (!request[i] && touched.has(labels[i])) object[i] = 1
   return object
 }
 

@@ -8,6 +8,7 @@ import type { Project } from '@main/store/project'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
+import { channelOf } from '../explain/explainImage'
 import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
 import { uniform01 } from '../prng'
@@ -283,10 +284,4 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
   project.jobs.setState(jobId, state)
   emit(state)
   return project.jobs.get(jobId)!
-}
-
-function channelOf(sidecar: ModelSidecar, classId: number): number {
-  const channel = sidecar.classes.findIndex((c) => c.id === classId)
-  if (channel < 0) throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes`, { classId })
-  return channel
 }

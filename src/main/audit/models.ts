@@ -32,7 +32,7 @@ export async function registerModel(project: Project, dir: string, name?: string
 
 export function requireModel(project: Project, modelId: number): ModelRecord {
   const model = project.models.get(modelId)
-  if (!model) throw new AppError('NOT_FOUND', `No model ${modelId} in this project`, { modelId })
+  if (!model) throw new AppError('NOT_FOUND', `No model with id ${modelId} in this project`, { modelId })
   return model
 }
 
@@ -65,12 +65,15 @@ export function modelSummary(model: ModelRecord): ModelSummary {
 }
 
 /** 8-bit RGB as the model's input tensor data: its channel count and normalisation (same rule as readImageForModel). */
-export function toModelInput(rgb: Uint8Array, width: number, height: number, sidecar: ModelSidecar): Float32Array {
+export function toModelInput(rgb: Uint8Array, width: number, height: number, sidecar: ModelSidecar, imageId?: number): Float32Array {
   const { channels } = sidecar.input
   if (width !== sidecar.input.width || height !== sidecar.input.height) {
-    throw new AppError('IMAGE_SIZE_MISMATCH', `The image is ${width}×${height}, the model takes ${sidecar.input.width}×${sidecar.input.height}`, {
+    const which = imageId === undefined ? 'The image' : `Image ${imageId}`
+    throw new AppError('IMAGE_SIZE_MISMATCH', `${which} is ${width}×${height}, the model takes ${sidecar.input.width}×${sidecar.input.height}`, {
+      ...(imageId === undefined ? {} : { imageId }),
       width,
-      height
+      height,
+      expected: [sidecar.input.width, sidecar.input.height]
     })
   }
   const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)

@@ -166,8 +166,8 @@ export function countExplanation(
   const summary = e.summary as { gtClass?: number | null }
   // The object is the request's GT class where the segment knows it (a misclassified region's class is its GT's).
   const object = options.context === 'outside-object' ? requestedObject(gt, e.request, width, height, summary.gtClass ?? e.classId) : undefined
-  const { context: _context, ...rest } = options
-  return explanationCounts({ gt, request: e.request, saliency, width, height, object, ...rest })
+  const { contourRadius, classCount, ignoreIds } = options
+  return explanationCounts({ gt, request: e.request, saliency, width, height, object, contourRadius, classCount, ignoreIds })
 }
 
 /** The statistics of one audit job's explanations. */

@@ -32,7 +32,7 @@ export interface ExplainedRequest {
   summary: Omit<SaliencyResult, 'mask' | 'upsampled' | 'pixelMap'> & { maskValues: number[] }
 }
 
-function channelOf(sidecar: ModelSidecar, classId: number): number {
+export function channelOf(sidecar: ModelSidecar, classId: number): number {
   const channel = sidecar.classes.findIndex((c) => c.id === classId)
   if (channel < 0) {
     throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes (${sidecar.classes.map((c) => `${c.id} ${c.name}`).join(', ')})`, {

@@ -7,6 +7,7 @@ import type { ClassDef } from '@common/types'
 import type { ExplanationView, ModelView, SegmentView } from '@common/methods/viewer'
 import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
+import { requireModel } from '../audit/models'
 import { readSidecar } from '../engine/modelFiles'
 import { poolEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, upsampleBilinear } from '../saliency'
@@ -22,12 +23,6 @@ import type { ServiceContext } from './context'
 
 const pngDataUrl = async (rgb: Uint8Array, width: number, height: number): Promise<string> =>
   'data:image/png;base64,' + (await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } }).png().toBuffer()).toString('base64')
-
-function requireModel(project: Project, modelId: number): ModelRecord {
-  const model = project.models.get(modelId)
-  if (!model) throw new AppError('NOT_FOUND', `No model with id ${modelId} in this project`, { modelId })
-  return model
-}
 
 function requireDataset(project: Project, datasetId: number): void {
   if (!project.datasets.get(datasetId)) throw new AppError('NOT_FOUND', `No dataset with id ${datasetId} in this project`, { datasetId })
@@ -125,10 +120,21 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const project = ctx.requireProject()
       const record = requireImage(project, imageId)
       const classSet = project.classSets.get(datasetSource(project, record.datasetId).classSetId)
-      // Without an explicit model, the first model that has a prediction for this image.
-      const chosen =
-        modelId ?? project.models.list().find((m) => project.predictions.get(m.id, imageId) !== null)?.id ?? project.models.list()[0]?.id ?? null
       if (modelId !== undefined) requireModel(project, modelId)
+      // Without an explicit model, the first model that has a prediction for this image (each read once).
+      let chosen: number | null = modelId ?? null
+      let prediction = chosen === null ? null : project.predictions.get(chosen, imageId)
+      if (modelId === undefined) {
+        const models = project.models.list()
+        for (const m of models) {
+          prediction = project.predictions.get(m.id, imageId)
+          if (prediction) {
+            chosen = m.id
+            break
+          }
+        }
+        chosen ??= models[0]?.id ?? null
+      }
       const rgb = await loadImage(project, imageId)
       let gt: string | null = null
       try {
@@ -136,7 +142,6 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       } catch (err) {
         if (!isAppError(err, 'LABEL_MISSING')) throw err
       }
-      const prediction = chosen === null ? null : project.predictions.get(chosen, imageId)
       const segments: SegmentView[] = project.segments
         .forImage(imageId)
         .filter((s) => s.modelId === null || s.modelId === chosen)

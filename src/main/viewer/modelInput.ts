@@ -1,5 +1,6 @@
 import { AppError } from '@common/errors'
 import { normalisationAffine, type ModelSidecar } from '@common/models'
+import { toModelInput } from '../audit/models'
 import type { LoadedImage } from '../datasets/import'
 
 /**
@@ -7,20 +8,7 @@ import type { LoadedImage } from '../datasets/import'
  * on the image has to line up with the model's output pixel for pixel.
  */
 export function modelInputFromRgb(image: LoadedImage, sidecar: ModelSidecar): { data: Float32Array; height: number; width: number; channels: number } {
-  const { height, width, channels } = sidecar.input
-  if (image.height !== height || image.width !== width) {
-    throw new AppError('IMAGE_SIZE_MISMATCH', `Image ${image.imageId} is ${image.width}×${image.height}, the model takes ${width}×${height}`, {
-      imageId: image.imageId,
-      width: image.width,
-      height: image.height,
-      expected: [width, height]
-    })
-  }
-  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
-  const n = width * height
-  const data = new Float32Array(n * channels)
-  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = image.data[i * 3 + Math.min(c, 2)] * scale[c] + offset[c]
-  return { data, height, width, channels }
+  return { data: toModelInput(image.data, image.width, image.height, sidecar, image.imageId), ...sidecar.input }
 }
 
 /**

@@ -75,9 +75,3 @@ export async function loadArtifactsFromDir(dir: string, opts: { jsonName?: strin
     weightData: tf.io.concatenateArrayBuffers(buffers)
   }
 }
-
-/** Serialise a named tensor list (weights, optimizer state) the way tfjs does: specs + one buffer. */
-export async function encodeNamedTensors(tensors: { name: string; tensor: tf.Tensor }[]): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }> {
-  const { data, specs } = await tf.io.encodeWeights(tensors)
-  return { specs, data }
-}

@@ -1,6 +1,8 @@
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
 import { computeSaliency, type SaliencyRequest } from '../../../saliency'
-import { contentHash, loadModel } from '../../modelFiles'
+import { loadModel } from '../../modelFiles'
 import { predictLabelMaps, prepareForSaliency, type PreparedModel } from '../../segmentationModel'
 import type { TaskContext, TaskHandler } from '../handler'
 
@@ -25,11 +27,22 @@ declare module '../protocol' {
   }
 }
 
-/** Prepared models by folder, reloaded when the files' hash changes; one per worker. */
+/**
+ * The folder's files with their sizes and modification times: an audit sends a task per batch, and hashing every
+ * weight shard each time would re-read the whole model; a changed file changes this stamp, and loadModel then
+ * verifies the new files' content hash.
+ */
+async function folderStamp(dir: string): Promise<string> {
+  const names = (await readdir(dir)).sort()
+  const stats = await Promise.all(names.map((n) => stat(join(dir, n))))
+  return names.map((n, i) => `${n}:${stats[i].size}:${stats[i].mtimeMs}`).join('|')
+}
+
+/** Prepared models by folder, reloaded when the folder's files change; one per worker. */
 async function preparedModel(ctx: TaskContext, dir: string): Promise<PreparedModel> {
   const cache = (ctx.state.get('saliency.models') as Map<string, { hash: string; model: PreparedModel }> | undefined) ?? new Map()
   ctx.state.set('saliency.models', cache)
-  const hash = await contentHash(dir)
+  const hash = await folderStamp(dir)
   const hit = cache.get(dir)
   if (hit && hit.hash === hash) return hit.model
   hit?.model.dispose()
