@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { BaselineSchema } from './saliency'
 import { TEXTURE_COUNT, TILE_LAYOUTS } from './textureMnist'
 
 /**
@@ -112,7 +113,14 @@ export const BenchmarkConfigSchema = z
             lambda: z.number().min(0).default(0.05),
             learningRate: z.number().positive().default(0.2),
             /** The mask's starting value: the paper starts at 0.5. */
-            init: z.number().min(0).max(1).default(0.5)
+            init: z.number().min(0).max(1).default(0.5),
+            /**
+             * The paper's "constant color image", whose colour it does not give. Mid-grey, the middle of the
+             * textures' [0, 1] range: with black, the start M = 0.5 already halves the bias texture's contrast
+             * towards black, a sharply biased model no longer reads it (S ≈ 0, no gradient) and half the masks
+             * collapse to 0 (BENCHMARKS.md, baseline comparison).
+             */
+            baseline: BaselineSchema.prefault({ kind: 'constant', value: 0.5 })
           })
           .strict()
           .prefault({}),

@@ -23,6 +23,11 @@ export function appHome(): string {
   return process.env.CTXLENS_HOME ?? join(homedir(), '.context-lens')
 }
 
+/** One demo per home: the desktop app's first start and `ctxlens demo` build and open the same file. */
+export function demoProjectPath(): string {
+  return join(appHome(), 'projects', 'demo.ctxlens')
+}
+
 export function builtRendererDir(): string {
   return join(appRoot(), 'out', 'renderer')
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import { defaultDemoModelDir } from './audit/demo'
-import { appHome } from './paths'
+import { demoProjectPath } from './paths'
 import type { Dispatch } from './services/dispatch'
 import type { EventBus } from './services/events'
 
@@ -11,10 +11,6 @@ export async function openOrCreateProject(dispatch: Dispatch, path: string): Pro
   if (!existsSync(path)) mkdirSync(dirname(path), { recursive: true })
   const reply = await dispatch(existsSync(path) ? 'project:open' : 'project:create', { path })
   if (!reply.ok) throw AppError.fromShape(reply.error)
-}
-
-export function demoProjectPath(): string {
-  return join(appHome(), 'projects', 'demo.ctxlens')
 }
 
 /**

@@ -31,7 +31,7 @@ describe('ctxlens demo', () => {
   it('builds the demo project and a second run reuses it', async () => {
     const input = { modelDir, images: 4, sampleSize: 5, params: { steps: 2 } }
     const first = await call('audit:demo', input)
-    expect(first.projectPath).toBe(join(dir.path, 'demo.ctxlens'))
+    expect(first.projectPath).toBe(join(dir.path, 'projects', 'demo.ctxlens'))
     expect(existsSync(join(first.datasetDir, 'dataset.json'))).toBe(true)
     expect(first.predict.predicted).toBe(4)
     expect(first.job.state).toBe('done')

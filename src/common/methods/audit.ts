@@ -15,7 +15,7 @@ const jobRef = z.object({ jobId: Id }).strict()
 
 export const DemoOptionsSchema = z
   .object({
-    /** The demo project file; default demo.ctxlens in the app home. It is opened afterwards. */
+    /** The demo project file; default projects/demo.ctxlens in the app home, the file the desktop app's first start opens. It is opened afterwards. */
     projectPath: z.string().min(1).optional(),
     /** The model folder to audit; default the bundled resources/demo-model. */
     modelDir: z.string().min(1).optional(),

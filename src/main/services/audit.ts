@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import type { auditMethods } from '@common/methods/audit'
 import type { JobSummary } from '@common/types'
@@ -10,7 +10,7 @@ import { auditJobParams, createAuditJob, runAuditJob, type StopReason } from '..
 import { modelSummary, registerModel } from '../audit/models'
 import { confusionReport, predictDataset } from '../audit/predict'
 import { auditStats } from '../audit/stats'
-import { appHome } from '../paths'
+import { demoProjectPath } from '../paths'
 import { Project } from '../store/project'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -144,7 +144,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
     },
 
     'audit:demo': async (input) => {
-      const projectPath = resolve(input.projectPath ?? join(appHome(), 'demo.ctxlens'))
+      const projectPath = resolve(input.projectPath ?? demoProjectPath())
       const current = ctx.currentProject
       if (!current || resolve(current.path) !== projectPath) {
         mkdirSync(dirname(projectPath), { recursive: true })

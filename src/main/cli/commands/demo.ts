@@ -9,7 +9,7 @@ export function registerDemo(program: Command, run: CommandContext): void {
   program
     .command('demo')
     .description('Build the demo project: street scenes, the bundled model, predictions, segments and a context audit of riders and persons')
-    .option('--project <file>', 'the demo project file (default: demo.ctxlens in the app home)')
+    .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)')
     .option('--model <dir>', 'model folder (default: resources/demo-model)')
     .option('--images <n>', 'test images to generate', positiveInt, 300)
     .option('--sample-per-pair <n>', 'audit at most n segments per (GT, predicted) class pair', positiveInt, 60)
