@@ -11,6 +11,15 @@ export function decodeBase64(b64: string): Uint8Array {
   return out
 }
 
+/** RGBA pixels on a canvas of their own, the form a canvas layer takes. */
+export function rgbaCanvas(rgba: Uint8ClampedArray, width: number, height: number): HTMLCanvasElement {
+  const c = document.createElement('canvas')
+  c.width = width
+  c.height = height
+  c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0)
+  return c
+}
+
 /** Class colours as RGBA with the given opacity; NO_CLASS (ignored) stays transparent. */
 export function colourLabels(labels: Uint8Array, classes: ClassDef[], alpha: number): Uint8ClampedArray {
   const lut = new Uint8ClampedArray(256 * 4)
