@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compactCount, errorsStateFromQuery, queryFromErrorsState } from '@renderer/components/errors/errorsQuery'
+import { errorsStateFromQuery, queryFromErrorsState } from '@renderer/components/errors/errorsQuery'
 
 describe('error-case screen state in the URL', () => {
   it('reads every choice back as it was written', () => {
@@ -17,9 +17,5 @@ describe('error-case screen state in the URL', () => {
   it('drops malformed values instead of failing the page', () => {
     expect(errorsStateFromQuery({ dataset: '0', model: 'x', unit: 'litres', min: '-3', cell: '7-', sort: 'size', asc: 'yes' })).toEqual({ unit: 'pixels', sort: 'area', descending: true })
     expect(errorsStateFromQuery({ cell: ['12-3', '1-1'] }).cell).toEqual({ gt: 12, pred: 3 })
-  })
-
-  it('shortens pixel counts to fit a matrix cell', () => {
-    expect([0, 999, 1000, 12_345, 123_456, 4_560_000, 45_600_000].map(compactCount)).toEqual(['0', '999', '1.00k', '12.3k', '123k', '4.56M', '45.6M'])
   })
 })

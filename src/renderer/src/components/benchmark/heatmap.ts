@@ -4,8 +4,6 @@ export function filledRowIndices(m: BiasMatrixData): number[] {
   return m.rowLabels.map((_, i) => i).filter((i) => m.values[i].some((v) => v !== null))
 }
 
-export const formatCell = (v: number | null): string => (v === null ? '—' : v.toFixed(2))
-
 /** White to dark blue over [0, max]; dark cells get light text so the number stays readable. */
 export function cellColor(v: number | null, max: number): Record<string, string> {
   if (v === null) return {}

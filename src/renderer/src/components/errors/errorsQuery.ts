@@ -1,9 +1,9 @@
 import { PAIR_SEGMENT_SORTS, type PairSegmentSort } from '@common/methods/viewer'
+import { classPair, classPairParam, first, positiveInt, type ClassPair, type Query } from '../../router/query'
 
 /**
- * The error-case screen's state in the URL query (like the dataset browser's), so a cell of a matrix can be
- * bookmarked and reopened: `?dataset=1&model=2&split=val&unit=segments&min=16&cell=7-6&sort=confidence&asc=1`.
- * Malformed values are dropped rather than failing the page.
+ * The error-case screen's state in the URL query, so a cell of a matrix can be bookmarked and reopened:
+ * `?dataset=1&model=2&split=val&unit=segments&min=16&cell=7-6&sort=confidence&asc=1`.
  */
 export type MatrixUnit = 'pixels' | 'segments'
 
@@ -15,17 +15,9 @@ export interface ErrorsState {
   /** Segments smaller than this many pixels are left out of the segment counts and lists. */
   minArea?: number
   /** The selected cell: ground-truth class `gt` predicted as `pred`. */
-  cell?: { gt: number; pred: number }
+  cell?: ClassPair
   sort: PairSegmentSort
   descending: boolean
-}
-
-type Query = Record<string, string | null | (string | null)[] | undefined>
-
-const first = (v: Query[string]): string | undefined => (Array.isArray(v) ? (v[0] ?? undefined) : (v ?? undefined))
-const positiveInt = (v: Query[string]): number | undefined => {
-  const s = first(v)
-  return s !== undefined && /^[1-9]\d*$/.test(s) ? Number(s) : undefined
 }
 
 export function errorsStateFromQuery(q: Query): ErrorsState {
@@ -40,8 +32,8 @@ export function errorsStateFromQuery(q: Query): ErrorsState {
   if (split) state.split = split
   const minArea = positiveInt(q.min)
   if (minArea && minArea > 1) state.minArea = minArea
-  const cell = first(q.cell)?.match(/^(\d+)-(\d+)$/)
-  if (cell) state.cell = { gt: Number(cell[1]), pred: Number(cell[2]) }
+  const cell = classPair(q.cell)
+  if (cell) state.cell = cell
   return state
 }
 
@@ -52,15 +44,8 @@ export function queryFromErrorsState(s: ErrorsState): Record<string, string> {
   if (s.split) q.split = s.split
   if (s.unit === 'segments') q.unit = 'segments'
   if (s.minArea && s.minArea > 1) q.min = String(s.minArea)
-  if (s.cell) q.cell = `${s.cell.gt}-${s.cell.pred}`
+  if (s.cell) q.cell = classPairParam(s.cell)
   if (s.sort !== 'area') q.sort = s.sort
   if (!s.descending) q.asc = '1'
   return q
-}
-
-/** "812", "12.3k", "4.56M": pixel counts of a whole dataset do not fit a matrix cell in full. */
-export function compactCount(n: number): string {
-  if (n < 1000) return String(n)
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 2 : n < 100_000 ? 1 : 0)}k`
-  return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 2 : 1)}M`
 }
