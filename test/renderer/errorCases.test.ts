@@ -25,6 +25,7 @@ let fixture: ErrorCasesProject
 let dispatch: Served['dispatch']
 let dispose: () => void
 const calls: { method: string; input: Record<string, unknown> }[] = []
+let inFlight = 0
 
 beforeAll(async () => {
   const served = (await (await import(/* @vite-ignore */ SERVICES)).serveErrorCasesProject()) as Served
@@ -32,7 +33,12 @@ beforeAll(async () => {
   const bridge: Bridge = {
     invoke: async (method, input) => {
       calls.push({ method, input: (input ?? {}) as Record<string, unknown> })
-      return dispatch(method, input)
+      inFlight++
+      try {
+        return await dispatch(method, input)
+      } finally {
+        inFlight--
+      }
     },
     onEvent: () => () => undefined
   }
@@ -40,10 +46,16 @@ beforeAll(async () => {
 })
 afterAll(() => dispose?.())
 
+/**
+ * Until no call to the services is in flight for several turns: the screen chains calls (counts, then a cell's
+ * segments), and on a loaded machine a fixed number of turns ended before the real services answered.
+ */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 6; i++) {
+  const deadline = Date.now() + 15_000
+  for (let quiet = 0; quiet < 4 && Date.now() < deadline; ) {
     await flushPromises()
     await new Promise((r) => setTimeout(r, 10))
+    quiet = inFlight === 0 ? quiet + 1 : 0
   }
 }
 
