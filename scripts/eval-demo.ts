@@ -27,7 +27,7 @@ import { generateStreetSceneArrays, parseStreetScenesSpec } from '@main/datasets
 import { loadModel } from '@main/engine/modelFiles'
 import { EnginePool } from '@main/engine/pool/pool'
 import { predictLabelMaps, prepareForSaliency } from '@main/engine/segmentationModel'
-import { uniform01 } from '@main/prng'
+import { shuffleInPlace, uniform01 } from '@main/prng'
 import { computeSaliency, type SaliencyRequest } from '@main/saliency'
 
 function arg(name: string, fallback: string): string {
@@ -196,10 +196,7 @@ function printTable(t: GroupTable): void {
 
 function sample<T>(items: T[], n: number, rand: () => number): T[] {
   const a = items.slice()
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    ;[a[i], a[j]] = [a[j], a[i]]
-  }
+  shuffleInPlace(a, rand)
   return a.slice(0, n)
 }
 

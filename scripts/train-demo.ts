@@ -10,13 +10,12 @@
  * The data is generated in memory from the street-scene spec (the generator's defaults, seed 0), so the weights
  * are reproducible from this command alone. A checkpoint is written after every epoch (and every 50 steps);
  * `--resume` continues an interrupted run from it with the same batches. The weights saved are those of the
- * epoch with the best validation mIoU (the checkpoint keeps them), not necessarily the last epoch's.
+ * epoch with the best validation mIoU (the trainer puts them back), not necessarily the last epoch's.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import * as tf from '@tensorflow/tfjs'
 import { STREET_SCENE_CLASSES, STREET_SCENE_IGNORE_ID, type StreetScenesSpec } from '@common/streetScenes'
 import { initBackend } from '@main/engine/backend'
 import { generateStreetSceneArrays, parseStreetScenesSpec } from '@main/datasets/streetScenes'
@@ -24,10 +23,8 @@ import { buildModel, modelStats, parseModelSpec, registerZooLayers } from '@main
 import { saveModel } from '@main/engine/modelFiles'
 import { EnginePool } from '@main/engine/pool/pool'
 import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '@main/engine/pool/models'
-import { loadCheckpoint } from '@main/engine/training/checkpoint'
 import type { SegmentationData } from '@main/engine/training/data'
 import { trainDataParallel } from '@main/engine/training/parallel'
-import { makeAdam } from '@main/engine/training/step'
 import type { EpochMetrics, TrainOptions } from '@main/engine/training/trainer'
 
 function arg(name: string, fallback: string): string {
@@ -121,8 +118,8 @@ async function main(): Promise<void> {
     checkpointDir,
     checkpointEvery: 50,
     evalBatchSize: 50,
-    // restoreBest is handled below (the trainer restores only when it stops early); patience 0 = never stop.
-    earlyStopping: { monitor: 'valMiou', patience: patience > 0 ? patience : epochs + 1, restoreBest: true }
+    // patience 0 = never stop; either way the model ends with the best epoch's weights.
+    earlyStopping: { monitor: 'valMiou', ...(patience > 0 ? { patience } : {}), restoreBest: 'atEnd' }
   }
 
   const pool = await EnginePool.create(workers, { backend: info.name })
@@ -177,28 +174,13 @@ async function main(): Promise<void> {
   }
   await saveWall()
 
-  // The final weights, then the best epoch's from the checkpoint when another epoch than the last was best.
+  // The trainer has put back the weights of the epoch with the best validation mIoU (restoreBest 'atEnd').
   const model = await loadModelFromArtifacts(result.artifacts)
   const history: EpochMetrics[] = result.history
-  let bestEpoch = history.length - 1
-  history.forEach((m, i) => {
-    if ((m.valMiou ?? -1) > (history[bestEpoch].valMiou ?? -1)) bestEpoch = i
-  })
-  if (bestEpoch !== history.length - 1 && !(result.stoppedEarly && result.bestEpoch === history[bestEpoch].epoch)) {
-    const scratch = makeAdam({ learningRate })
-    const ck = await loadCheckpoint(checkpointDir, model, scratch)
-    scratch.dispose()
-    if (ck.best) {
-      const tensors = ck.best.map((v, i) => tf.tensor(v, model.weights[i].read().shape))
-      model.setWeights(tensors)
-      tf.dispose(tensors)
-      console.log(`restored the weights of epoch ${history[bestEpoch].epoch + 1} (best val mIoU ${fmt(history[bestEpoch].valMiou)})`)
-    } else {
-      console.log('no best weights in the checkpoint; keeping the last epoch')
-      bestEpoch = history.length - 1
-    }
-  }
-  const chosen = history[bestEpoch]
+  const last = history[history.length - 1]
+  const chosen = history.find((m) => m.epoch === result.bestEpoch) ?? last
+  if (result.bestEpoch === null) console.log('no best epoch recorded; keeping the last epoch')
+  else if (chosen !== last) console.log(`restored the weights of epoch ${chosen.epoch + 1} (best val mIoU ${fmt(chosen.valMiou)})`)
   const wallTotal = (await readWall()).seconds
 
   await rm(outDir, { recursive: true, force: true })

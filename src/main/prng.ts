@@ -22,6 +22,19 @@ export function uniform01(seed: number): () => number {
   return () => next() / 4294967296
 }
 
+/**
+ * Fisher–Yates in place, drawing j = ⌊random()·(i+1)⌋ for i from the last index down to 1. That exact sequence of
+ * draws is part of every seeded result that shuffles (batch orders, audit samples, dataset composition).
+ */
+export function shuffleInPlace<T>(items: { [i: number]: T; length: number }, random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const t = items[i]
+    items[i] = items[j]
+    items[j] = t
+  }
+}
+
 /** murmur3's 32-bit finaliser: a cheap bijective mix with full avalanche. */
 export function fmix32(h: number): number {
   h ^= h >>> 16

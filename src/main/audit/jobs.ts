@@ -11,7 +11,7 @@ import type { EnginePool } from '../engine/pool/pool'
 import { channelOf } from '../explain/explainImage'
 import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
-import { uniform01 } from '../prng'
+import { shuffleInPlace, uniform01 } from '../prng'
 import { registeredSidecar, requireModel, toModelInput } from './models'
 
 export const AUDIT_JOB_KIND = 'audit'
@@ -38,11 +38,7 @@ function subjectClass(s: SegmentRecord): number | null {
 function sample<T extends { id: number }>(items: T[], size: number, seed: number): T[] {
   if (size >= items.length) return items
   const a = [...items]
-  const random = uniform01(seed)
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[a[i], a[j]] = [a[j], a[i]]
-  }
+  shuffleInPlace(a, uniform01(seed))
   return a.slice(0, size).sort((x, y) => x.id - y.id)
 }
 

@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../writeFileAtomic'
 
 /**
  * Finished units of a run (an evaluation, one method's explanations of one model), one JSON file each, written
- * to a temporary name and renamed so a run stopped mid-write never leaves a unit that reads as finished.
+ * atomically so a run stopped mid-write never leaves a unit that reads as finished.
  */
 export class UnitCache {
   hits = 0
@@ -35,10 +36,7 @@ export class UnitCache {
 
   async put<T>(key: string, value: T): Promise<T> {
     await mkdir(this.dir, { recursive: true })
-    const target = this.path(key)
-    const tmp = `${target}.${process.pid}.tmp`
-    await writeFile(tmp, JSON.stringify(value))
-    await rename(tmp, target)
+    await writeFileAtomic(this.path(key), JSON.stringify(value))
     this.writes++
     return value
   }

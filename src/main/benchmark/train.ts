@@ -1,7 +1,6 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
-import * as tf from '@tensorflow/tfjs'
 import type { ModelSidecar } from '@common/models'
 import {
   TEXTURE_MNIST_CLASSES,
@@ -14,10 +13,8 @@ import { buildModel, modelStats, parseModelSpec } from '../engine/models/index'
 import { saveModel } from '../engine/modelFiles'
 import type { EnginePool } from '../engine/pool/pool'
 import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '../engine/pool/models'
-import { loadCheckpoint } from '../engine/training/checkpoint'
 import type { SegmentationData } from '../engine/training/data'
 import { trainDataParallel } from '../engine/training/parallel'
-import { makeAdam } from '../engine/training/step'
 import type { EpochMetrics, TrainOptions, TrainProgress } from '../engine/training/trainer'
 import { trainingKey, type BenchmarkTrainingConfig } from './trainingConfig'
 
@@ -111,7 +108,7 @@ export async function trainBenchmarkModel(o: TrainBenchmarkOptions): Promise<{ s
     checkpointDir: o.checkpointDir,
     checkpointEvery: 50,
     evalBatchSize: 50,
-    earlyStopping: { monitor: 'valMiou', patience: epochs + 1, restoreBest: true }
+    earlyStopping: { monitor: 'valMiou', restoreBest: 'atEnd' }
   }
 
   let epochImages = 0
@@ -151,29 +148,14 @@ export async function trainBenchmarkModel(o: TrainBenchmarkOptions): Promise<{ s
     valData
   )
 
-  // The best epoch on the validation split; the checkpoint keeps its weights when it was not the last.
+  // The trainer has put back the weights of the best epoch on the validation split (restoreBest 'atEnd').
   const model = await loadModelFromArtifacts(result.artifacts)
   try {
     const history: EpochMetrics[] = result.history
-    let best = history.length - 1
-    history.forEach((m, i) => {
-      if ((m.valMiou ?? -1) > (history[best].valMiou ?? -1)) best = i
-    })
-    if (best !== history.length - 1 && !(result.stoppedEarly && result.bestEpoch === history[best].epoch)) {
-      const scratch = makeAdam({ learningRate })
-      const ck = await loadCheckpoint(o.checkpointDir, model, scratch)
-      scratch.dispose()
-      if (ck.best) {
-        const tensors = ck.best.map((v, i) => tf.tensor(v, model.weights[i].read().shape))
-        model.setWeights(tensors)
-        tf.dispose(tensors)
-        say(`restored the weights of epoch ${history[best].epoch + 1} (best val mIoU ${history[best].valMiou?.toFixed(4)})`)
-      } else {
-        say('no best weights in the checkpoint; keeping the last epoch')
-        best = history.length - 1
-      }
-    }
-    const chosen = history[best]
+    const last = history[history.length - 1]
+    const chosen = history.find((m) => m.epoch === result.bestEpoch) ?? last
+    if (result.bestEpoch === null) say('no best epoch recorded; keeping the last epoch')
+    else if (chosen !== last) say(`restored the weights of epoch ${chosen.epoch + 1} (best val mIoU ${chosen.valMiou?.toFixed(4)})`)
 
     await rm(o.outDir, { recursive: true, force: true })
     await mkdir(o.outDir, { recursive: true })

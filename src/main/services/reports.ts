@@ -1,10 +1,11 @@
 import { constants } from 'node:fs'
-import { access, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { access, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import type { ReportOptions, reportMethods } from '@common/methods/reports'
 import { generateReport, reportFileName } from '../report'
 import type { Project } from '../store/project'
+import { writeFileAtomic } from '../writeFileAtomic'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
 
@@ -54,13 +55,10 @@ export function reportServices(ctx: ServiceContext): AreaServices<typeof reportM
       const out = resolve(target)
       await assertWritable(out)
       const { pdf, pages } = await generate(project, options)
-      // Written beside the target and renamed into place, so a failure never leaves half a PDF under its name.
-      const partial = `${out}.partial`
+      // Atomic, so a failure never leaves half a PDF under its name.
       try {
-        await writeFile(partial, pdf)
-        await rename(partial, out)
+        await writeFileAtomic(out, pdf)
       } catch (err) {
-        await unlink(partial).catch(() => undefined)
         throw new AppError('INVALID_PARAMETERS', `Cannot write the report to ${out}: ${(err as Error).message}`, { path: out })
       }
       project.reports.add({ title: options.title ?? 'Context bias report', params: { ...options }, path: out })

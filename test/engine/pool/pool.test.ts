@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,7 +8,7 @@ import { isAppError } from '@common/errors'
 import { EnginePool, concatBatches, sliceBatch, splitRanges } from '@main/engine/pool/pool'
 import { artifactsRef, modelToArtifacts } from '@main/engine/pool/models'
 import { transferables } from '@main/engine/pool/protocol'
-import { saveArtifactsToDir } from '@main/engine/training/artifactsFs'
+import { fsHandler } from '@main/engine/modelFiles/fsHandler'
 import type { PredictResult } from '@main/engine/pool/handlers/predict'
 import { maxAbsDiff, randomArray, tinySegmenter, useCpuBackend } from './helpers'
 
@@ -64,12 +64,40 @@ describe('EnginePool', () => {
   it('loads a model from a tfjs directory inside the worker', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctxlens-pool-'))
     try {
-      await saveArtifactsToDir(dir, await modelToArtifacts(model))
+      await model.save(fsHandler(dir))
       const images = randomArray(2 * 64, 9)
       const expected = tf.tidy(() => (model.predict(tf.tensor4d(images, [2, 8, 8, 1])) as tf.Tensor).dataSync())
       const r = await pool.run({ type: 'predict', payload: { model: { kind: 'dir', path: dir }, images, shape: [2, 8, 8, 1], output: 'probabilities' } })
       expect(maxAbsDiff(r.probabilities!, expected)).toBeLessThan(1e-5)
       expect(r.argmax).toBeUndefined()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a model folder whose weight files do not match model.json, as the main thread does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctxlens-pool-'))
+    try {
+      const truncated = join(dir, 'truncated')
+      await model.save(fsHandler(truncated))
+      truncateSync(join(truncated, 'group1-shard1of1.bin'), 8)
+      // Complete weights, but outside the folder of the model.json that names them.
+      const escaping = join(dir, 'escaping')
+      await model.save(fsHandler(escaping))
+      await model.save(fsHandler(join(dir, 'elsewhere')))
+      const json = JSON.parse(readFileSync(join(escaping, 'model.json'), 'utf8'))
+      json.weightsManifest[0].paths = ['../elsewhere/group1-shard1of1.bin']
+      writeFileSync(join(escaping, 'model.json'), JSON.stringify(json))
+      for (const [path, why] of [
+        [truncated, 'but model.json describes'],
+        [escaping, 'outside the model folder']
+      ]) {
+        const err = await rejection(
+          pool.run({ type: 'predict', payload: { model: { kind: 'dir', path }, images: new Float32Array(64), shape: [1, 8, 8, 1], output: 'argmax' } })
+        )
+        expect(isAppError(err, 'MODEL_FILE_INVALID')).toBe(true)
+        expect((err as Error).message).toContain(why)
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isAppError } from '@common/errors'
 import { shuffledOrder, splitTrainValidation, type SegmentationData } from '@main/engine/training/data'
 import { maskedCrossEntropySum } from '@main/engine/training/loss'
-import { Confusion } from '@main/engine/training/metrics'
 import { computeGradients } from '@main/engine/training/step'
-import { trainModel, type TrainProgress } from '@main/engine/training/trainer'
+import { evaluate, trainModel, type TrainOptions, type TrainProgress } from '@main/engine/training/trainer'
 import { maxAbsDiff, randomArray, tinySegmenter, useCpuBackend } from '../pool/helpers'
 
 /** Trivially learnable: a pixel's class is whether it is brighter than 0.5. */
@@ -95,13 +94,20 @@ describe('training pieces', () => {
     model.dispose()
   })
 
-  it('pixel accuracy and mIoU match a hand count', () => {
-    const c = new Confusion(3)
-    // labels 0 0 1 1 2 ignored; predictions 0 1 1 1 2 0
-    c.add([0, 1, 1, 1, 2, 0], [0, 0, 1, 1, 2, 255], 255)
-    expect(c.pixelAccuracy()).toBeCloseTo(4 / 5)
+  it('pixel accuracy and mIoU match a hand count; nothing to count gives 0', async () => {
+    // labels 0 0 1 1 2 ignored; predictions 0 1 1 1 2 0; class 3 occurs in neither and stays out of the mean.
+    const data: SegmentationData = { images: new Float32Array(6), labels: Int32Array.from([0, 0, 1, 1, 2, 255]), shape: [1, 2, 3, 1] }
+    const predicted = Int32Array.from([0, 1, 1, 1, 2, 0])
+    const engine = { evaluate: async () => ({ lossSum: 0, predicted }) }
+    const m = await evaluate(engine, data, [0], { ignoreLabel: 255, numClasses: 4, batchSize: 1 })
+    expect(m.pixelAccuracy).toBeCloseTo(4 / 5)
     // IoU: class0 1/2, class1 2/3, class2 1
-    expect(c.meanIou()).toBeCloseTo((1 / 2 + 2 / 3 + 1) / 3)
+    expect(m.miou).toBeCloseTo((1 / 2 + 2 / 3 + 1) / 3)
+    // Rows are ground truth: the pixel labelled 0 and predicted 1 counts at [0][1], not [1][0].
+    expect([m.confusion.counts[1], m.confusion.counts[4]]).toEqual([1, 0])
+    const ignored: SegmentationData = { ...data, labels: new Int32Array(6).fill(255) }
+    const none = await evaluate(engine, ignored, [0], { ignoreLabel: 255, numClasses: 4, batchSize: 1 })
+    expect([none.pixelAccuracy, none.miou]).toEqual([0, 0])
   })
 })
 
@@ -138,6 +144,43 @@ describe('trainModel', () => {
     expect(r.history).toHaveLength(3)
     expect(r.bestEpoch).toBe(0)
     model.dispose()
+  })
+
+  it("restoreBest 'atEnd' ends a run that never stops early with the best epoch's weights", async () => {
+    // Validation labels are the inverse of the training task, so validation loss worsens as training succeeds
+    // and the best epoch is an early one, not the last.
+    const data = thresholdTask(24, 6)
+    const validation = thresholdTask(8, 7)
+    validation.labels = Int32Array.from(validation.labels, (v) => 1 - v)
+    const options = { epochs: 4, batchSize: 8, learningRate: 0.05, seed: 2 }
+    const init = tinySegmenter({ k: 2, seed: 13, batchNorm: true })
+    const initial = init.getWeights().map((t) => t.clone())
+    const run = async (opts: TrainOptions) => {
+      const model = tinySegmenter({ k: 2, seed: 13, batchNorm: true })
+      model.setWeights(initial)
+      const result = await trainModel(model, data, opts, {}, validation)
+      const weights = weightsOf(model)
+      model.dispose()
+      return { result, weights }
+    }
+
+    const restored = await run({ ...options, earlyStopping: { monitor: 'valLoss', restoreBest: 'atEnd' } })
+    const best = restored.result.bestEpoch!
+    expect(restored.result.stoppedEarly).toBe(false)
+    expect(restored.result.history).toHaveLength(4)
+    expect(best).toBeLessThan(3)
+    const losses = restored.result.history.map((h) => h.valLoss!)
+    expect(losses[best]).toBe(Math.min(...losses))
+
+    // The same run stopped after the best epoch (the batch order depends only on seed and epoch)...
+    const stoppedAtBest = await run({ ...options, epochs: best + 1 })
+    // ...and the same run keeping its last epoch, as it does without the option.
+    const last = await run({ ...options, earlyStopping: { monitor: 'valLoss' } })
+    expect(last.result.bestEpoch).toBeNull()
+    for (let i = 0; i < initial.length; i++) expect(maxAbsDiff(restored.weights[i], stoppedAtBest.weights[i])).toBe(0)
+    expect(Math.max(...restored.weights.map((w, i) => maxAbsDiff(w, last.weights[i])))).toBeGreaterThan(1e-3)
+    init.dispose()
+    for (const t of initial) t.dispose()
   })
 
   it('checkpoint + resume gives the same weights as an uninterrupted run of the same steps', async () => {

@@ -8,7 +8,8 @@ import {
 import { chooseTextures } from './bias'
 import { digitMask } from './digit'
 import type { MnistSplit } from './mnist'
-import { hashSeeds, mulberry32, shuffleInPlace } from './prng'
+import { shuffleInPlace } from '../../prng'
+import { hashSeeds, mulberry32 } from './prng'
 import { TEXTURE_SIZE } from './textures'
 import { tileCount, tileRects } from './tiles'
 
@@ -42,7 +43,7 @@ export function createSampler(
   const seed = splitSeed(spec, split)
   const byDigit: number[][] = Array.from({ length: 10 }, () => [])
   for (let i = 0; i < mnist.count; i++) byDigit[mnist.labels[i]].push(i)
-  byDigit.forEach((ids, d) => shuffleInPlace(ids, mulberry32(hashSeeds(seed, STREAM.classPermutation, d))))
+  byDigit.forEach((ids, d) => shuffleInPlace(ids, mulberry32(hashSeeds(seed, STREAM.classPermutation, d)).next))
   const present = byDigit.map((ids, d) => (ids.length > 0 ? d : -1)).filter((d) => d >= 0)
 
   const rects = tileRects(spec.layout, size)
@@ -57,7 +58,7 @@ export function createSampler(
   const pickDigit = (index: number): { digit: number; mnistIndex: number } => {
     const block = Math.floor(index / present.length)
     const order = [...present]
-    shuffleInPlace(order, mulberry32(hashSeeds(seed, STREAM.blockOrder, block)))
+    shuffleInPlace(order, mulberry32(hashSeeds(seed, STREAM.blockOrder, block)).next)
     const digit = order[index % present.length]
     const ids = byDigit[digit]
     return { digit, mnistIndex: ids[block % ids.length] }

@@ -22,16 +22,6 @@ export function mulberry32(seed: number): Rng {
   return { next, int: (n) => Math.floor(next() * n) }
 }
 
-/** Fisher–Yates, in place. */
-export function shuffleInPlace<T>(items: { [i: number]: T; length: number }, rng: Rng): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1)
-    const t = items[i]
-    items[i] = items[j]
-    items[j] = t
-  }
-}
-
 /** Uniform pick from the ids in [0, count) that are not excluded. */
 export function pickExcluding(rng: Rng, count: number, excluded: readonly number[]): number {
   const allowed: number[] = []

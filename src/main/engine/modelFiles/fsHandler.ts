@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
+import { writeFileAtomic } from '../../writeFileAtomic'
 
 /**
  * tf.io.IOHandler over the local file system, in the layout tfjs's own file:// handler (tfjs-node) and
@@ -108,11 +109,14 @@ async function readShards(jsonPath: string, manifest: tf.io.WeightsManifestConfi
   return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer]
 }
 
-/** Replace a file in one step, so a crash mid-save never leaves a half-written file under the final name. */
-async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, data)
-  await rename(tmp, path)
+/**
+ * The artifacts of the model at `location` (a folder, or the path of model.json), with the checks of readModelJson
+ * and the shards' paths and sizes, for callers that build the model themselves (pool workers, checkpoints).
+ */
+export async function loadModelArtifacts(location: string): Promise<tf.io.ModelArtifacts> {
+  const jsonPath = modelJsonPath(location)
+  const { json } = await readModelJson(jsonPath)
+  return tf.io.getModelArtifactsForJSON(json, (manifest) => readShards(jsonPath, manifest))
 }
 
 export interface FsHandlerOptions {
@@ -153,9 +157,6 @@ export function fsHandler(location: string, options: FsHandlerOptions = {}): tf.
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
     },
 
-    async load(): Promise<tf.io.ModelArtifacts> {
-      const { json } = await readModelJson(jsonPath)
-      return tf.io.getModelArtifactsForJSON(json, (manifest) => readShards(jsonPath, manifest))
-    }
+    load: () => loadModelArtifacts(jsonPath)
   }
 }

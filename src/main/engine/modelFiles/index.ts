@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError, isAppError } from '@common/errors'
@@ -16,6 +16,7 @@ import {
 import { registerZooLayers } from '../models/index'
 import { fsHandler, modelJsonPath, readModelJson, shardPaths } from './fsHandler'
 import { uniform01 } from '../../prng'
+import { writeFileAtomic } from '../../writeFileAtomic'
 
 export { fsHandler, modelJsonPath, MODEL_JSON } from './fsHandler'
 
@@ -101,9 +102,7 @@ function issuesText(issues: { path: PropertyKey[]; message: string }[]): string 
 export async function writeSidecar(location: string, meta: ModelSidecarInput): Promise<ModelSidecar> {
   const { json } = await readModelJson(modelJsonPath(location))
   const sidecar = completeSidecar(meta, detectModelFormat(json), await contentHash(location))
-  const path = sidecarPath(location)
-  await writeFile(`${path}.tmp-${process.pid}`, `${JSON.stringify(sidecar, null, 2)}\n`)
-  await rename(`${path}.tmp-${process.pid}`, path)
+  await writeFileAtomic(sidecarPath(location), `${JSON.stringify(sidecar, null, 2)}\n`)
   return sidecar
 }
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import { loadArtifactsFromDir } from '../training/artifactsFs'
+import { loadModelArtifacts } from '../modelFiles/fsHandler'
 
 /**
  * How a model reaches a worker. Artifacts are plain data (topology JSON + weight buffer) and survive structured
@@ -56,7 +56,7 @@ export class ModelCache {
         return { model: hit, owned: false }
       }
     }
-    const artifacts = ref.kind === 'dir' ? await loadArtifactsFromDir(ref.path) : ref.artifacts
+    const artifacts = ref.kind === 'dir' ? await loadModelArtifacts(ref.path) : ref.artifacts
     const model = await loadModelFromArtifacts(artifacts)
     if (key === null) return { model, owned: true }
     this.entries.set(key, model)

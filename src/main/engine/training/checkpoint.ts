@@ -2,12 +2,11 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import { modelToArtifacts } from '../pool/models'
-import { loadArtifactsFromDir, saveArtifactsToDir } from './artifactsFs'
+import { fsHandler, loadModelArtifacts } from '../modelFiles/fsHandler'
 
 /**
  * A checkpoint directory:
- *   model.json + weights.bin        the model (topology and every weight, batch-norm statistics included)
+ *   model.json + weight shards      the model (topology and every weight, batch-norm statistics included)
  *   optimizer.json + optimizer.bin  the optimizer's state (Adam: iteration count and moments) as tfjs weights
  *   best.json + best.bin            weights of the best epoch so far, when early stopping restores them
  *   state.json                      where training stands (written last: its presence marks a complete checkpoint)
@@ -52,7 +51,7 @@ export async function saveCheckpoint<S>(
   const tmp = `${dir}.writing`
   await rm(tmp, { recursive: true, force: true })
   await mkdir(tmp, { recursive: true })
-  await saveArtifactsToDir(tmp, await modelToArtifacts(model))
+  await model.save(fsHandler(tmp))
   const optimizerWeights = await optimizer.getWeights()
   try {
     await writeNamedTensors(tmp, 'optimizer', optimizerWeights)
@@ -87,7 +86,7 @@ export async function loadCheckpoint<S>(dir: string, model: tf.LayersModel, opti
   const stateText = await readFile(join(dir, 'state.json'), 'utf8').catch(() => null)
   if (stateText === null) throw new AppError('NOT_FOUND', `No complete checkpoint in ${dir}`, { path: dir })
   const position = JSON.parse(stateText) as TrainingPosition<S>
-  const artifacts = await loadArtifactsFromDir(dir)
+  const artifacts = await loadModelArtifacts(dir)
   const specs = artifacts.weightSpecs ?? []
   const map = tf.io.decodeWeights(artifacts.weightData!, specs)
   const weights = specs.map((s) => map[s.name])

@@ -1,5 +1,5 @@
 import { AppError } from '@common/errors'
-import { uniform01 } from '../../prng'
+import { shuffleInPlace, uniform01 } from '../../prng'
 
 /** A segmentation training set in memory: images [n, h, w, c] and integer labels [n, h, w]. */
 export interface SegmentationData {
@@ -29,13 +29,7 @@ function epochSeed(seed: number, epoch: number): number {
 /** The visiting order of `items` in one epoch (Fisher–Yates), a function of (seed, epoch) only, for resuming. */
 export function shuffledOrder(items: ArrayLike<number>, seed: number, epoch: number): Int32Array {
   const order = Int32Array.from(items)
-  const rand = uniform01(epochSeed(seed, epoch))
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    const t = order[i]
-    order[i] = order[j]
-    order[j] = t
-  }
+  shuffleInPlace(order, uniform01(epochSeed(seed, epoch)))
   return order
 }
 

@@ -1,17 +1,21 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
+import { ConfusionMatrix } from '../../metrics/iou'
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint'
 import { batchCount, checkData, checkLabels, countValid, gatherBatch, shuffledOrder, splitTrainValidation, type SegmentationData } from './data'
-import { Confusion } from './metrics'
 import { applyGradients, computeGradients, evaluateBatch, makeAdam, type AdamOptions } from './step'
 
 export interface EarlyStoppingOptions {
   monitor: 'valLoss' | 'valMiou'
-  /** Epochs without improvement before stopping. */
-  patience: number
+  /** Epochs without improvement before stopping; omitted, training runs every epoch and only tracks the best. */
+  patience?: number
   minDelta?: number
-  /** Put the best epoch's weights back into the model when training ends (default true). */
-  restoreBest?: boolean
+  /**
+   * Put the best epoch's weights back into the model: true (default) when training stops early; 'atEnd' also when
+   * it runs all its epochs, for callers that keep the best epoch rather than the last; false never. A run cut
+   * short by maxSteps keeps its current weights either way: it is not over, and a resume continues from them.
+   */
+  restoreBest?: boolean | 'atEnd'
 }
 
 export interface TrainOptions extends AdamOptions {
@@ -50,7 +54,7 @@ export interface TrainResult {
   history: EpochMetrics[]
   steps: number
   stoppedEarly: boolean
-  /** Epoch whose weights the model holds at the end when restoreBest applied. */
+  /** Epoch whose weights the model holds at the end when restoreBest applied; null when it did not. */
   bestEpoch: number | null
   resumedFrom: { step: number; epoch: number; batch: number } | null
 }
@@ -117,9 +121,9 @@ export async function evaluate(
   data: SegmentationData,
   indices: ArrayLike<number>,
   opts: { ignoreLabel: number; numClasses: number; batchSize: number; yieldPoint?: () => Promise<void> }
-): Promise<{ loss: number; pixelAccuracy: number; miou: number; confusion: Confusion }> {
+): Promise<{ loss: number; pixelAccuracy: number; miou: number; confusion: ConfusionMatrix }> {
   const [, h, w, c] = data.shape
-  const confusion = new Confusion(opts.numClasses)
+  const confusion = new ConfusionMatrix(opts.numClasses, [opts.ignoreLabel])
   let lossSum = 0
   let valid = 0
   for (let s = 0; s < indices.length; s += opts.batchSize) {
@@ -129,9 +133,10 @@ export async function evaluate(
     const r = await engine.evaluate(b.images, b.labels, [b.count, h, w, c])
     lossSum += r.lossSum
     valid += countValid(b.labels, opts.ignoreLabel)
-    confusion.add(r.predicted, b.labels, opts.ignoreLabel)
+    confusion.add(b.labels, r.predicted)
   }
-  return { loss: valid > 0 ? lossSum / valid : 0, pixelAccuracy: confusion.pixelAccuracy(), miou: confusion.meanIou(), confusion }
+  // 0 rather than null when no pixel counted: epoch metrics and early stopping compare numbers.
+  return { loss: valid > 0 ? lossSum / valid : 0, pixelAccuracy: confusion.pixelAccuracy() ?? 0, miou: confusion.meanIoU() ?? 0, confusion }
 }
 
 const defaultYield = (signal?: AbortSignal) => async (): Promise<void> => {
@@ -224,7 +229,7 @@ export async function runTraining(
   const valIdx = validation ? Int32Array.from({ length: validation.shape[0] }, (_, i) => i) : split.val
   const batches = batchCount(split.train.length, options.batchSize)
   const es = options.earlyStopping
-  const restoreBest = es ? es.restoreBest !== false : false
+  const keepBest = es !== undefined && es.restoreBest !== false
 
   let state: TrainerState = {
     history: [],
@@ -270,7 +275,7 @@ export async function runTraining(
   const reachedMax = (): boolean => options.maxSteps !== undefined && step >= options.maxSteps
   for (let epoch = startEpoch; epoch < options.epochs && !state.stopped && !reachedMax(); epoch++) {
     const order = shuffledOrder(split.train, seed, epoch)
-    const confusion = new Confusion(numClasses)
+    const confusion = new ConfusionMatrix(numClasses, [ignoreLabel])
     confusion.counts.set(state.epochCounts)
     let partial = false
     for (let b = epoch === startEpoch ? startBatch : 0; b < batches; b++) {
@@ -281,7 +286,7 @@ export async function runTraining(
       const valid = countValid(batch.labels, ignoreLabel)
       const r = await engine.step(batch.images, batch.labels, [batch.count, h, w, c], valid)
       step++
-      confusion.add(r.predicted, batch.labels, ignoreLabel)
+      confusion.add(batch.labels, r.predicted)
       state.epochLossSum += r.lossSum
       state.epochValid += valid
       state.epochCounts = Array.from(confusion.counts)
@@ -309,7 +314,7 @@ export async function runTraining(
     const metrics: EpochMetrics = {
       epoch,
       trainLoss: state.epochValid > 0 ? state.epochLossSum / state.epochValid : 0,
-      trainPixelAccuracy: confusion.pixelAccuracy(),
+      trainPixelAccuracy: confusion.pixelAccuracy() ?? 0,
       seconds: state.epochSeconds
     }
     if (valData && valIdx && valIdx.length > 0) {
@@ -337,16 +342,18 @@ export async function runTraining(
         state.best = value
         state.bestEpoch = epoch
         state.wait = 0
-        if (restoreBest) bestWeights = await engine.getWeights()
-      } else if (++state.wait >= es.patience) {
+        if (keepBest) bestWeights = await engine.getWeights()
+      } else if (++state.wait >= (es.patience ?? Infinity)) {
         state.stopped = true
       }
     }
     await save(epoch + 1, 0)
     hooks.onProgress?.({ kind: 'epoch', metrics })
   }
+  const ranAllEpochs = state.history.length >= options.epochs
+  const restore = keepBest && (state.stopped || (es?.restoreBest === 'atEnd' && ranAllEpochs))
   let bestEpoch: number | null = null
-  if (state.stopped && restoreBest && bestWeights) {
+  if (restore && bestWeights) {
     await engine.setWeights(bestWeights)
     bestEpoch = state.bestEpoch
   }

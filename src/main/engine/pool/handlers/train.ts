@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TaskHandler } from '../handler'
 import { loadModelFromArtifacts, modelToArtifacts, type ModelRef } from '../models'
-import { loadArtifactsFromDir } from '../../training/artifactsFs'
+import { loadModelArtifacts } from '../../modelFiles/fsHandler'
 import type { SegmentationData } from '../../training/data'
 import { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from '../../training/trainer'
 
@@ -28,7 +28,7 @@ declare module '../protocol' {
 
 /** Trains in this worker. The model is built fresh (never the shared cache entry: training mutates it). */
 export const train: TaskHandler<TrainPayload, TrainTaskResult> = async (p, ctx) => {
-  const artifacts = p.model.kind === 'dir' ? await loadArtifactsFromDir(p.model.path) : p.model.artifacts
+  const artifacts = p.model.kind === 'dir' ? await loadModelArtifacts(p.model.path) : p.model.artifacts
   const model = await loadModelFromArtifacts(artifacts)
   try {
     const result = await trainModel(

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import type { HandlerRegistry, TaskContext, TaskHandler } from '../handler'
 import { loadModelFromArtifacts, modelToArtifacts, type ModelRef } from '../models'
-import { loadArtifactsFromDir } from '../../training/artifactsFs'
+import { loadModelArtifacts } from '../../modelFiles/fsHandler'
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from '../../training/checkpoint'
 import { numClassesOf } from '../../training/trainer'
 import { applyGradients, arraysToGrads, computeGradients, evaluateBatch, gradsToArrays, makeAdam, trainableVariables, type AdamOptions } from '../../training/step'
@@ -69,7 +69,7 @@ function session(ctx: TaskContext, id: string): Session {
 const init: TaskHandler<ShardInitPayload, ShardInitResult> = async (p, ctx) => {
   const old = ctx.state.get(`trainShard:${p.session}`) as Session | undefined
   if (old) disposeSession(old)
-  const artifacts = p.model.kind === 'dir' ? await loadArtifactsFromDir(p.model.path) : p.model.artifacts
+  const artifacts = p.model.kind === 'dir' ? await loadModelArtifacts(p.model.path) : p.model.artifacts
   const model = await loadModelFromArtifacts(artifacts)
   const optimizer = makeAdam(p.optimizer)
   let position: TrainingPosition | null = null
