@@ -77,14 +77,16 @@ export const events = {
     etaSeconds: z.number().nullable(),
     message: z.string().optional()
   }),
-  /** Long work that is not a stored job: dataset generation, single explanations. */
+  /** Long work run as a task: dataset generation, single explanations, and a stored job while it runs. */
   'task:progress': z.object({
     taskId: z.number().int(),
     label: z.string(),
     state: z.enum(['running', 'done', 'failed', 'cancelled']),
     done: z.number(),
     total: z.number(),
-    message: z.string().optional()
+    message: z.string().optional(),
+    /** While the task runs a stored job: its job:progress events carry the same progress, with rate and failures. */
+    jobId: Id.optional()
   }),
   log: z.object({
     level: z.enum(['debug', 'info', 'warn', 'error']),

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
+import { saliencyParams } from '@main/cli/optionSets'
 import { buildProgram } from '@main/cli/program'
 import { LATEST_SCHEMA_VERSION } from '@main/store/database'
 import { tempDir } from '../helpers/tempdir'
@@ -18,6 +19,20 @@ function ctxlens(...args: string[]) {
 function ctxlensWith(env: Record<string, string | undefined>, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Parses args in-process with commander's exit turned into an exception; resolves to that exception and stderr. */
+async function parseError(...args: string[]): Promise<{ error: { code?: string; message?: string }; stderr: string }> {
+  const program = buildProgram('0.0.0')
+  let stderr = ''
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)]
+  for (const c of all(program)) c.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: (t) => (stderr += t) })
+  try {
+    await program.parseAsync(['node', 'ctxlens', ...args])
+  } catch (error) {
+    return { error: error as { code?: string; message?: string }, stderr }
+  }
+  throw new Error(`ctxlens ${args.join(' ')} was accepted`)
 }
 
 function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
@@ -41,6 +56,34 @@ describe('ctxlens CLI', () => {
     const r = ctxlens('dataset', 'texture-mnist', '--help')
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('--biased-digit')
+  })
+
+  it('rejects a non-numeric or out-of-range number before running, naming the option and what it wants', async () => {
+    const explain = ['explain', '--model', 'm', '--image', 'i.png', '--class', '1', '--out', 'o', '--auto']
+    const cases: [string[], RegExp][] = [
+      [[...explain, '--steps', 'abc'], /option '--steps <n>' argument 'abc' is invalid\. "abc" is not a positive integer/],
+      [[...explain, '--steps', '0'], /"0" is not a positive integer/],
+      [[...explain, '--momentum', '1.5'], /option '--momentum <x>' argument '1\.5' is invalid\. "1\.5" is not a number from 0 to 0\.999/],
+      [['stats', '--project', 'p.ctxlens', '--seed', 'abc'], /option '--seed <n>' argument 'abc' is invalid\. "abc" is not an integer/],
+      [['stats', '--project', 'p.ctxlens', '--bootstrap', '5'], /"5" is not an integer from 10 to 100000/],
+      [['report', '--project', 'p.ctxlens', '--out', 'r.pdf', '--margin', '-0.1'], /option '--margin <x>' argument '-0\.1' is invalid\. "-0\.1" is not a non-negative number/],
+      [['audit', '--project', 'p.ctxlens', '--lr', 'fast'], /option '--lr <x>' argument 'fast' is invalid\. "fast" is not a positive number/],
+      [['audit', '--project', 'p.ctxlens', '--batch-size', '1000'], /"1000" is not an integer from 1 to 256/],
+      [['dataset', 'texture-mnist', '--out', 'o', '--biased-digit', '12'], /option '--biased-digit <d>' argument '12' is invalid\. "12" is not an integer from 0 to 9/]
+    ]
+    for (const [args, message] of cases) {
+      const { error, stderr } = await parseError(...args)
+      expect(error.code, args.join(' ')).toBe('commander.invalidArgument')
+      expect(stderr, args.join(' ')).toMatch(message)
+    }
+  })
+
+  it('maps the saliency flags onto the parameters the command takes them for', () => {
+    const given = { maskSize: [4, 8] as [number, number], steps: 3, lr: 0.5, seed: 7 }
+    expect(saliencyParams(['maskSize', 'steps', 'lr', 'seed'], 'context', given)).toEqual({ maskHeight: 4, maskWidth: 8, steps: 3, learningRate: 0.5, seed: 7 })
+    expect(saliencyParams(['maskSize', 'steps', 'lr', 'seed'], 'ig', given)).toEqual({ saliencyHeight: 4, saliencyWidth: 8, steps: 3, learningRate: 0.5, seed: 7 })
+    // audit takes --seed for its sample, so it is no saliency parameter there.
+    expect(saliencyParams(['maskSize', 'steps', 'lambda', 'lr'], 'context', given)).toEqual({ maskHeight: 4, maskWidth: 8, steps: 3, learningRate: 0.5 })
   })
 
   it('info --json reports versions, the backend and the project schema version', () => {

@@ -30,7 +30,15 @@ afterAll(() => {
 describe('ctxlens demo', () => {
   it('builds the demo project and a second run reuses it', async () => {
     const input = { modelDir, images: 4, sampleSize: 5, params: { steps: 2 } }
+    const phases: { message?: string; total: number; jobId?: number }[] = []
+    const unsubscribe = ctx.events.subscribe((e) => e.event === 'task:progress' && e.payload.state === 'running' && phases.push(e.payload))
     const first = await call('audit:demo', input)
+    unsubscribe()
+    // The audit phase names its job (the CLI shows that one bar, from job:progress); the other phases do not.
+    const audit = phases.filter((p) => p.message === 'audit')
+    expect(audit.length).toBeGreaterThan(0)
+    for (const p of audit) expect(p.jobId).toBe(first.job.id)
+    expect(phases.filter((p) => p.message !== 'audit' && p.jobId !== undefined)).toEqual([])
     expect(first.projectPath).toBe(join(dir.path, 'projects', 'demo.ctxlens'))
     expect(existsSync(join(first.datasetDir, 'dataset.json'))).toBe(true)
     expect(first.predict.predicted).toBe(4)

@@ -117,7 +117,11 @@ describe('audit jobs', () => {
     await call('project:open', { path: copyProject(base.path, dir.file('pause.ctxlens')) })
     const options = auditOptions(base.datasetId, base.modelId)
     const progress: { jobId: number; done: number; state: string; ratePerSecond: number | null; etaSeconds: number | null }[] = []
-    const unsubscribe = ctx.events.subscribe((e) => e.event === 'job:progress' && progress.push(e.payload))
+    const taskProgress: { state: string; total: number; jobId?: number }[] = []
+    const unsubscribe = ctx.events.subscribe((e) => {
+      if (e.event === 'job:progress') progress.push(e.payload)
+      else if (e.event === 'task:progress') taskProgress.push(e.payload)
+    })
 
     const started = await call('audit:start', options)
     expect(started.state).not.toBe('done')
@@ -142,6 +146,10 @@ describe('audit jobs', () => {
     expect(cancelled.state).toBe('cancelled')
     await expect(call('audit:resume', { jobId: second.id })).rejects.toMatchObject({ code: 'JOB_STATE' })
     expect(ctx.requireProject().explanations.forJob(second.id)).toHaveLength(cancelled.done)
+    // The task running a job names it, so the CLI leaves that progress to the job's own bar.
+    const counted = taskProgress.filter((p) => p.state === 'running' && p.total > 0)
+    expect(counted.length).toBeGreaterThan(0)
+    for (const p of counted) expect([started.id, second.id]).toContain(p.jobId)
     unsubscribe()
   })
 

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/tempdir'
@@ -67,5 +68,22 @@ describe('predict a dataset', () => {
     // The stored predictions give the same report without running the model again.
     const again = await call('audit:confusion', { datasetId, modelId })
     expect(again.matrix).toEqual(report.matrix)
+  })
+
+  it('reports an unreadable label once, and still extracts the segments that need no ground truth', async () => {
+    const root = join(dir.path, 'data-broken-label')
+    await writeFolderDataset(root, W, H, [
+      { name: 'a', rgb: rgbFrom('RRGGBBRG'), label: Uint8Array.from([0, 0, 1, 2, 2, 2, 255, 1]) },
+      { name: 'b', rgb: rgbFrom('RRRRRRRR'), label: Uint8Array.from([0, 0, 0, 0, 0, 0, 1, 1]) }
+    ])
+    const broken = (await call('datasets:import', { root, format: 'folder' })).dataset.id
+    writeFileSync(join(root, 'labels', 'b.png'), 'not a png')
+    const report = await call('audit:predict', { datasetId: broken, modelId, batchSize: 2 })
+    const b = ctx.requireProject().datasets.images(broken).find((i) => i.path.includes('b.png'))!
+    expect(report.predicted).toBe(2)
+    expect(report.images).toBe(1)
+    expect(report.failed).toEqual([expect.objectContaining({ imageId: b.id, code: 'IMAGE_UNREADABLE' })])
+    const kinds = new Set(ctx.requireProject().segments.forImage(b.id).map((s) => s.kind))
+    expect(kinds).toEqual(new Set(['predicted']))
   })
 })

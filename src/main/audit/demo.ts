@@ -32,8 +32,8 @@ export interface DemoInput {
 
 export interface DemoHooks {
   signal?: AbortSignal
-  /** Phase progress: generate, import, predict, audit. */
-  onProgress?: (phase: string, done: number, total: number) => void
+  /** Phase progress: generate, import, predict, audit; the audit phase's is that of the job jobId. */
+  onProgress?: (phase: string, done: number, total: number, jobId?: number) => void
   onJobProgress?: (p: JobProgress) => void
 }
 
@@ -117,7 +117,7 @@ export async function buildDemo(
           signal: hooks.signal,
           onProgress: (p) => {
             hooks.onJobProgress?.(p)
-            hooks.onProgress?.('audit', p.done + p.failed, p.total)
+            hooks.onProgress?.('audit', p.done + p.failed, p.total, p.jobId)
           }
         })
   return { datasetId: dataset.id, modelId: model.id, datasetDir, predict, job: final }

@@ -4,7 +4,7 @@ import { AppError, isAppError, toErrorShape } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
-import { datasetSource, loadImage, loadLabelMap } from '../datasets/import'
+import { datasetSource, loadImage, loadLabelMap, type LoadedLabelMap } from '../datasets/import'
 import { extractImageSegments } from '../datasets/segments'
 import type { EnginePool } from '../engine/pool/pool'
 import { ConfusionMatrix } from '../metrics'
@@ -114,9 +114,12 @@ export async function predictDataset(project: Project, pool: EnginePool, options
         project.predictions.upsert({ modelId: model.id, imageId, labelMap, confidence })
         predicted++
         const image = project.datasets.image(imageId)!
+        // One read serves the matrix and the segments, so a label that cannot be read is reported once.
+        let gt: LoadedLabelMap | null = null
         if (image.labelPath) {
           try {
-            cm.add((await loadLabelMap(project, imageId)).data, labelMap)
+            gt = await loadLabelMap(project, imageId)
+            cm.add(gt.data, labelMap)
             withLabels++
           } catch (err) {
             if (!isAppError(err)) throw err
@@ -129,7 +132,8 @@ export async function predictDataset(project: Project, pool: EnginePool, options
               imageId,
               modelId: model.id,
               options: options.segmentOptions,
-              prediction: { labelMap, confidence }
+              prediction: { labelMap, confidence },
+              gt
             })
             for (const [kind, n] of Object.entries(extracted.byKind)) segments[kind] = (segments[kind] ?? 0) + n
           } catch (err) {

@@ -1,22 +1,46 @@
 import { InvalidArgumentError } from 'commander'
 
-/** Option parsers shared by commands; commander reports their errors with the option's name. */
+/**
+ * Option parsers shared by commands; commander reports their errors with the option's name. Each rejects at the
+ * command line what the contract would reject later anyway, so a typo such as `--steps abc` is named before any
+ * project is opened (plain Number would let it through as NaN).
+ */
 
-export function number(value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number`)
+/** The message names what the option wants whichever check fails, e.g. a positive integer for "abc" as for "0". */
+function parsed(value: string, what: string, ok: (n: number) => boolean): number {
+  // Number('') and Number(' ') are 0, not an error.
+  const n = value.trim() === '' ? NaN : Number(value)
+  if (!Number.isFinite(n) || !ok(n)) throw new InvalidArgumentError(`"${value}" is not ${what}`)
   return n
 }
 
-export function integer(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not an integer`)
-  return n
-}
+export const number = (value: string): number => parsed(value, 'a number', () => true)
+export const integer = (value: string): number => parsed(value, 'an integer', Number.isInteger)
+export const positiveInt = (value: string): number => parsed(value, 'a positive integer', (n) => Number.isInteger(n) && n >= 1)
+export const nonNegativeInt = (value: string): number => parsed(value, 'a non-negative integer', (n) => Number.isInteger(n) && n >= 0)
+export const positiveNumber = (value: string): number => parsed(value, 'a positive number', (n) => n > 0)
+export const nonNegativeNumber = (value: string): number => parsed(value, 'a non-negative number', (n) => n >= 0)
+
+export const intInRange =
+  (min: number, max: number) =>
+  (value: string): number =>
+    parsed(value, `an integer from ${min} to ${max}`, (n) => Number.isInteger(n) && n >= min && n <= max)
+
+export const numberInRange =
+  (min: number, max: number) =>
+  (value: string): number =>
+    parsed(value, `a number from ${min} to ${max}`, (n) => n >= min && n <= max)
+
+export const numberAtLeast =
+  (min: number) =>
+  (value: string): number =>
+    parsed(value, `a number of at least ${min}`, (n) => n >= min)
 
 /** A saliency resolution written HxW, e.g. 4x4 (paper, synthetic) or 16x32 (paper, Cityscapes). */
 export function maskSize(value: string): [number, number] {
   const m = value.match(/^(\d+)x(\d+)$/i)
   if (!m) throw new InvalidArgumentError(`"${value}" is not HxW, e.g. 4x4 or 16x32`)
-  return [Number(m[1]), Number(m[2])]
+  const size: [number, number] = [Number(m[1]), Number(m[2])]
+  if (size[0] < 1 || size[1] < 1) throw new InvalidArgumentError(`"${value}": height and width must be at least 1`)
+  return size
 }

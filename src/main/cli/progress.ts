@@ -33,8 +33,8 @@ export async function withProgress<T>(session: CliSession, enabled: boolean, bod
       })
     } else if (e.event === 'task:progress' && e.payload.state === 'running' && e.payload.total > 0) {
       const p = e.payload
-      // Audit jobs have their own bar from job:progress.
-      if (p.label.startsWith('audit #') || p.message === 'audit') return
+      // A stored job's progress has its own bar, from job:progress.
+      if (p.jobId !== undefined) return
       show(`task:${p.taskId}:${p.message ?? ''}`, p.message ? `${p.label}: ${p.message}` : p.label, p.done, p.total, { rate: '', eta: '' })
     }
   })

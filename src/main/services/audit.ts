@@ -49,7 +49,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
             signal: controller.signal,
             onProgress: (p) => {
               ctx.events.emit('job:progress', p)
-              task.progress(p.done + p.failed, p.total, p.state)
+              task.progress(p.done + p.failed, p.total, p.state, jobId)
             }
           })
         } finally {
@@ -154,7 +154,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
       return ctx.tasks.run('demo', async (task) => {
         const result = await buildDemo(project, await ctx.engine(), input, {
           signal: task.signal,
-          onProgress: (phase, done, total) => task.progress(done, total, phase),
+          onProgress: (phase, done, total, jobId) => task.progress(done, total, phase, jobId),
           onJobProgress: (p) => ctx.events.emit('job:progress', p)
         })
         return { projectPath, ...result }

@@ -3,7 +3,8 @@ import type { EventBus } from './events'
 
 export interface TaskHandle {
   signal: AbortSignal
-  progress(done: number, total: number, message?: string): void
+  /** jobId: the stored job this progress is of, which has job:progress events of its own. */
+  progress(done: number, total: number, message?: string, jobId?: number): void
 }
 
 /**
@@ -20,15 +21,23 @@ export class TaskRegistry {
     const id = this.next++
     const controller = new AbortController()
     this.running.set(id, { label, controller })
-    let last = { done: 0, total: 0 }
+    let last: { done: number; total: number; jobId?: number } = { done: 0, total: 0 }
     const emit = (state: 'running' | 'done' | 'failed' | 'cancelled', message?: string): void =>
-      this.events.emit('task:progress', { taskId: id, label, state, done: last.done, total: last.total, ...(message ? { message } : {}) })
+      this.events.emit('task:progress', {
+        taskId: id,
+        label,
+        state,
+        done: last.done,
+        total: last.total,
+        ...(message ? { message } : {}),
+        ...(last.jobId !== undefined ? { jobId: last.jobId } : {})
+      })
     emit('running')
     try {
       const result = await body({
         signal: controller.signal,
-        progress: (done, total, message) => {
-          last = { done, total }
+        progress: (done, total, message, jobId) => {
+          last = { done, total, ...(jobId !== undefined ? { jobId } : {}) }
           emit('running', message)
         }
       })

@@ -5,11 +5,10 @@ import type { JobSummary } from '@common/types'
 import { datasetClasses } from '../../audit/predict'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
-import { positiveInt, resolveModel } from './predict'
-import { maskSize } from '../argParsers'
+import { resolveModel } from './predict'
+import { integer, intInRange, positiveInt } from '../argParsers'
+import { addSaliencyOptions, saliencyParams, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
 import { withProgress } from '../progress'
-
-
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -41,17 +40,16 @@ export function printJob(job: JobSummary): void {
   )
 }
 
-interface AuditCliOptions {
+// Not --seed: here it draws the segment sample.
+const SALIENCY_OVERRIDES = ['maskSize', 'steps', 'lambda', 'lr'] as const satisfies readonly SaliencyFlag[]
+
+interface AuditCliOptions extends Pick<SaliencyCliOptions, (typeof SALIENCY_OVERRIDES)[number]> {
   project: string
   dataset?: number
   model?: string
   split?: string
   method: string
   preset: string
-  maskSize?: [number, number]
-  steps?: number
-  lambda?: number
-  lr?: number
   param?: string[]
   classes?: string
   kinds: string
@@ -67,7 +65,7 @@ interface AuditCliOptions {
 }
 
 export function registerAudit(program: Command, run: CommandContext): void {
-  program
+  const command = program
     .command('audit')
     .description('Explain the context of every selected segment of a dataset (a resumable job), or resume or cancel one')
     .requiredOption('--project <file>', 'the project file')
@@ -76,18 +74,19 @@ export function registerAudit(program: Command, run: CommandContext): void {
     .option('--split <name>', 'only segments of images of this split')
     .addOption(new Option('--method <m>', 'saliency method').choices([...SALIENCY_METHODS]).default('context'))
     .addOption(new Option('--preset <p>', 'parameter preset').choices([...SALIENCY_PRESET_NAMES]).default('cityscapes'))
-    .option('--mask-size <HxW>', 'mask (or saliency map) resolution, e.g. 8x16', maskSize)
-    .option('--steps <n>', 'optimisation steps', positiveInt)
-    .option('--lambda <x>', 'mask L1 weight', Number)
-    .option('--lr <x>', 'learning rate', Number)
+  addSaliencyOptions(command, SALIENCY_OVERRIDES, {
+    maskSize: 'mask (or saliency map) resolution, e.g. 8x16',
+    steps: 'optimisation steps',
+    lambda: 'mask L1 weight'
+  })
     .option('--param <key=value>', 'any other saliency parameter (repeatable; JSON values)', collect)
     .option('--classes <list>', 'segment classes, ids or names, comma-separated (default all)')
     .option('--kinds <list>', `segment kinds (${SEGMENT_KINDS_EXTRACTED.join(', ')})`, 'correct,misclassified')
     .option('--min-area <px>', 'minimum segment area in pixels', positiveInt, 1)
     .option('--sample <n>', 'at most n segments, drawn with --seed', positiveInt)
     .option('--sample-per-pair <n>', 'at most n segments per (GT class, predicted class) pair, drawn with --seed', positiveInt)
-    .option('--seed <n>', 'sampling seed', Number, 0)
-    .option('--batch-size <n>', 'requests per engine call', positiveInt, 8)
+    .option('--seed <n>', 'sampling seed', integer, 0)
+    .option('--batch-size <n>', 'requests per engine call', intInRange(1, 256), 8)
     .option('--resume <job>', 'continue a paused or interrupted job', positiveInt)
     .option('--cancel <job>', 'cancel a job for good', positiveInt)
     .option('--no-progress', 'no progress bar')
@@ -102,15 +101,8 @@ export function registerAudit(program: Command, run: CommandContext): void {
         else {
           if (!opts.dataset || !opts.model) throw new InvalidArgumentError('--dataset and --model are required to start an audit (or give --resume JOB)')
           const modelId = await resolveModel(session, opts.model)
-          const params: Record<string, unknown> = parseParams(opts.param ?? [])
-          const perturbation = opts.method === 'grid' || opts.method === 'context'
-          if (opts.maskSize) {
-            if (perturbation) [params.maskHeight, params.maskWidth] = opts.maskSize
-            else [params.saliencyHeight, params.saliencyWidth] = opts.maskSize
-          }
-          if (opts.steps !== undefined) params.steps = opts.steps
-          if (opts.lambda !== undefined) params.lambda = opts.lambda
-          if (opts.lr !== undefined) params.learningRate = opts.lr
+          // The named flags win over the same parameter given with --param.
+          const params = { ...parseParams(opts.param ?? []), ...saliencyParams(SALIENCY_OVERRIDES, opts.method, opts) }
           let classes: number[] | undefined
           if (opts.classes) {
             const known = datasetClasses(session.ctx.requireProject(), opts.dataset).classes

@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander'
-import { BIAS_STRENGTHS, TILE_LAYOUTS } from '@common/textureMnist'
-import { integer } from '../argParsers'
+import { BIAS_STRENGTHS, TEXTURE_COUNT, TILE_LAYOUTS } from '@common/textureMnist'
+import { intInRange } from '../argParsers'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 
+const count = intInRange(0, 1_000_000)
+const seed = intInRange(0, 0xffffffff)
 
 export function registerDataset(program: Command, run: CommandContext): void {
   const dataset = program.command('dataset').description('Generate datasets')
@@ -13,13 +15,13 @@ export function registerDataset(program: Command, run: CommandContext): void {
     .command('texture-mnist')
     .description("Generate the paper's texture-MNIST context-bias benchmark set (64×64, digits 0–9 + background = 10)")
     .requiredOption('--out <dir>', 'output folder (must be empty or absent)')
-    .option('--train <n>', 'training images', integer, 6000)
-    .option('--test <n>', 'test images', integer, 1000)
+    .option('--train <n>', 'training images', count, 6000)
+    .option('--test <n>', 'test images', count, 1000)
     .addOption(new Option('--bias <strength>', 'context bias to plant').choices([...BIAS_STRENGTHS]).default('none'))
-    .option('--biased-digit <d>', 'the digit coupled with the bias texture (0–9)', integer)
-    .option('--bias-texture <t>', 'the bias texture id (0–24; the paper-style bias textures are 3, 7, 10, 14, 18)', integer)
-    .option('--seed <n>', 'dataset seed', integer, 0)
-    .option('--test-seed <n>', 'fix the test split across dataset seeds', integer)
+    .option('--biased-digit <d>', 'the digit coupled with the bias texture (0–9)', intInRange(0, 9))
+    .option('--bias-texture <t>', 'the bias texture id (0–24; the paper-style bias textures are 3, 7, 10, 14, 18)', intInRange(0, TEXTURE_COUNT - 1))
+    .option('--seed <n>', 'dataset seed', seed, 0)
+    .option('--test-seed <n>', 'fix the test split across dataset seeds', seed)
     .addOption(new Option('--layout <layout>', 'background tiles').choices([...TILE_LAYOUTS]).default('halves'))
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON')

@@ -3,7 +3,8 @@ import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 import { printJob } from './audit'
-import { positiveInt, printConfusion } from './predict'
+import { printConfusion } from './predict'
+import { intInRange, positiveInt } from '../argParsers'
 
 export function registerDemo(program: Command, run: CommandContext): void {
   program
@@ -11,7 +12,7 @@ export function registerDemo(program: Command, run: CommandContext): void {
     .description('Build the demo project: street scenes, the bundled model, predictions, segments and a context audit of riders and persons')
     .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)')
     .option('--model <dir>', 'model folder (default: resources/demo-model)')
-    .option('--images <n>', 'test images to generate', positiveInt, 300)
+    .option('--images <n>', 'test images to generate', intInRange(1, 10_000), 300)
     .option('--sample-per-pair <n>', 'audit at most n segments per (GT, predicted) class pair', positiveInt, 60)
     .option('--sample <n>', 'audit at most n segments in all', positiveInt)
     .option('--steps <n>', 'saliency optimisation steps (default: the preset)', positiveInt)

@@ -1,15 +1,10 @@
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import type { ConfusionReport } from '@common/audit'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import type { CliSession } from '../session'
 import { withProgress } from '../progress'
-
-export const positiveInt = (value: string): number => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`)
-  return n
-}
+import { intInRange, positiveInt } from '../argParsers'
 
 /** A model id, or a model folder that is registered first. */
 export async function resolveModel(session: CliSession, model: string): Promise<number> {
@@ -35,7 +30,7 @@ export function registerPredict(program: Command, run: CommandContext): void {
     .requiredOption('--dataset <id>', 'dataset id', positiveInt)
     .requiredOption('--model <id|dir>', 'model id, or a model folder to register')
     .option('--split <name>', 'only this split')
-    .option('--batch-size <n>', 'images per engine task', positiveInt, 8)
+    .option('--batch-size <n>', 'images per engine task', intInRange(1, 256), 8)
     .option('--no-segments', 'do not extract segments')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the report as JSON')

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import type { AuditStats } from '@common/audit'
 import { statsToCsv } from '../../audit/export'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
-import { positiveInt } from './predict'
+import { positiveInt } from '../argParsers'
+import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets'
 
 const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2))
 
@@ -42,35 +43,22 @@ function printStats(s: AuditStats): void {
 }
 
 export function registerStats(program: Command, run: CommandContext): void {
-  program
+  const command = program
     .command('stats')
     .description('Context statistics of an audit: Fig. 6 shares vs. contour baseline, density and lift, Table 1, bias alerts')
     .requiredOption('--project <file>', 'the project file')
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
-    .option('--radius <px>', 'contour-baseline dilation radius', positiveInt, 4)
-    .addOption(
-      new Option('--context <what>', 'outside-object: leave the rest of each requested object out of its context; outside-request: the paper\'s C = 1 − R')
-        .choices(['outside-object', 'outside-request'])
-        .default('outside-object')
-    )
-    .option('--bootstrap <n>', 'bootstrap resamples', positiveInt, 1000)
-    .option('--seed <n>', 'bootstrap seed', Number, 0)
-    .option('--margin <x>', 'share − baseline margin for alerts', Number, 0.05)
-    .option('--density-ratio <x>', 'density ratio threshold for alerts', Number, 3)
-    .option('--min-images <n>', 'fewest images a requested class needs for alerts', positiveInt, 3)
+  addStatsOptions(command)
     .option('--json', 'print the statistics as JSON')
     .option('--csv', 'print the statistics as CSV')
     .option('--out <file>', 'write the JSON or CSV to a file instead of stdout')
     .action(
-      (opts: { project: string; job?: number; radius: number; context: 'outside-object' | 'outside-request'; bootstrap: number; seed: number; margin: number; densityRatio: number; minImages: number; json?: boolean; csv?: boolean; out?: string }) =>
+      (opts: StatsCliOptions & { project: string; job?: number; json?: boolean; csv?: boolean; out?: string }) =>
         run(opts, async (session) => {
           await session.openProject(opts.project)
           const stats = await session.call('audit:stats', {
             ...(opts.job ? { jobId: opts.job } : {}),
-            contourRadius: opts.radius,
-            context: opts.context,
-            bootstrap: { samples: opts.bootstrap, seed: opts.seed },
-            alerts: { shareMargin: opts.margin, densityRatio: opts.densityRatio, minImages: opts.minImages }
+            ...statsInput(opts)
           })
           const text = opts.csv ? statsToCsv(stats) : opts.json ? `${JSON.stringify(stats, null, 2)}\n` : null
           if (text === null) return printStats(stats)

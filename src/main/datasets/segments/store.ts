@@ -89,6 +89,8 @@ export async function extractImageSegments(
     modelId: number | null
     options?: SegmentOptionsInput
     prediction?: { labelMap: Uint16Array; confidence?: Float32Array | null }
+    /** The GT label map when the caller has read it already; null when it could not be read (no GT kinds then). */
+    gt?: LoadedLabelMap | null
   }
 ): Promise<ExtractResult> {
   const options = SegmentOptionsSchema.parse(input.options ?? {})
@@ -108,7 +110,7 @@ export async function extractImageSegments(
   const needsGt = kinds.some((k) => k !== 'predicted')
   const needsPred = kinds.some((k) => k !== 'instance')
 
-  const gt: LoadedLabelMap | null = needsGt && image.labelPath ? await loadLabelMap(project, input.imageId) : null
+  const gt: LoadedLabelMap | null = !needsGt || !image.labelPath ? null : input.gt !== undefined ? input.gt : await loadLabelMap(project, input.imageId)
   const instances = kinds.includes('instance') && gt ? await loadInstanceMap(project, input.imageId, gt) : null
   let prediction = input.prediction ?? null
   if (!prediction && needsPred && input.modelId !== null) prediction = project.predictions.get(input.modelId, input.imageId)
