@@ -236,7 +236,7 @@ describe('requests', () => {
       { index: 5, split: 'test', digit: 2, mnistIndex: 0, foregroundTexture: 0, tileTextures: [1, 2], layout: 'halves', biasedTile: 1, isBiased: true },
       { index: 9, split: 'test', digit: 7, mnistIndex: 1, foregroundTexture: 0, tileTextures: [1, 2], layout: 'halves', biasedTile: null, isBiased: false }
     ]
-    const set = { key: 'k', description: 'd', count: 2, images: new Float32Array(2 * PX), labels, meta, indices: [5, 9] }
+    const set = { description: 'd', count: 2, images: new Float32Array(2 * PX), labels, meta, indices: [5, 9] }
     const area = (m: Uint8Array): number => m.reduce((a, v) => a + v, 0)
     const within = buildRequests(set, predicted, 16)
     expect(within.requests.map((r) => area(r.request))).toEqual([5 * 64])

@@ -8,7 +8,6 @@ import { writeFileAtomic } from '../writeFileAtomic'
  */
 export class UnitCache {
   hits = 0
-  writes = 0
 
   constructor(readonly dir: string) {}
 
@@ -37,7 +36,6 @@ export class UnitCache {
   async put<T>(key: string, value: T): Promise<T> {
     await mkdir(this.dir, { recursive: true })
     await writeFileAtomic(this.path(key), JSON.stringify(value))
-    this.writes++
     return value
   }
 

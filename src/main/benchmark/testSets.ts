@@ -2,15 +2,12 @@ import { AppError } from '@common/errors'
 import type { BenchmarkConfig } from '@common/benchmark'
 import { TEXTURE_MNIST_SIZE, type BiasStrength, type TextureMnistMeta, type TextureMnistSpecInput } from '@common/textureMnist'
 import { generateTextureMnistArrays } from '../datasets/textureMnist'
-import { hashOf } from './trainingConfig'
 
 const PX = TEXTURE_MNIST_SIZE * TEXTURE_MNIST_SIZE
 /** The MNIST test split holds 10,000 digits; the test split of every benchmark spec is sized to all of them. */
 const TEST_SPLIT_SIZE = 10_000
 
 export interface TestImages {
-  /** Identifies the images (spec and selection) for cache keys. */
-  key: string
   description: string
   count: number
   /** count × 64 × 64 in [0, 1]: the models' input units. */
@@ -40,7 +37,6 @@ export async function unbiasedTestSet(config: BenchmarkConfig, signal?: AbortSig
   const spec = testSpec(config, 'none', null, null)
   const a = await generateTextureMnistArrays(spec, 'test', { count: config.data.evalCount, signal })
   return {
-    key: hashOf({ spec, count: config.data.evalCount }),
     description: `unbiased test split, testSeed ${config.data.testSeed}, ${a.count} images`,
     count: a.count,
     images: a.images,
@@ -90,7 +86,6 @@ export async function explainTestSet(
   labels.forEach((v, i) => lab.set(v, i * PX))
   const what = bias === 'none' ? 'unbiased' : `${bias} bias, digit ${digit}, texture ${texture}`
   return {
-    key: hashOf({ spec, perDigit, biased: wanted(digit ?? -1) }),
     description: `${what} test split, testSeed ${config.data.testSeed}, ${perDigit} images per digit` + (digit !== null && wanted(digit) > perDigit ? ` (${wanted(digit)} of digit ${digit})` : ''),
     count: n,
     images: img,
