@@ -161,7 +161,7 @@ export type BiasMatrixData = z.infer<typeof BiasMatrixSchema>
 
 export const BenchmarkModelInfoSchema = z.object({
   key: z.string(),
-  /** 'N' or the biased digit. */
+  /** 'N', the biased digit, or digit and strength ("2 weak") when the run has both strengths. */
   row: z.string(),
   bias: z.enum(['none', 'weak', 'strong']),
   biasedDigit: z.number().int().nullable(),
@@ -182,7 +182,7 @@ export type BenchmarkModelInfo = z.infer<typeof BenchmarkModelInfoSchema>
 export const BenchmarkSummaryRowSchema = z.object({
   method: BenchmarkMethodSchema,
   label: z.string(),
-  /** 'N' or the biased digit. */
+  /** 'N', the biased digit, or digit and strength ("2 weak") when the run has both strengths. */
   row: z.string(),
   biasedDigit: z.number().int().nullable(),
   /** The diagonal: mCBD of the biased digit on its own model (for N: mean over the experiments' biased digits). */

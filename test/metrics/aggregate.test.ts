@@ -57,4 +57,29 @@ describe('Fig. 4 style aggregation', () => {
     expect(() => aggregateContextBias([rec(10, 3, 0, 2, 0.1, 0.1)])).toThrow(RangeError)
     expect(() => aggregateContextBias([rec(null, null, 0, 11, 0.1, 0.1)])).toThrow(RangeError)
   })
+
+  it('keeps weak and strong bias of the same digit apart, as the paper draws them', () => {
+    const mixed: ContextBiasRecord[] = [
+      { ...rec(2, 3, 0, 2, 0.6, 0.9), bias: 'strong' },
+      { ...rec(2, 3, 0, 2, 0.2, 0.7), bias: 'weak' },
+      { ...rec(5, 3, 0, 5, 0.4, 0.8), bias: 'strong' },
+      rec(null, null, 0, 2, 0.05, 0.5)
+    ]
+    const { cbd, cbl } = aggregateContextBias(mixed)
+    expect(cbd.rowLabels).toHaveLength(21)
+    expect(cbd.rowLabels.slice(0, 2)).toEqual(['N', '0 strong'])
+    expect(cbd.rowLabels[11]).toBe('0 weak')
+    const at = (label: string, col: number) => cbd.values[cbd.rowLabels.indexOf(label)][col]
+    // Merged, row 2 would read 0.4; apart, each strength keeps its own value.
+    expect(at('2 strong', 2)).toBeCloseTo(0.6)
+    expect(at('2 weak', 2)).toBeCloseTo(0.2)
+    expect(at('5 strong', 5)).toBeCloseTo(0.4)
+    expect(at('5 weak', 5)).toBeNull()
+    expect(at('N', 2)).toBeCloseTo(0.05)
+    expect(cbl.values[cbl.rowLabels.indexOf('2 weak')][2]).toBeCloseTo(0.7)
+    // One strength only: the plain Fig. 4 rows, whatever the strength.
+    const weakOnly = aggregateContextBias([{ ...rec(2, 3, 0, 2, 0.2, 0.7), bias: 'weak' }]).cbd
+    expect(weakOnly.rowLabels).toEqual(['N', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+    expect(weakOnly.values[3][2]).toBeCloseTo(0.2)
+  })
 })

@@ -29,10 +29,13 @@ export function heatmapSvg(title: string, panels: Panel[], range: [number, numbe
   const columns = panels[0].matrix.columnLabels
   const top = 60
   const height = top + Math.max(rows.length, 1) * CELL_H + 90
-  const width = panels.length * (PANEL_W + 40) + 60
+  // Room for the row labels left of each panel: "2 strong" needs more than "2" (about 6 px a character at 12 px).
+  const labelW = Math.max(20, ...rowLabels.map((l) => l.length * 6.5)) + 10
+  const gap = labelW + 20
+  const width = panels.length * (PANEL_W + gap) + 30
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
   try {
-    const grids = panels.map((_, k) => ({ left: 50 + k * (PANEL_W + 40), top, width: PANEL_W, height: rows.length * CELL_H }))
+    const grids = panels.map((_, k) => ({ left: gap + 10 + k * (PANEL_W + gap), top, width: PANEL_W, height: rows.length * CELL_H }))
     chart.setOption({
       animation: false,
       backgroundColor: '#ffffff',
@@ -42,13 +45,13 @@ export function heatmapSvg(title: string, panels: Panel[], range: [number, numbe
       ],
       grid: grids,
       xAxis: panels.map((_, k) => ({ type: 'category', data: columns, gridIndex: k, position: 'bottom', name: 'digit', nameLocation: 'middle', nameGap: 22, splitArea: { show: true } })),
-      yAxis: panels.map((_, k) => ({ type: 'category', data: rowLabels, gridIndex: k, inverse: true, name: k === 0 ? 'bias' : '', nameLocation: 'middle', nameGap: 28, splitArea: { show: true } })),
+      yAxis: panels.map((_, k) => ({ type: 'category', data: rowLabels, gridIndex: k, inverse: true, name: k === 0 ? 'bias' : '', nameLocation: 'middle', nameGap: labelW, splitArea: { show: true } })),
       visualMap: {
         min: range[0],
         max: range[1],
         calculable: false,
         orient: 'horizontal',
-        left: 50,
+        left: gap + 10,
         bottom: 4,
         itemHeight: 120,
         text: [range[1].toFixed(2), range[0].toFixed(2)],

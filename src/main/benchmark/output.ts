@@ -6,6 +6,7 @@ import {
   type BenchmarkSummaryRow,
   type BiasMatrixData
 } from '@common/benchmark'
+import { biasRowLabel } from '../metrics'
 
 /** What the paper reports for each method in Fig. 4 (Sec. 4.2), in words where it gives no number. */
 export const PAPER_FINDINGS: Record<BenchmarkMethod, string> = {
@@ -40,6 +41,15 @@ export function summaryRows(
   config: BenchmarkConfig
 ): BenchmarkSummaryRow[] {
   const biasedDigits = [...new Set(config.experiments.flatMap((e) => e.biasedDigits))].sort((a, b) => a - b)
+  const strengths = [...new Set(config.experiments.map((e) => e.bias))]
+  // Strong before weak, then by digit: the order of the matrices' rows.
+  const biasedRows = [...new Set(config.experiments.flatMap((e) => e.biasedDigits.map((d) => `${e.bias === 'strong' ? 0 : 1}|${d}`)))]
+    .sort()
+    .map((k) => {
+      const [s, d] = k.split('|')
+      const bias = s === '0' ? ('strong' as const) : ('weak' as const)
+      return { digit: Number(d), row: biasRowLabel(Number(d), bias, strengths) }
+    })
   const rows: BenchmarkSummaryRow[] = []
   for (const m of methods) {
     if (config.unbiased && biasedDigits.length) {
@@ -55,12 +65,12 @@ export function summaryRows(
         paper: 'no bias: no digit should stand out'
       })
     }
-    for (const d of biasedDigits) {
-      const r = rowIndex(m.cbd, String(d))
+    for (const { digit: d, row } of biasedRows) {
+      const r = rowIndex(m.cbd, row)
       rows.push({
         method: m.method,
         label: BENCHMARK_METHOD_LABELS[m.method],
-        row: String(d),
+        row,
         biasedDigit: d,
         mcbdBiased: m.cbd.values[r][d],
         mcbdOthers: mean(m.cbd.values[r].filter((_, j) => j !== d)),

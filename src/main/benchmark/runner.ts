@@ -13,7 +13,7 @@ import {
 import type { ModelSidecar } from '@common/models'
 import { readSidecar } from '../engine/modelFiles'
 import type { EnginePool } from '../engine/pool/pool'
-import { aggregateBiasMatrix, aggregateContextBias, type ContextBiasRecord } from '../metrics'
+import { aggregateBiasMatrix, aggregateContextBias, type BiasedStrength, type ContextBiasRecord } from '../metrics'
 import { UnitCache } from './cache'
 import { configHash, planModels, type PlannedModel } from './config'
 import { explainSet, methodParams, predictLabels, segmentationScores, type EvalUnit, type ExplainUnit } from './evaluate'
@@ -23,6 +23,8 @@ import { resultsCsv, summaryRows, summaryText } from './output'
 import { explainTestSet, unbiasedTestSet, type TestImages } from './testSets'
 import { trainBenchmarkModel } from './train'
 import { hashOf, trainingKey } from './trainingConfig'
+
+const biasedStrength = (bias: 'none' | 'weak' | 'strong'): BiasedStrength | undefined => (bias === 'none' ? undefined : bias)
 
 export interface BenchmarkProgress {
   /** Stable per phase ("3/9 explain IG · 2 (strong, t3, s0)"), so a CLI bar per phase keeps its label. */
@@ -268,7 +270,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     }
   })
   const iouRecords = models.flatMap((m) =>
-    m.digitIou.map((v, digit) => ({ biasedDigit: m.biasedDigit, digit, texture: m.texture, seed: m.seed, v }))
+    m.digitIou.map((v, digit) => ({ biasedDigit: m.biasedDigit, bias: biasedStrength(m.bias), digit, texture: m.texture, seed: m.seed, v }))
   )
   const iou = aggregateBiasMatrix(iouRecords, (r) => r.v)
   const methodResults = methods.map((method) => {
@@ -276,6 +278,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     const records: ContextBiasRecord[] = units.flatMap((u) =>
       u.unit.records.map((r) => ({
         biasedDigit: u.model.plan.training.data.biasedDigit,
+        bias: biasedStrength(u.model.plan.training.data.bias),
         digit: r.digit,
         // Row N's models are grouped by the test set they were explained on, like the biased models' textures.
         texture: u.model.plan.training.data.biasTexture ?? u.set.texture,

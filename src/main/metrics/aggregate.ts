@@ -1,12 +1,15 @@
 /**
  * The Fig. 4 matrices: rows are the digit a model was biased towards (N for the unbiased model), columns the
- * digit a value was measured on. As in the paper, a cell is the mean over images for each model (one bias
+ * digit a value was measured on. The paper draws weak and strong bias as separate panels; a run with both keeps
+ * them apart as rows "2 strong" and "2 weak", a run with one strength labels its rows by digit alone. As in the paper, a cell is the mean over images for each model (one bias
  * texture and dataset seed), then the mean over those models; a model whose images all gave undefined values
  * for a digit drops out of that cell, and the undefined images are counted.
  */
 export interface BiasRecordKey {
   /** The digit the model was trained biased towards; null for the unbiased model (row N). */
   biasedDigit: number | null
+  /** Strength of the bias; absent counts as strong (and is ignored for row N). */
+  bias?: BiasedStrength
   /** The digit the value was measured on (the column). */
   digit: number
   /** The bias texture of the model's training set; null when unbiased. */
@@ -39,15 +42,33 @@ export interface BiasMatrix {
   cells: BiasMatrixCell[][]
 }
 
+export type BiasedStrength = 'weak' | 'strong'
+
 export const BIAS_MATRIX_ROWS = ['N', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
 export const BIAS_MATRIX_COLUMNS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+const STRENGTH_ORDER: BiasedStrength[] = ['strong', 'weak']
 
-const rowOf = (biasedDigit: number | null): number => (biasedDigit === null ? 0 : biasedDigit + 1)
+/** The row label of a biased digit: the digit alone when the run has one strength, else digit and strength. */
+export function biasRowLabel(biasedDigit: number | null, bias: BiasedStrength | undefined, strengths: readonly BiasedStrength[]): string {
+  if (biasedDigit === null) return 'N'
+  return strengths.length > 1 ? `${biasedDigit} ${bias ?? 'strong'}` : String(biasedDigit)
+}
+
+/** N, then 0–9 for each strength present (strong first); one strength gives the plain Fig. 4 rows. */
+export function biasMatrixRows(strengths: readonly BiasedStrength[]): string[] {
+  const present = STRENGTH_ORDER.filter((s) => strengths.includes(s))
+  if (present.length <= 1) return [...BIAS_MATRIX_ROWS]
+  return ['N', ...present.flatMap((s) => BIAS_MATRIX_COLUMNS.map((d) => `${d} ${s}`))]
+}
 
 export function aggregateBiasMatrix<R extends BiasRecordKey>(
   records: Iterable<R>,
   value: (r: R) => number | null
 ): BiasMatrix {
+  const list = [...records]
+  const strengths = STRENGTH_ORDER.filter((s) => list.some((r) => r.biasedDigit !== null && (r.bias ?? 'strong') === s))
+  const rowLabels = biasMatrixRows(strengths)
+  const rowOf = (r: R): number => rowLabels.indexOf(biasRowLabel(r.biasedDigit, r.bias, strengths))
   interface Group {
     row: number
     digit: number
@@ -56,15 +77,15 @@ export function aggregateBiasMatrix<R extends BiasRecordKey>(
     undefinedImages: number
   }
   const groups = new Map<string, Group>()
-  for (const r of records) {
+  for (const r of list) {
     if (!Number.isInteger(r.digit) || r.digit < 0 || r.digit > 9) throw new RangeError(`digit ${r.digit} is not 0–9`)
     if (r.biasedDigit !== null && (!Number.isInteger(r.biasedDigit) || r.biasedDigit < 0 || r.biasedDigit > 9)) {
       throw new RangeError(`biased digit ${r.biasedDigit} is not 0–9 or null`)
     }
-    const key = `${r.biasedDigit}|${r.texture}|${r.seed}|${r.digit}`
+    const key = `${r.biasedDigit}|${r.biasedDigit === null ? '' : (r.bias ?? 'strong')}|${r.texture}|${r.seed}|${r.digit}`
     let g = groups.get(key)
     if (!g) {
-      g = { row: rowOf(r.biasedDigit), digit: r.digit, sum: 0, images: 0, undefinedImages: 0 }
+      g = { row: rowOf(r), digit: r.digit, sum: 0, images: 0, undefinedImages: 0 }
       groups.set(key, g)
     }
     const v = value(r)
@@ -75,8 +96,8 @@ export function aggregateBiasMatrix<R extends BiasRecordKey>(
     }
   }
 
-  const modelMeans: number[][][] = BIAS_MATRIX_ROWS.map(() => BIAS_MATRIX_COLUMNS.map(() => []))
-  const cells: BiasMatrixCell[][] = BIAS_MATRIX_ROWS.map(() =>
+  const modelMeans: number[][][] = rowLabels.map(() => BIAS_MATRIX_COLUMNS.map(() => []))
+  const cells: BiasMatrixCell[][] = rowLabels.map(() =>
     BIAS_MATRIX_COLUMNS.map(() => ({ mean: null, std: null, models: 0, images: 0, undefinedImages: 0 }))
   )
   for (const g of groups.values()) {
@@ -96,7 +117,7 @@ export function aggregateBiasMatrix<R extends BiasRecordKey>(
     })
   )
   return {
-    rowLabels: [...BIAS_MATRIX_ROWS],
+    rowLabels,
     columnLabels: [...BIAS_MATRIX_COLUMNS],
     values: cells.map((row) => row.map((c) => c.mean)),
     cells
