@@ -81,5 +81,8 @@ describe('Fig. 4 style aggregation', () => {
     const weakOnly = aggregateContextBias([{ ...rec(2, 3, 0, 2, 0.2, 0.7), bias: 'weak' }]).cbd
     expect(weakOnly.rowLabels).toEqual(['N', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
     expect(weakOnly.values[3][2]).toBeCloseTo(0.2)
+    // Rows come from the run's strengths when given; a record of another strength is an error, not a merge.
+    expect(aggregateContextBias([rec(2, 3, 0, 2, 0.2, 0.7)], ['strong', 'weak']).cbd.rowLabels).toHaveLength(21)
+    expect(() => aggregateContextBias([{ ...rec(2, 3, 0, 2, 0.2, 0.7), bias: 'weak' }], ['strong'])).toThrow(RangeError)
   })
 })

@@ -6,7 +6,7 @@ import {
   type BenchmarkSummaryRow,
   type BiasMatrixData
 } from '@common/benchmark'
-import { biasRowLabel } from '../metrics'
+import { biasRowLabel, orderedStrengths, type BiasedStrength } from '../metrics'
 
 /** What the paper reports for each method in Fig. 4 (Sec. 4.2), in words where it gives no number. */
 export const PAPER_FINDINGS: Record<BenchmarkMethod, string> = {
@@ -25,6 +25,9 @@ export const PYTORCH_REFERENCE: Partial<Record<BenchmarkMethod, { mcbdBiased: nu
   vg: { mcbdBiased: 0.33, mcbdOthers: 0.34, mcbl: 0.43 }
 }
 
+/** The bias strengths of a run's experiments, strong first. */
+export const runStrengths = (config: BenchmarkConfig): BiasedStrength[] => orderedStrengths(config.experiments.map((e) => e.bias))
+
 const rowIndex = (m: BiasMatrixData, label: string): number => m.rowLabels.indexOf(label)
 const mean = (xs: (number | null)[]): number | null => {
   const v = xs.filter((x): x is number => x !== null)
@@ -41,15 +44,12 @@ export function summaryRows(
   config: BenchmarkConfig
 ): BenchmarkSummaryRow[] {
   const biasedDigits = [...new Set(config.experiments.flatMap((e) => e.biasedDigits))].sort((a, b) => a - b)
-  const strengths = [...new Set(config.experiments.map((e) => e.bias))]
-  // Strong before weak, then by digit: the order of the matrices' rows.
-  const biasedRows = [...new Set(config.experiments.flatMap((e) => e.biasedDigits.map((d) => `${e.bias === 'strong' ? 0 : 1}|${d}`)))]
-    .sort()
-    .map((k) => {
-      const [s, d] = k.split('|')
-      const bias = s === '0' ? ('strong' as const) : ('weak' as const)
-      return { digit: Number(d), row: biasRowLabel(Number(d), bias, strengths) }
-    })
+  const strengths = runStrengths(config)
+  // In the order of the matrices' rows: strength (strong first), then digit.
+  const biasedRows = strengths.flatMap((bias) => {
+    const digits = new Set(config.experiments.filter((e) => e.bias === bias).flatMap((e) => e.biasedDigits))
+    return [...digits].sort((a, b) => a - b).map((digit) => ({ digit, row: biasRowLabel(digit, bias, strengths) }))
+  })
   const rows: BenchmarkSummaryRow[] = []
   for (const m of methods) {
     if (config.unbiased && biasedDigits.length) {

@@ -19,7 +19,7 @@ import { configHash, planModels, type PlannedModel } from './config'
 import { explainSet, methodParams, predictLabels, segmentationScores, type EvalUnit, type ExplainUnit } from './evaluate'
 import { writeFigures } from './figures'
 import { committedModelsRoot, findMatchingModel, missingCommittedModel, modelName, sidecarMatches, trainCommandFor } from './models'
-import { resultsCsv, summaryRows, summaryText } from './output'
+import { resultsCsv, runStrengths, summaryRows, summaryText } from './output'
 import { explainTestSet, unbiasedTestSet, type TestImages } from './testSets'
 import { trainBenchmarkModel } from './train'
 import { hashOf, trainingKey } from './trainingConfig'
@@ -269,10 +269,12 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       digitIou: e.classIou.slice(0, 10)
     }
   })
+  // The config decides the row blocks, so the matrices and the summary cannot disagree on them.
+  const strengths = runStrengths(config)
   const iouRecords = models.flatMap((m) =>
     m.digitIou.map((v, digit) => ({ biasedDigit: m.biasedDigit, bias: biasedStrength(m.bias), digit, texture: m.texture, seed: m.seed, v }))
   )
-  const iou = aggregateBiasMatrix(iouRecords, (r) => r.v)
+  const iou = aggregateBiasMatrix(iouRecords, (r) => r.v, strengths)
   const methodResults = methods.map((method) => {
     const units = explainUnits.filter((u) => u.unit.method === method)
     const records: ContextBiasRecord[] = units.flatMap((u) =>
@@ -287,7 +289,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
         cbl: r.cbl
       }))
     )
-    const { cbd, cbl } = aggregateContextBias(records)
+    const { cbd, cbl } = aggregateContextBias(records, strengths)
     return { method, label: BENCHMARK_METHOD_LABELS[method], cbd, cbl, seconds: units.reduce((a, u) => a + u.unit.seconds, 0) }
   })
   const summary = summaryRows(methodResults, config)

@@ -48,6 +48,12 @@ export const BIAS_MATRIX_ROWS = ['N', '0', '1', '2', '3', '4', '5', '6', '7', '8
 export const BIAS_MATRIX_COLUMNS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
 const STRENGTH_ORDER: BiasedStrength[] = ['strong', 'weak']
 
+/** The strengths of a set, strong first: the order of the matrices' row blocks. */
+export const orderedStrengths = (strengths: Iterable<BiasedStrength>): BiasedStrength[] => {
+  const set = new Set(strengths)
+  return STRENGTH_ORDER.filter((s) => set.has(s))
+}
+
 /** The row label of a biased digit: the digit alone when the run has one strength, else digit and strength. */
 export function biasRowLabel(biasedDigit: number | null, bias: BiasedStrength | undefined, strengths: readonly BiasedStrength[]): string {
   if (biasedDigit === null) return 'N'
@@ -56,17 +62,19 @@ export function biasRowLabel(biasedDigit: number | null, bias: BiasedStrength | 
 
 /** N, then 0–9 for each strength present (strong first); one strength gives the plain Fig. 4 rows. */
 export function biasMatrixRows(strengths: readonly BiasedStrength[]): string[] {
-  const present = STRENGTH_ORDER.filter((s) => strengths.includes(s))
+  const present = orderedStrengths(strengths)
   if (present.length <= 1) return [...BIAS_MATRIX_ROWS]
-  return ['N', ...present.flatMap((s) => BIAS_MATRIX_COLUMNS.map((d) => `${d} ${s}`))]
+  return ['N', ...present.flatMap((s) => BIAS_MATRIX_COLUMNS.map((d) => biasRowLabel(Number(d), s, present)))]
 }
 
 export function aggregateBiasMatrix<R extends BiasRecordKey>(
   records: Iterable<R>,
-  value: (r: R) => number | null
+  value: (r: R) => number | null,
+  /** The strengths whose rows the matrix has; by default those of the records. */
+  strengthsOfRun?: readonly BiasedStrength[]
 ): BiasMatrix {
   const list = [...records]
-  const strengths = STRENGTH_ORDER.filter((s) => list.some((r) => r.biasedDigit !== null && (r.bias ?? 'strong') === s))
+  const strengths = orderedStrengths(strengthsOfRun ?? list.flatMap((r) => (r.biasedDigit === null ? [] : [r.bias ?? 'strong'])))
   const rowLabels = biasMatrixRows(strengths)
   const rowOf = (r: R): number => rowLabels.indexOf(biasRowLabel(r.biasedDigit, r.bias, strengths))
   interface Group {
@@ -82,10 +90,14 @@ export function aggregateBiasMatrix<R extends BiasRecordKey>(
     if (r.biasedDigit !== null && (!Number.isInteger(r.biasedDigit) || r.biasedDigit < 0 || r.biasedDigit > 9)) {
       throw new RangeError(`biased digit ${r.biasedDigit} is not 0–9 or null`)
     }
-    const key = `${r.biasedDigit}|${r.biasedDigit === null ? '' : (r.bias ?? 'strong')}|${r.texture}|${r.seed}|${r.digit}`
+    if (r.biasedDigit !== null && !strengths.includes(r.bias ?? 'strong')) {
+      throw new RangeError(`${r.bias ?? 'strong'} bias is not among the run's strengths (${strengths.join(', ')})`)
+    }
+    const row = rowOf(r)
+    const key = `${row}|${r.texture}|${r.seed}|${r.digit}`
     let g = groups.get(key)
     if (!g) {
-      g = { row: rowOf(r), digit: r.digit, sum: 0, images: 0, undefinedImages: 0 }
+      g = { row, digit: r.digit, sum: 0, images: 0, undefinedImages: 0 }
       groups.set(key, g)
     }
     const v = value(r)
@@ -125,9 +137,12 @@ export function aggregateBiasMatrix<R extends BiasRecordKey>(
 }
 
 /** mCBD and mCBL matrices from per-image records. */
-export function aggregateContextBias(records: readonly ContextBiasRecord[]): { cbd: BiasMatrix; cbl: BiasMatrix } {
+export function aggregateContextBias(
+  records: readonly ContextBiasRecord[],
+  strengths?: readonly BiasedStrength[]
+): { cbd: BiasMatrix; cbl: BiasMatrix } {
   return {
-    cbd: aggregateBiasMatrix(records, (r) => r.cbd),
-    cbl: aggregateBiasMatrix(records, (r) => r.cbl)
+    cbd: aggregateBiasMatrix(records, (r) => r.cbd, strengths),
+    cbl: aggregateBiasMatrix(records, (r) => r.cbl, strengths)
   }
 }

@@ -7,6 +7,7 @@ export {
   BIAS_MATRIX_COLUMNS,
   biasMatrixRows,
   biasRowLabel,
+  orderedStrengths,
   type BiasedStrength,
   type BiasMatrix,
   type BiasMatrixCell,
