@@ -25,6 +25,7 @@ import { EnginePool } from '@main/engine/pool/pool'
 import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '@main/engine/pool/models'
 import type { SegmentationData } from '@main/engine/training/data'
 import { trainDataParallel } from '@main/engine/training/parallel'
+import { trainingRunRecord } from '@main/engine/training/sidecarRecord'
 import type { EpochMetrics, TrainOptions } from '@main/engine/training/trainer'
 
 function arg(name: string, fallback: string): string {
@@ -197,21 +198,7 @@ async function main(): Promise<void> {
     training: {
       dataset: 'street-scenes (procedural, src/main/datasets/streetScenes)',
       datasetSpec: dataSpec,
-      epochs: history.length,
-      selectedEpoch: chosen.epoch + 1,
-      images: trainingImages,
-      batchSize,
-      optimizer: 'adam',
-      learningRate,
-      seed,
-      trainedAt: new Date().toISOString(),
-      command,
-      metrics: {
-        valMiou: chosen.valMiou ?? 0,
-        valPixelAccuracy: chosen.valPixelAccuracy ?? 0,
-        valLoss: chosen.valLoss ?? 0,
-        trainLoss: chosen.trainLoss
-      }
+      ...trainingRunRecord({ history, chosen, images: trainingImages, batchSize, learningRate, seed, command })
     }
   })
 

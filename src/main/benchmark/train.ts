@@ -15,6 +15,7 @@ import type { EnginePool } from '../engine/pool/pool'
 import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '../engine/pool/models'
 import type { SegmentationData } from '../engine/training/data'
 import { trainDataParallel } from '../engine/training/parallel'
+import { trainingRunRecord } from '../engine/training/sidecarRecord'
 import type { EpochMetrics, TrainOptions, TrainProgress } from '../engine/training/trainer'
 import { trainingKey, type BenchmarkTrainingConfig } from './trainingConfig'
 
@@ -174,21 +175,7 @@ export async function trainBenchmarkModel(o: TrainBenchmarkOptions): Promise<{ s
         datasetSpec: dataSpec,
         benchmark: config,
         benchmarkKey: key,
-        epochs: history.length,
-        selectedEpoch: chosen.epoch + 1,
-        images: history.length * train.count,
-        batchSize,
-        optimizer: 'adam',
-        learningRate,
-        seed,
-        trainedAt: new Date().toISOString(),
-        command: o.command,
-        metrics: {
-          valMiou: chosen.valMiou ?? 0,
-          valPixelAccuracy: chosen.valPixelAccuracy ?? 0,
-          valLoss: chosen.valLoss ?? 0,
-          trainLoss: chosen.trainLoss
-        }
+        ...trainingRunRecord({ history, chosen, images: history.length * train.count, batchSize, learningRate, seed, command: o.command })
       }
     })
 
