@@ -51,9 +51,7 @@ export interface EvalUnit {
 export function segmentationScores(set: TestImages, predicted: Uint16Array): EvalUnit {
   const cm = new ConfusionMatrix(TEXTURE_MNIST_CLASS_COUNT)
   cm.add(set.labels, predicted)
-  let correct = 0
-  for (let i = 0; i < predicted.length; i++) if (predicted[i] === set.labels[i]) correct++
-  return { testSet: set.description, images: set.count, classIou: cm.perClassIoU(), miou: cm.meanIoU(), pixelAccuracy: correct / predicted.length }
+  return { testSet: set.description, images: set.count, classIou: cm.perClassIoU(), miou: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy() ?? 0 }
 }
 
 export function methodParams(config: BenchmarkConfig, method: BenchmarkMethod): SaliencyParamsInput {
@@ -106,6 +104,7 @@ export function buildRequests(
 ) {
   const requests: SaliencyRequest[] = []
   const kept: number[] = []
+  const areas: number[] = []
   const skipped: ExplainUnit['skipped'] = []
   for (let i = 0; i < set.count; i++) {
     const digit = set.meta[i].digit
@@ -124,6 +123,7 @@ export function buildRequests(
       continue
     }
     kept.push(i)
+    areas.push(area)
     requests.push({
       image: { data: set.images.slice(i * PX, (i + 1) * PX), height: S, width: S, channels: 1 },
       request: mask,
@@ -131,7 +131,7 @@ export function buildRequests(
       id: String(set.indices[i])
     })
   }
-  return { requests, kept, skipped }
+  return { requests, kept, areas, skipped }
 }
 
 export async function explainSet(
@@ -145,7 +145,7 @@ export async function explainSet(
 ): Promise<ExplainUnit> {
   const t0 = performance.now()
   const params = parseSaliencyParams(methodParams(config, method))
-  const { requests, kept, skipped } = buildRequests(set, predicted, config.data.minRequestArea, config.saliency.request)
+  const { requests, kept, areas, skipped } = buildRequests(set, predicted, config.data.minRequestArea, config.saliency.request)
   const engine = poolEngine(pool, model.dir, model.sidecar)
   const results = requests.length
     ? await engine.saliency(requests, params, { signal: hooks.signal, onProgress: hooks.onProgress })
@@ -162,9 +162,7 @@ export async function explainSet(
       }
     }
     const m = contextBias(r.upsampled, gt, biasedTileMask(meta, S))
-    let requestArea = 0
-    for (const v of requests[k].request) requestArea += v
-    return { index: set.indices[i], digit: meta.digit, cbd: m.cbd, cbl: m.cbl, requestArea, gtArea, biasedTile: meta.biasedTile }
+    return { index: set.indices[i], digit: meta.digit, cbd: m.cbd, cbl: m.cbl, requestArea: areas[k], gtArea, biasedTile: meta.biasedTile }
   })
   return { method, testSet: set.description, records, skipped, seconds: (performance.now() - t0) / 1000, params }
 }
