@@ -28,6 +28,30 @@ export const idList = (v: Value): number[] | undefined => {
   return ids?.length ? ids : undefined
 }
 
+/** Dataset, model and split: what both the dataset browser and the error-case screen are opened on. */
+export interface Scope {
+  datasetId?: number
+  modelId?: number
+  split?: string
+}
+export function scopeFromQuery(q: Query): Scope {
+  const scope: Scope = {}
+  const datasetId = positiveInt(q.dataset)
+  if (datasetId) scope.datasetId = datasetId
+  const modelId = positiveInt(q.model)
+  if (modelId) scope.modelId = modelId
+  const split = first(q.split)
+  if (split) scope.split = split
+  return scope
+}
+export function scopeParams(s: Scope): Record<string, string> {
+  const q: Record<string, string> = {}
+  if (s.datasetId) q.dataset = String(s.datasetId)
+  if (s.modelId) q.model = String(s.modelId)
+  if (s.split) q.split = s.split
+  return q
+}
+
 /** A ground-truth class and what the model predicted for it, written `gt-pred` (`7-6`: rider predicted as person). */
 export interface ClassPair {
   gt: number

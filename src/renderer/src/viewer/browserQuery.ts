@@ -1,6 +1,6 @@
 import type { ImageFilter, ImageSort } from '@common/methods/viewer'
 import { IMAGE_SORTS } from '@common/methods/viewer'
-import { classPair, classPairParam, first, flag, flagParam, idList, positiveInt, type Query } from '../router/query'
+import { classPair, classPairParam, first, flag, flagParam, idList, scopeFromQuery, scopeParams, type Query } from '../router/query'
 
 /** The dataset browser's state in the URL query: `?dataset=1&model=2&error=7-6&classes=6,7&bookmarked=1&sort=errors&desc=1`. */
 export interface BrowserState extends ImageFilter {
@@ -13,12 +13,7 @@ export function stateFromQuery(q: Query): BrowserState {
   const sort = first(q.sort)
   if (sort && (IMAGE_SORTS as readonly string[]).includes(sort)) state.sort = sort as ImageSort
   if (first(q.desc) === '1') state.descending = true
-  const datasetId = positiveInt(q.dataset)
-  if (datasetId) state.datasetId = datasetId
-  const modelId = positiveInt(q.model)
-  if (modelId) state.modelId = modelId
-  const split = first(q.split)
-  if (split) state.split = split
+  Object.assign(state, scopeFromQuery(q))
   const search = first(q.q)
   if (search) state.search = search
   const classes = idList(q.classes)
@@ -36,9 +31,7 @@ export function queryFromState(s: BrowserState): Record<string, string> {
   const q: Record<string, string> = {}
   if (s.sort !== 'id') q.sort = s.sort
   if (s.descending) q.desc = '1'
-  if (s.datasetId) q.dataset = String(s.datasetId)
-  if (s.modelId) q.model = String(s.modelId)
-  if (s.split) q.split = s.split
+  Object.assign(q, scopeParams(s))
   if (s.search) q.q = s.search
   if (s.classes?.length) q.classes = s.classes.join(',')
   if (s.error) q.error = classPairParam(s.error)

@@ -1,5 +1,5 @@
 import { PAIR_SEGMENT_SORTS, type PairSegmentSort } from '@common/methods/viewer'
-import { classPair, classPairParam, first, positiveInt, type ClassPair, type Query } from '../../router/query'
+import { classPair, classPairParam, first, positiveInt, scopeFromQuery, scopeParams, type ClassPair, type Query } from '../../router/query'
 
 /**
  * The error-case screen's state in the URL query, so a cell of a matrix can be bookmarked and reopened:
@@ -24,12 +24,7 @@ export function errorsStateFromQuery(q: Query): ErrorsState {
   const state: ErrorsState = { unit: first(q.unit) === 'segments' ? 'segments' : 'pixels', sort: 'area', descending: first(q.asc) !== '1' }
   const sort = first(q.sort)
   if (sort && (PAIR_SEGMENT_SORTS as readonly string[]).includes(sort)) state.sort = sort as PairSegmentSort
-  const datasetId = positiveInt(q.dataset)
-  if (datasetId) state.datasetId = datasetId
-  const modelId = positiveInt(q.model)
-  if (modelId) state.modelId = modelId
-  const split = first(q.split)
-  if (split) state.split = split
+  Object.assign(state, scopeFromQuery(q))
   const minArea = positiveInt(q.min)
   if (minArea && minArea > 1) state.minArea = minArea
   const cell = classPair(q.cell)
@@ -38,10 +33,7 @@ export function errorsStateFromQuery(q: Query): ErrorsState {
 }
 
 export function queryFromErrorsState(s: ErrorsState): Record<string, string> {
-  const q: Record<string, string> = {}
-  if (s.datasetId) q.dataset = String(s.datasetId)
-  if (s.modelId) q.model = String(s.modelId)
-  if (s.split) q.split = s.split
+  const q: Record<string, string> = scopeParams(s)
   if (s.unit === 'segments') q.unit = 'segments'
   if (s.minArea && s.minArea > 1) q.min = String(s.minArea)
   if (s.cell) q.cell = classPairParam(s.cell)
