@@ -28,7 +28,7 @@ export const DemoOptionsSchema = z
      * Segments audited per (GT, predicted) pair at most (seeded): thins the many correct riders and persons, keeps
      * every one of the rare rider→person errors.
      */
-    samplePerPair: z.number().int().min(1).default(60),
+    samplePerPair: z.number().int().min(1).default(150),
     /** Segments audited at most, over all pairs (seeded sample). */
     sampleSize: z.number().int().min(1).optional()
   })

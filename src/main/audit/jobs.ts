@@ -34,12 +34,15 @@ function subjectClass(s: SegmentRecord): number | null {
   return s.kind === 'predicted' ? s.predClass : s.gtClass
 }
 
-/** Fisher–Yates with a seeded generator, then back to id order so items run image by image. */
-function sample<T extends { id: number }>(items: T[], size: number, seed: number): T[] {
+/** forAudit's order: by image, then id. Segment ids depend on the order parallel predictions were stored in. */
+const imageOrder = (x: SegmentRecord, y: SegmentRecord): number => x.imageId - y.imageId || x.id - y.id
+
+/** Fisher–Yates with a seeded generator, then back to image order so items run image by image. */
+function sample(items: SegmentRecord[], size: number, seed: number): SegmentRecord[] {
   if (size >= items.length) return items
   const a = [...items]
   shuffleInPlace(a, uniform01(seed))
-  return a.slice(0, size).sort((x, y) => x.id - y.id)
+  return a.slice(0, size).sort(imageOrder)
 }
 
 export function selectSegments(project: Project, options: Pick<AuditOptions, 'datasetId' | 'modelId' | 'split' | 'segments'>): SegmentRecord[] {
@@ -60,7 +63,7 @@ function samplePerPair(segments: SegmentRecord[], size: number, seed: number): S
     g.push(s)
     groups.set(key, g)
   }
-  return [...groups.values()].flatMap((g) => sample(g, size, seed)).sort((x, y) => x.id - y.id)
+  return [...groups.values()].flatMap((g) => sample(g, size, seed)).sort(imageOrder)
 }
 
 /**

@@ -106,7 +106,9 @@ export class SegmentRepo {
 
   /**
    * Segments of one model's audit over a dataset (or split): the model's own segments plus the model-free GT
-   * instances, of the given kinds and at least minArea pixels, in id order.
+   * instances, of the given kinds and at least minArea pixels, image by image. Not in id order: predictions of
+   * parallel batches are stored as they finish, so ids differ from run to run, and the audit's seeded samples must
+   * draw the same segments every time (within an image, ids follow one extraction and so are stable).
    */
   forAudit(filter: { datasetId: number; modelId: number; split?: string | null; kinds: readonly string[]; minArea: number }): SegmentRecord[] {
     if (filter.kinds.length === 0) return []
@@ -115,7 +117,7 @@ export class SegmentRepo {
         `SELECT ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')} FROM segments s JOIN images i ON i.id = s.image_id
          WHERE i.dataset_id = ? AND (? IS NULL OR i.split = ?) AND (s.model_id = ? OR (s.model_id IS NULL AND s.kind = 'instance'))
            AND s.area >= ? AND s.kind IN (${filter.kinds.map(() => '?').join(', ')})
-         ORDER BY s.id`
+         ORDER BY s.image_id, s.id`
       )
       .all(filter.datasetId, filter.split ?? null, filter.split ?? null, filter.modelId, filter.minArea, ...filter.kinds) as Row[]
     return rows.map(toSegment)
