@@ -53,3 +53,14 @@ export async function compareWithOrt(model: tf.LayersModel, batch: number, seed:
     await session.release()
   }
 }
+
+/** [min, max] without spreading (model outputs overflow the argument limit). */
+export function range(values: Float32Array): [number, number] {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  return [lo, hi]
+}

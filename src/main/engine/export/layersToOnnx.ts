@@ -459,12 +459,6 @@ class LayerExporter {
         for (let i = 1; i < names.length; i++) acc = g.op('Mul', [acc, names[i]], {}, this.name)
         return out(acc, layout)
       }
-      case 'Subtract': {
-        if (inputs.length !== 2) throw this.fail(`${inputs.length} inputs`)
-        const layout: Layout = inputs.some((v) => v.layout === 'nchw') ? 'nchw' : x.layout
-        const names = inputs.map((v) => (layout === 'nchw' ? g.nchw(v) : g.nhwc(v)))
-        return out(g.op('Sub', names, {}, this.name), layout)
-      }
       case 'Concatenate': {
         if (inputs.some((v) => v.shape.length !== x.shape.length)) throw this.fail('inputs of different ranks')
         const layout: Layout = inputs.some((v) => v.layout === 'nchw') ? 'nchw' : x.layout
