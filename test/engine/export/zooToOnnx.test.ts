@@ -158,6 +158,17 @@ const CASES: { name: string; build: () => tf.LayersModel }[] = [
     }
   },
   {
+    name: 'a Sequential model (as Keras exports of simple nets load)',
+    build: () => {
+      const m = tf.sequential()
+      m.add(L.conv2d({ inputShape: [9, 7, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: kernel(1), biasInitializer: bias(2) }))
+      m.add(L.batchNormalization())
+      m.add(L.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }))
+      m.add(L.conv2d({ filters: 3, kernelSize: 1, activation: 'softmax', kernelInitializer: kernel(3) }))
+      return m
+    }
+  },
+  {
     name: 'flatten and dense to a vector (NHWC element order)',
     build: () => {
       const x = tf.input({ shape: [4, 3, 2] })

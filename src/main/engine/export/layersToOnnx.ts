@@ -592,7 +592,8 @@ export function layersModelToOnnx(model: tf.LayersModel, options: ExportOptions 
   const batch = options.batchDim === undefined ? 'batch' : options.batchDim
   const g = new GraphWriter()
   const inputTensor = model.inputs[0]
-  const inputName = model.inputLayers[0].name
+  // Through the tensors' layers rather than model.inputLayers, which a Sequential model leaves unset.
+  const inputName = inputTensor.sourceLayer.name
   g.reserve(inputName)
   const values = new Map<number, Value>()
   values.set(inputTensor.id, { name: inputName, shape: inputTensor.shape, layout: inputTensor.shape.length === 4 ? 'nhwc' : 'plain' })
@@ -617,7 +618,8 @@ export function layersModelToOnnx(model: tf.LayersModel, options: ExportOptions 
   const outputTensor = model.outputs[0]
   const last = values.get(outputTensor.id)
   if (!last) throw new AppError('MODEL_FILE_INVALID', `Cannot export model "${model.name}" to ONNX: its output was not reached from its input`)
-  const outputName = model.outputLayers[0].name === inputName ? `${inputName}_out` : model.outputLayers[0].name
+  const outputLayerName = model.outputs[0].sourceLayer.name
+  const outputName = outputLayerName === inputName ? `${inputName}_out` : outputLayerName
   // The output keeps tfjs's layout; the last producer is renamed so the graph output carries the layer's name.
   const finalValue = last.layout === 'nchw' ? g.nhwc(last) : last.name
   if (finalValue === inputName) {
@@ -629,7 +631,8 @@ export function layersModelToOnnx(model: tf.LayersModel, options: ExportOptions 
     }
   }
 
-  const dims = (shape: (number | null)[]): (number | string | null)[] => shape.map((d, i) => (i === 0 ? batch ?? 1 : d))
+  // tfjs can report NaN for a size it failed to infer; unknown is what that means.
+  const dims = (shape: (number | null)[]): (number | string | null)[] => shape.map((d, i) => (i === 0 ? batch ?? 1 : d != null && Number.isFinite(d) ? d : null))
   const graph = {
     name: options.graphName ?? model.name,
     nodes: g.nodes,
