@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import * as ort from 'onnxruntime-node'
 import { initBackend } from '../src/main/engine/backend'
 import { loadModelUnverified } from '../src/main/engine/modelFiles'
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   const [h, w, c] = model.inputs[0].shape.slice(1) as number[]
   const stats = modelStats(model)
   console.log(`${dir}: ${stats.params.toLocaleString('en')} parameters, ${(stats.macs / 1e6).toFixed(1)} M MACs per image`)
+  console.log(`tfjs wasm threads: ${getThreadsCount()}`)
   console.log(`load average at start: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`)
   console.log('| runtime | batch | wall ms per forward (min / median) | wall ms per image (min / median) | CPU ms per image (median) |')
   console.log('|---|---|---|---|---|')
@@ -55,7 +57,8 @@ async function main(): Promise<void> {
     }
     const x = tf.tensor4d(input, [batch, h, w, c])
     runs['tfjs wasm'] = async () => {
-      const y = model.predict(x) as tf.Tensor
+      // apply, as the engine's predict does (LayersModel.predict adds batching and copies).
+      const y = model.apply(x, { training: false }) as tf.Tensor
       await y.data()
       y.dispose()
     }
