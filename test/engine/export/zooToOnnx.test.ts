@@ -6,7 +6,7 @@ import type { Architecture } from '@common/models'
 import { initBackend } from '@main/engine/backend'
 import { layersModelToOnnx, samePads } from '@main/engine/export/layersToOnnx'
 import { buildModel } from '@main/engine/models'
-import { encodeModel } from '@main/engine/onnx/ir'
+import { decodeModel, encodeModel } from '@main/engine/onnx/ir'
 import { compareWithOrt, randomiseBatchNorms, range, seededArray } from './helpers'
 
 /**
@@ -65,6 +65,21 @@ describe('zoo architectures exported to ONNX', () => {
       expect(out.probabilities.dims).toEqual([n, 16, 16, 3])
     }
     await session.release()
+    // --fixed-batch: batch 1 in the graph's shapes.
+    const fixed = layersModelToOnnx(model, { batchDim: null })
+    expect(fixed.graph.inputs[0].shape).toEqual([1, 16, 16, 1])
+    expect(fixed.graph.outputs[0].shape).toEqual([1, 16, 16, 3])
+    model.dispose()
+  })
+
+  it('survives a round trip through the IR decoder the gradient builder reads models with', () => {
+    const model = buildModel({ architecture: 'unet-resnet18', inputShape: [16, 16, 2], numClasses: 3, width: 0.25, levels: 2 })
+    const ir = layersModelToOnnx(model)
+    const back = decodeModel(encodeModel(ir))
+    expect(back.opset).toBe(ir.opset)
+    expect(back.graph.nodes.map((n) => [n.opType, n.inputs, n.outputs])).toEqual(ir.graph.nodes.map((n) => [n.opType, n.inputs, n.outputs]))
+    expect([...back.graph.initializers.keys()]).toEqual([...ir.graph.initializers.keys()])
+    for (const [name, t] of ir.graph.initializers) expect(back.graph.initializers.get(name)?.data).toEqual(t.data)
     model.dispose()
   })
 })
