@@ -517,19 +517,7 @@ class LayerExporter {
       case 'ZeroPadding2D': {
         one()
         this.requireChannelsLast()
-        const p = cfg.padding as unknown
-        let tb: [number, number]
-        let lr: [number, number]
-        if (typeof p === 'number') [tb, lr] = [
-            [p, p],
-            [p, p]
-          ]
-        else if (Array.isArray(p) && p.length === 2 && p.every((q) => typeof q === 'number')) [tb, lr] = [
-            [p[0], p[0]],
-            [p[1], p[1]]
-          ]
-        else if (Array.isArray(p) && p.length === 2) [tb, lr] = [pair(p[0], 'padding', this.name), pair(p[1], 'padding', this.name)]
-        else throw this.fail(`padding ${JSON.stringify(p)}`)
+        const [tb, lr] = edgePairs(cfg.padding, 'padding', this.name)
         const xi = this.image(x)
         const pads = g.constant(`${this.name}/pads`, int64Tensor([0, 0, tb[0], lr[0], 0, 0, tb[1], lr[1]]))
         return out(g.op('Pad', [xi.name, pads], { mode: stringAttr('constant') }, this.name), 'nchw')
@@ -537,11 +525,7 @@ class LayerExporter {
       case 'Cropping2D': {
         one()
         this.requireChannelsLast()
-        const c = cfg.cropping as unknown
-        const [tb, lr] = Array.isArray(c) && c.length === 2 && Array.isArray(c[0]) ? [pair(c[0], 'cropping', this.name), pair(c[1], 'cropping', this.name)] : (() => {
-          const [a, b] = pair(c, 'cropping', this.name)
-          return [[a, a], [b, b]] as [number, number][]
-        })()
+        const [tb, lr] = edgePairs(cfg.cropping, 'cropping', this.name)
         const [h, w] = this.spatial(x)
         const xi = this.image(x)
         const starts = g.constant(`${this.name}/starts`, int64Tensor([tb[0], lr[0]]))
@@ -569,6 +553,16 @@ class LayerExporter {
         throw this.fail('this layer type is not supported by the ONNX exporter')
     }
   }
+}
+
+/** Keras's padding/cropping forms: n, [rows, cols] (symmetric) or [[top, bottom], [left, right]]. */
+function edgePairs(v: unknown, what: string, layer: string): [[number, number], [number, number]] {
+  if (Array.isArray(v) && v.length === 2 && Array.isArray(v[0])) return [pair(v[0], what, layer), pair(v[1], what, layer)]
+  const [rows, cols] = pair(v, what, layer)
+  return [
+    [rows, rows],
+    [cols, cols]
+  ]
 }
 
 function axes1(axis: number[]): boolean {
