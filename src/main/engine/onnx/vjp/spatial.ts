@@ -1,10 +1,15 @@
 import { convGrad, convTransposeGrad } from './conv'
 import { batchNormGrad } from './normalization'
+import { averagePoolGrad, globalAveragePoolGrad, globalMaxPoolGrad, maxPoolGrad } from './pool'
 import type { GradRule } from './types'
 
 /** Backward rules of the spatial ops (Conv, ConvTranspose, BatchNormalization, pools, Resize, Pad). */
 export const spatialRules: Record<string, GradRule> = {
   Conv: convGrad,
   ConvTranspose: convTransposeGrad,
-  BatchNormalization: batchNormGrad
+  BatchNormalization: batchNormGrad,
+  MaxPool: maxPoolGrad,
+  AveragePool: averagePoolGrad,
+  GlobalAveragePool: globalAveragePoolGrad,
+  GlobalMaxPool: globalMaxPoolGrad
 }
