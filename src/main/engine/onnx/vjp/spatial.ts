@@ -1,6 +1,7 @@
 import { convGrad, convTransposeGrad } from './conv'
 import { batchNormGrad } from './normalization'
 import { averagePoolGrad, globalAveragePoolGrad, globalMaxPoolGrad, maxPoolGrad } from './pool'
+import { resizeGrad } from './resize'
 import type { GradRule } from './types'
 
 /** Backward rules of the spatial ops (Conv, ConvTranspose, BatchNormalization, pools, Resize, Pad). */
@@ -11,5 +12,7 @@ export const spatialRules: Record<string, GradRule> = {
   MaxPool: maxPoolGrad,
   AveragePool: averagePoolGrad,
   GlobalAveragePool: globalAveragePoolGrad,
-  GlobalMaxPool: globalMaxPoolGrad
+  GlobalMaxPool: globalMaxPoolGrad,
+  Resize: resizeGrad,
+  Upsample: resizeGrad
 }
