@@ -91,8 +91,8 @@ const FACTORS: { name: string; x: number[]; scales?: number[]; sizes?: number[] 
 const specs: (ResizeSpec & { name: string })[] = []
 for (const fac of FACTORS) {
   for (const coordinate of COORDS) {
-    specs.push({ name: `linear ${coordinate} ${fac.name}`, mode: 'linear', coordinate, opset: 13, ...fac })
-    for (const nearest of NEAREST) specs.push({ name: `nearest ${nearest} ${coordinate} ${fac.name}`, mode: 'nearest', coordinate, nearest, opset: 13, ...fac })
+    specs.push({ ...fac, name: `linear ${coordinate} ${fac.name}`, mode: 'linear', coordinate, opset: 13 })
+    for (const nearest of NEAREST) specs.push({ ...fac, name: `nearest ${nearest} ${coordinate} ${fac.name}`, mode: 'nearest', coordinate, nearest, opset: 13 })
   }
 }
 // Opset variants: Resize-11 with empty roi/scales beside sizes, Resize-10 and Upsample's asymmetric "simple" rounding, opset 18.
