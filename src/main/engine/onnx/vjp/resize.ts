@@ -181,21 +181,35 @@ export const resizeGrad: GradRule = (ctx, gradOutputs, wanted) => {
     if (i < rank - 2) throw new UnsupportedGradientError(node, `resizing axis ${i} (only the last two axes are supported)`)
   }
   const rest = node.inputs.slice(1).map(() => undefined)
-  if (resized.length === 0) return [gy, ...rest]
-  const H = rank - 2
-  const W = rank - 1
-  const rows = (i: number) => axes[i]
-  // Contract first along the axis that shrinks dL/dy most: cost is proportional to the size of the intermediate.
-  const order = resized.length === 2 && yShape[H] * xShape[W] > xShape[H] * yShape[W] ? [H, W] : [W, H].filter((i) => resized.includes(i))
-  let g = gy
-  for (const i of order) {
-    const a = rows(i)
-    const A = interpolationMatrix(a)
-    if (i === W) {
-      g = ctx.emit('MatMul', [g, ctx.float(A, [a.outLength, a.inLength])])[0]
+  if (resized.length === 0) return [ctx.emit('Identity', [gy])[0], ...rest]
+  const matrices = resized.map((i) => ({ axis: i, matrix: interpolationMatrix(axes[i]), outLength: axes[i].outLength, inLength: axes[i].inLength }))
+  return [applyTransposedAxisMatrices(ctx, gy, rank, matrices), ...rest]
+}
+
+export interface AxisMatrix {
+  axis: number
+  /** [outLength, inLength], row-major: y along this axis = matrix * x along this axis. */
+  matrix: Float32Array
+  outLength: number
+  inLength: number
+}
+
+/**
+ * g contracted with the transpose of per-axis linear maps on the last two axes (a MatMul each), contracting first
+ * along the axis that shrinks g most, since the cost is proportional to the size of the intermediate.
+ */
+export function applyTransposedAxisMatrices(ctx: GradContext, g: string, rank: number, maps: AxisMatrix[]): string {
+  const last = maps.find((m) => m.axis === rank - 1)
+  const second = maps.find((m) => m.axis === rank - 2)
+  if (maps.some((m) => m !== last && m !== second)) throw new UnsupportedGradientError(ctx.node, 'a linear map on an axis other than the last two')
+  const order = last && second && second.outLength * last.inLength > second.inLength * last.outLength ? [second, last] : [last, second]
+  for (const m of order) {
+    if (!m) continue
+    if (m === last) {
+      g = ctx.emit('MatMul', [g, ctx.float(m.matrix, [m.outLength, m.inLength])])[0]
     } else {
-      g = ctx.emit('MatMul', [ctx.float(transposed(A, a.outLength, a.inLength), [a.inLength, a.outLength]), g])[0]
+      g = ctx.emit('MatMul', [ctx.float(transposed(m.matrix, m.outLength, m.inLength), [m.inLength, m.outLength]), g])[0]
     }
   }
-  return [g, ...rest]
+  return g
 }

@@ -1,5 +1,6 @@
 import { convGrad, convTransposeGrad } from './conv'
 import { batchNormGrad } from './normalization'
+import { padGrad } from './pad'
 import { averagePoolGrad, globalAveragePoolGrad, globalMaxPoolGrad, maxPoolGrad } from './pool'
 import { resizeGrad } from './resize'
 import type { GradRule } from './types'
@@ -14,5 +15,6 @@ export const spatialRules: Record<string, GradRule> = {
   GlobalAveragePool: globalAveragePoolGrad,
   GlobalMaxPool: globalMaxPoolGrad,
   Resize: resizeGrad,
-  Upsample: resizeGrad
+  Upsample: resizeGrad,
+  Pad: padGrad
 }
