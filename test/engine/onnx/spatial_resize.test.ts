@@ -7,7 +7,9 @@ import { checkAgainstFiniteDifferences, FD_TOLERANCE, forward, makeNode, randomA
 
 interface ResizeSpec {
   x: number[]
-  mode: 'nearest' | 'linear'
+  mode: 'nearest' | 'linear' | 'cubic'
+  roi?: number[]
+  extra?: Record<string, IrAttribute>
   coordinate?: string
   nearest?: string
   scales?: number[]
@@ -17,7 +19,7 @@ interface ResizeSpec {
 }
 
 function resizeCase(s: ResizeSpec): RuleCase {
-  const attrs: Record<string, IrAttribute> = { mode: stringAttr(s.mode) }
+  const attrs: Record<string, IrAttribute> = { mode: stringAttr(s.mode), ...(s.extra ?? {}) }
   if (s.coordinate) attrs.coordinate_transformation_mode = stringAttr(s.coordinate)
   if (s.nearest) attrs.nearest_mode = stringAttr(s.nearest)
   const inits: Record<string, IrTensor> = {}
@@ -30,14 +32,18 @@ function resizeCase(s: ResizeSpec): RuleCase {
     inits.scales = float32Tensor(s.scales!, [s.scales!.length])
     inputs = ['x', 'scales']
   } else if (s.scales) {
-    inits.roi = float32Tensor([], [0])
+    inits.roi = float32Tensor(s.roi ?? [], [s.roi?.length ?? 0])
     inits.scales = float32Tensor(s.scales, [s.scales.length])
     inputs = ['x', 'roi', 'scales']
   } else {
     const sizes = s.sizes!
     inits.sizes = int64Tensor(sizes)
     batched = (b) => ({ sizes: int64Tensor([b, ...sizes.slice(1)]) })
-    if (s.opset < 13) {
+    if (s.roi) {
+      inits.roi = float32Tensor(s.roi, [s.roi.length])
+      inits.scales = float32Tensor([], [0])
+      inputs = ['x', 'roi', 'scales', 'sizes']
+    } else if (s.opset < 13) {
       inits.roi = float32Tensor([], [0])
       inits.scales = float32Tensor([], [0])
       inputs = ['x', 'roi', 'scales', 'sizes']
@@ -92,6 +98,7 @@ const specs: (ResizeSpec & { name: string })[] = []
 for (const fac of FACTORS) {
   for (const coordinate of COORDS) {
     specs.push({ ...fac, name: `linear ${coordinate} ${fac.name}`, mode: 'linear', coordinate, opset: 13 })
+    specs.push({ ...fac, name: `cubic ${coordinate} ${fac.name}`, mode: 'cubic', coordinate, opset: 13 })
     for (const nearest of NEAREST) specs.push({ ...fac, name: `nearest ${nearest} ${coordinate} ${fac.name}`, mode: 'nearest', coordinate, nearest, opset: 13 })
   }
 }
@@ -107,6 +114,12 @@ specs.push(
   { name: 'Upsample-7 nearest x3', x: [1, 2, 4, 5], mode: 'nearest', scales: [1, 1, 3, 1], opset: 7, op: 'Upsample' },
   { name: 'Resize-18 linear half_pixel_symmetric', x: [1, 2, 5, 6], mode: 'linear', coordinate: 'half_pixel_symmetric', sizes: [1, 2, 8, 4], opset: 18 },
   { name: 'Resize-18 nearest half_pixel', x: [1, 2, 5, 6], mode: 'nearest', sizes: [1, 2, 7, 9], opset: 18 },
+  { name: 'cubic exclude_outside, a = -0.5', x: [1, 2, 5, 6], mode: 'cubic', sizes: [1, 2, 9, 4], opset: 13, extra: { exclude_outside: { kind: 'int', value: 1 }, cubic_coeff_a: floatAttr(-0.5) } },
+  { name: 'cubic at scale 1 on one axis', x: [1, 2, 5, 6], mode: 'cubic', coordinate: 'asymmetric', sizes: [1, 2, 5, 9], opset: 13 },
+  { name: 'tf_crop_and_resize linear, roi past the border', x: [1, 2, 5, 6], mode: 'linear', coordinate: 'tf_crop_and_resize', roi: [0, 0, -0.2, 0.3, 1, 1, 0.9, 1.4], sizes: [1, 2, 7, 5], opset: 13 },
+  { name: 'tf_crop_and_resize nearest', x: [1, 2, 5, 6], mode: 'nearest', coordinate: 'tf_crop_and_resize', roi: [0, 0, 0.1, -0.3, 1, 1, 0.8, 0.7], sizes: [1, 2, 8, 6], opset: 13 },
+  { name: 'tf_crop_and_resize cubic', x: [1, 2, 5, 6], mode: 'cubic', coordinate: 'tf_crop_and_resize', roi: [0, 0, 0.2, 0, 1, 1, 1.1, 0.5], sizes: [1, 2, 6, 7], opset: 13 },
+  { name: 'scale 1.1 that changes no dimension (ORT copies)', x: [1, 2, 5, 6], mode: 'linear', scales: [1, 1, 1.1, 1.1], opset: 13 },
   { name: 'only the width resized', x: [1, 2, 5, 6], mode: 'linear', sizes: [1, 2, 5, 10], opset: 13 },
   { name: 'rank 3 input', x: [1, 3, 7], mode: 'linear', sizes: [1, 3, 12], opset: 13 }
 )
@@ -138,12 +151,11 @@ describe('Resize / Upsample backward rule against finite differences', () => {
     expect(failures).toEqual([])
   })
 
-  it('refuses cubic, antialias and tf_crop_and_resize', () => {
+  it('refuses antialias and keep_aspect_ratio_policy', () => {
     const base = { x: [1, 1, 4, 4], sizes: [1, 1, 8, 8], opset: 18 }
     for (const [attr, value] of [
-      ['mode', stringAttr('cubic')],
       ['antialias', { kind: 'int', value: 1 }],
-      ['coordinate_transformation_mode', stringAttr('tf_crop_and_resize')]
+      ['keep_aspect_ratio_policy', stringAttr('not_larger')]
     ] as [string, IrAttribute][]) {
       const c = resizeCase({ ...base, mode: 'linear' })
       c.node.attributes[attr] = value
