@@ -50,6 +50,11 @@ const convCases: ConvSpec[] = [
   { name: 'groups 2', x: [1, 4, 7, 7], cout: 6, k: [3, 3], group: 2, pads: [1, 1, 1, 1] },
   { name: 'depthwise stride 2 (MobileNet)', x: [1, 4, 9, 9], cout: 4, k: [5, 5], group: 4, strides: [2, 2], pads: [2, 2, 2, 2] },
   { name: 'depthwise with channel multiplier', x: [1, 3, 6, 7], cout: 6, k: [3, 3], group: 3, pads: [1, 1, 1, 1] },
+  { name: 'depthwise 3x3 stride 1 (flipped-kernel Conv)', x: [1, 4, 7, 9], cout: 4, k: [3, 3], group: 4, pads: [1, 1, 1, 1] },
+  { name: 'depthwise 3x3 dilation 2 asymmetric pads', x: [1, 3, 9, 8], cout: 3, k: [3, 3], group: 3, dilations: [2, 2], pads: [2, 1, 0, 3] },
+  { name: 'depthwise 3x3 no pads', x: [1, 3, 6, 7], cout: 3, k: [3, 3], group: 3 },
+  { name: 'depthwise 3x3 pads wider than the kernel', x: [1, 2, 5, 6], cout: 2, k: [3, 3], group: 2, pads: [3, 0, 1, 4] },
+  { name: 'pads wider than the kernel', x: [1, 2, 5, 5], cout: 3, k: [3, 3], pads: [4, 3, 2, 5] },
   { name: '1x1 stride 2', x: [1, 4, 7, 7], cout: 3, k: [1, 1], strides: [2, 2] },
   { name: 'SAME_UPPER stride 2 on even input', x: [1, 2, 8, 6], cout: 2, k: [3, 3], strides: [2, 2], autoPad: 'SAME_UPPER' },
   { name: 'SAME_UPPER stride 1 even kernel', x: [1, 2, 7, 6], cout: 2, k: [2, 4], autoPad: 'SAME_UPPER' },
@@ -76,6 +81,12 @@ describe('Conv backward rule against finite differences', () => {
     expect(ct[0].inputs[1]).toBe('w')
     expect(ct[0].attributes.strides.value).toEqual([2, 2])
     expect(ct[0].attributes.dilations.value).toEqual([2, 2])
+  })
+
+  it('writes a stride-1 depthwise 3x3 backward as a Conv with the flipped kernel', async () => {
+    const { emitted } = await buildRuleGraph(convCase(convCases.find((c) => c.name.startsWith('depthwise 3x3 stride 1'))!))
+    expect(emitted.map((n) => n.opType)).toContain('Conv')
+    expect(emitted.map((n) => n.opType)).not.toContain('ConvTranspose')
   })
 
   it('refuses weights that depend on the differentiated input', () => {
