@@ -28,8 +28,11 @@ export interface RuleCase {
   batched?: (batch: number) => Record<string, IrTensor>
 }
 
-// Errors only: tf_half_pixel_for_nn at opset 13 logs a deprecation warning per session.
-const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 }
+// Errors only: tf_half_pixel_for_nn at opset 13 logs a deprecation warning per session. The forward op of the
+// reference runs unoptimised; the rule's graph runs with every optimisation, as the app will run it, so a fusion or
+// layout change that alters the emitted ops' meaning would show up here.
+const referenceOpts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 }
+const ruleOpts: ort.InferenceSession.SessionOptions = { ...referenceOpts, graphOptimizationLevel: 'all' }
 
 export function makeNode(opType: string, inputs: string[], attributes: Record<string, IrAttribute> = {}, outputs = ['y']): IrNode {
   return { name: `${opType.toLowerCase()}_under_test`, opType, domain: '', inputs, outputs, attributes }
@@ -51,7 +54,7 @@ function model(c: RuleCase, nodes: IrNode[], inits: Map<string, IrTensor>, outpu
   }
 }
 
-async function run(m: IrModel, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<ort.Tensor[]> {
+async function run(m: IrModel, feeds: Record<string, { data: Float32Array; dims: number[] }>, opts = referenceOpts): Promise<ort.Tensor[]> {
   const s = await ort.InferenceSession.create(encodeModel(m), opts)
   try {
     const f: Record<string, ort.Tensor> = {}
@@ -132,7 +135,7 @@ export async function buildRuleGraph(c: RuleCase): Promise<{ model: IrModel; ySh
 /** dL/dx from the rule's graph. */
 export async function ruleGradient(c: RuleCase, x: Float32Array, gy: Float32Array): Promise<Float32Array> {
   const { model: m, yShape } = await buildRuleGraph(c)
-  const [dx] = await run(m, { x: { data: x, dims: c.inputShape }, gy: { data: gy, dims: yShape } })
+  const [dx] = await run(m, { x: { data: x, dims: c.inputShape }, gy: { data: gy, dims: yShape } }, ruleOpts)
   if (dx.dims.map(Number).join() !== c.inputShape.join()) throw new Error(`dL/dx has shape [${dx.dims}], x has [${c.inputShape}]`)
   return dx.data as Float32Array
 }
