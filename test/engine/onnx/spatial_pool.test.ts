@@ -90,6 +90,8 @@ const maxCases: PoolSpec[] = [
   { name: 'asymmetric pads stride 3', x: [1, 2, 10, 11], k: [3, 2], strides: [3, 2], pads: [2, 0, 0, 1] },
   { name: 'SAME_UPPER stride 2', x: [1, 2, 7, 8], k: [3, 3], strides: [2, 2], autoPad: 'SAME_UPPER' },
   { name: 'SAME_LOWER stride 1', x: [1, 2, 5, 6], k: [2, 2], autoPad: 'SAME_LOWER' },
+  { name: 'SAME_UPPER dilation 2 stride 2', x: [1, 2, 9, 8], k: [3, 2], strides: [2, 2], dilations: [2, 2], autoPad: 'SAME_UPPER' },
+  { name: 'SAME_LOWER dilation 2', x: [1, 2, 7, 8], k: [3, 2], dilations: [2, 3], autoPad: 'SAME_LOWER' },
   { name: 'storage_order 1', x: [1, 2, 7, 6], k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], storageOrder: 1 },
   { name: '1-D k3 s2 p1', x: [1, 3, 13], k: [3], strides: [2], pads: [1, 1] }
 ]

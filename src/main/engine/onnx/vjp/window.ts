@@ -30,12 +30,14 @@ export function windowGeometry(node: IrNode, kernel: number[], xShape: number[],
   } else if (autoPad === 'VALID') {
     padsBegin = new Array<number>(r).fill(0)
   } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    // As ONNX Runtime resolves it: the total pad that makes ceil(in/stride) outputs, the odd pixel at the end
-    // (SAME_UPPER) or at the beginning (SAME_LOWER).
+    // As ONNX Runtime resolves it (ComputePadAndOutputShape, PoolAttributes): the pad that makes ceil(in/stride)
+    // outputs, from the undilated kernel, unclamped, halved with C++ truncation; the odd pixel goes to the end for
+    // SAME_UPPER and to the beginning for SAME_LOWER. (ORT's Conv refuses dilations with SAME; its pools do not.)
     padsBegin = inSize.map((n, i) => {
-      const dk = dilations[i] * (kernel[i] - 1) + 1
-      const needed = Math.max(0, (Math.ceil(n / strides[i]) - 1) * strides[i] + dk - n)
-      return autoPad === 'SAME_UPPER' ? Math.floor(needed / 2) : Math.ceil(needed / 2)
+      const needed = (Math.ceil(n / strides[i]) - 1) * strides[i] + kernel[i] - n
+      const head = autoPad === 'SAME_UPPER' ? Math.trunc(needed / 2) : Math.trunc((needed + 1) / 2)
+      if (head < 0) throw new UnsupportedGradientError(node, `${autoPad} with a negative leading pad (kernel ${kernel[i]}, stride ${strides[i]}, input ${n})`)
+      return head
     })
   } else {
     throw new UnsupportedGradientError(node, `auto_pad '${autoPad}'`)
