@@ -64,6 +64,7 @@ const convCases: ConvSpec[] = [
   { name: 'SAME_LOWER 1x1 stride 3 (pad needed is negative)', x: [1, 2, 8, 7], cout: 2, k: [1, 1], strides: [3, 3], autoPad: 'SAME_LOWER' },
   { name: 'VALID stride 3', x: [1, 2, 10, 11], cout: 2, k: [3, 3], strides: [3, 3], autoPad: 'VALID' },
   { name: '1-D stride 2 dilation 2', x: [1, 3, 17], cout: 2, k: [3], strides: [2], dilations: [2], pads: [1, 2] },
+  { name: '3-D stride 2 groups 2', x: [1, 2, 5, 4, 5], cout: 4, k: [3, 2, 3], group: 2, strides: [2, 1, 2], pads: [1, 0, 1, 1, 1, 0] },
   { name: 'batch of 2 at opset 11', x: [2, 2, 6, 5], cout: 3, k: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1], opset: 11 },
   { name: 'opset 17', x: [1, 2, 6, 6], cout: 2, k: [3, 3], pads: [1, 1, 1, 1], opset: 17 }
 ]

@@ -93,7 +93,8 @@ const maxCases: PoolSpec[] = [
   { name: 'SAME_UPPER dilation 2 stride 2', x: [1, 2, 9, 8], k: [3, 2], strides: [2, 2], dilations: [2, 2], autoPad: 'SAME_UPPER' },
   { name: 'SAME_LOWER dilation 2', x: [1, 2, 7, 8], k: [3, 2], dilations: [2, 3], autoPad: 'SAME_LOWER' },
   { name: 'storage_order 1', x: [1, 2, 7, 6], k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], storageOrder: 1 },
-  { name: '1-D k3 s2 p1', x: [1, 3, 13], k: [3], strides: [2], pads: [1, 1] }
+  { name: '1-D k3 s2 p1', x: [1, 3, 13], k: [3], strides: [2], pads: [1, 1] },
+  { name: '3-D k3 s2 p1', x: [1, 2, 5, 6, 5], k: [3, 3, 2], strides: [2, 2, 2], pads: [1, 1, 0, 1, 0, 1] }
 ]
 
 describe('MaxPool backward rule', () => {
@@ -132,7 +133,8 @@ const avgCases: PoolSpec[] = [
   { name: 'asymmetric pads stride 3 including pads', x: [1, 2, 10, 11], k: [3, 2], strides: [3, 2], pads: [2, 0, 0, 1], countIncludePad: true, opset: 11 },
   { name: 'SAME_UPPER stride 2', x: [1, 2, 7, 8], k: [3, 3], strides: [2, 2], autoPad: 'SAME_UPPER', opset: 17 },
   { name: 'overlapping k5 s1 p2 (LR-ASPP-like)', x: [1, 2, 7, 7], k: [5, 5], pads: [2, 2, 2, 2] },
-  { name: '1-D', x: [1, 2, 11], k: [4], strides: [3], pads: [1, 2] }
+  { name: '1-D', x: [1, 2, 11], k: [4], strides: [3], pads: [1, 2] },
+  { name: '3-D ceil_mode', x: [1, 2, 5, 6, 5], k: [2, 3, 2], strides: [2, 2, 2], ceil: true }
 ]
 
 describe('AveragePool backward rule against finite differences', () => {
