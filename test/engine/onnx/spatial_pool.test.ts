@@ -82,7 +82,9 @@ function maxPoolReferenceGradient(x: Float32Array, shape: number[], gy: Float32A
 const maxCases: PoolSpec[] = [
   { name: 'k3 s2 p1, overlapping windows (ResNet stem)', x: [1, 2, 9, 9], k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'k3 s2 p1 on even input', x: [1, 2, 8, 10], k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], opset: 11 },
-  { name: 'k2 s2 (U-Net)', x: [2, 2, 6, 7], k: [2, 2], strides: [2, 2] },
+  { name: 'k2 s2 (U-Net) with an odd width', x: [2, 2, 6, 7], k: [2, 2], strides: [2, 2] },
+  { name: 'k2 s2 at opset 10', x: [1, 2, 6, 8], k: [2, 2], strides: [2, 2], opset: 10 },
+  { name: 'k3x2 s3x2 tiles with leftover rows', x: [1, 2, 8, 6], k: [3, 2], strides: [3, 2] },
   { name: 'k3 s1 p1', x: [1, 2, 6, 5], k: [3, 3], pads: [1, 1, 1, 1] },
   { name: 'k3 s2 ceil_mode on even input', x: [1, 2, 8, 8], k: [3, 3], strides: [2, 2], ceil: true },
   { name: 'k2 s3 ceil_mode with pads', x: [1, 1, 10, 8], k: [2, 2], strides: [3, 3], pads: [1, 0, 1, 1], ceil: true, opset: 17 },
@@ -98,6 +100,7 @@ const maxCases: PoolSpec[] = [
 ]
 
 describe('MaxPool backward rule', () => {
+
   for (const s of maxCases) {
     it(`matches finite differences for ${s.name}`, async () => {
       const c = poolCase('MaxPool', s)
@@ -106,7 +109,8 @@ describe('MaxPool backward rule', () => {
     })
   }
 
-  for (const s of [maxCases[0], maxCases[4], maxCases[6]]) {
+  const tieCases = ['k3 s2 p1, overlapping', 'k2 s2 (U-Net)', 'k3x2 s3x2 tiles', 'k3 s2 ceil_mode', 'dilation 2 stride 2'].map((prefix) => maxCases.find((m) => m.name.startsWith(prefix))!)
+  for (const s of tieCases) {
     it(`sends each window's gradient to its first maximum under ties (${s.name})`, async () => {
       const c = poolCase('MaxPool', s)
       const rand = seeded(5)
