@@ -38,7 +38,8 @@ function resizeCase(s: ResizeSpec): RuleCase {
   } else {
     const sizes = s.sizes!
     inits.sizes = int64Tensor(sizes)
-    batched = (b) => ({ sizes: int64Tensor([b, ...sizes.slice(1)]) })
+    // With an axes attribute the sizes name only the resized axes, not the batch.
+    if (!s.extra?.axes) batched = (b) => ({ sizes: int64Tensor([b, ...sizes.slice(1)]) })
     if (s.roi) {
       inits.roi = float32Tensor(s.roi, [s.roi.length])
       inits.scales = float32Tensor([], [0])
@@ -120,6 +121,8 @@ specs.push(
   { name: 'tf_crop_and_resize nearest', x: [1, 2, 5, 6], mode: 'nearest', coordinate: 'tf_crop_and_resize', roi: [0, 0, 0.1, -0.3, 1, 1, 0.8, 0.7], sizes: [1, 2, 8, 6], opset: 13 },
   { name: 'tf_crop_and_resize cubic', x: [1, 2, 5, 6], mode: 'cubic', coordinate: 'tf_crop_and_resize', roi: [0, 0, 0.2, 0, 1, 1, 1.1, 0.5], sizes: [1, 2, 6, 7], opset: 13 },
   { name: 'scale 1.1 that changes no dimension (ORT copies)', x: [1, 2, 5, 6], mode: 'linear', scales: [1, 1, 1.1, 1.1], opset: 13 },
+  { name: 'Resize-18 axes attribute with sizes', x: [1, 2, 5, 6], mode: 'linear', sizes: [8, 4], opset: 18, extra: { axes: intsAttr([2, 3]) } },
+  { name: 'Resize-18 axes attribute with scales', x: [1, 2, 5, 6], mode: 'nearest', scales: [1.5], opset: 18, extra: { axes: intsAttr([-1]) } },
   { name: 'only the width resized', x: [1, 2, 5, 6], mode: 'linear', sizes: [1, 2, 5, 10], opset: 13 },
   { name: 'rank 3 input', x: [1, 3, 7], mode: 'linear', sizes: [1, 3, 12], opset: 13 }
 )
@@ -167,7 +170,5 @@ describe('Resize / Upsample backward rule against finite differences', () => {
       } as never
       expect(() => spatialRules.Resize(ctx, ['gy'], [true, false, false, false])).toThrow(UnsupportedGradientError)
     }
-    void floatAttr
-    void intsAttr
   })
 })
