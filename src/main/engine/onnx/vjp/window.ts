@@ -1,4 +1,4 @@
-import { attrInt, attrInts, attrString, intAttr, intsAttr, type IrNode } from '../ir'
+import { attrInts, attrString, intAttr, intsAttr, type IrNode } from '../ir'
 import { UnsupportedGradientError, type GradContext } from './types'
 
 /**
@@ -86,9 +86,4 @@ export function sliceAxes(ctx: GradContext, value: string, starts: number[], end
     return ctx.emit('Slice', [value], { starts: intsAttr(starts), ends: intsAttr(ends), axes: intsAttr(axes) })[0]
   }
   return ctx.emit('Slice', [value, ctx.int64(starts), ctx.int64(ends), ctx.int64(axes)])[0]
-}
-
-export function requireAttr(node: IrNode, name: string, expected: number): void {
-  const v = attrInt(node, name, expected)
-  if (v !== expected) throw new UnsupportedGradientError(node, `${name}=${v}`)
 }
