@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { elementCount, intAttr, intsAttr, stringAttr, type IrAttribute } from '../../../src/main/engine/onnx/ir'
 import { spatialRules } from '../../../src/main/engine/onnx/vjp/spatial'
-import { checkAgainstFiniteDifferences, FD_TOLERANCE, forward, makeNode, randomArray, ruleGradient, seeded, type RuleCase } from './ruleHarness'
+import { buildRuleGraph, checkAgainstFiniteDifferences, FD_TOLERANCE, forward, makeNode, randomArray, ruleGradient, seeded, type RuleCase } from './ruleHarness'
 
 interface PoolSpec {
   name: string
@@ -99,6 +99,13 @@ const maxCases: PoolSpec[] = [
   { name: '3-D k3 s2 p1', x: [1, 2, 5, 6, 5], k: [3, 3, 2], strides: [2, 2, 2], pads: [1, 1, 0, 1, 0, 1] }
 ]
 
+// From opset 16 the rule scatters with ScatterElements(reduction='add'); the same geometry must hold there too.
+const opset17Cases = ['k3 s2 p1, overlapping', 'k2 s2 (U-Net)', 'k3 s2 ceil_mode', 'dilation 2 stride 2', 'SAME_UPPER stride 2', '1-D', '3-D'].map((prefix) => {
+  const m = maxCases.find((c) => c.name.startsWith(prefix))!
+  return { ...m, name: `${m.name} at opset 17`, opset: 17 }
+})
+maxCases.push(...opset17Cases)
+
 describe('MaxPool backward rule', () => {
 
   for (const s of maxCases) {
@@ -109,7 +116,14 @@ describe('MaxPool backward rule', () => {
     })
   }
 
+  it('scatters with ScatterElements from opset 16 and with a ConvTranspose before', async () => {
+    const ops = async (m: PoolSpec) => (await buildRuleGraph(poolCase('MaxPool', m))).emitted.map((n) => n.opType)
+    expect(await ops(opset17Cases[0])).toContain('ScatterElements')
+    expect(await ops(maxCases[0])).toContain('ConvTranspose')
+  })
+
   const tieCases = ['k3 s2 p1, overlapping', 'k2 s2 (U-Net)', 'k3x2 s3x2 tiles', 'k3 s2 ceil_mode', 'dilation 2 stride 2'].map((prefix) => maxCases.find((m) => m.name.startsWith(prefix))!)
+  tieCases.push(...opset17Cases.filter((m) => m.x.length === 4).slice(0, 4))
   for (const s of tieCases) {
     it(`sends each window's gradient to its first maximum under ties (${s.name})`, async () => {
       const c = poolCase('MaxPool', s)
