@@ -104,7 +104,12 @@ const opset17Cases = ['k3 s2 p1, overlapping', 'k2 s2 (U-Net)', 'k3 s2 ceil_mode
   const m = maxCases.find((c) => c.name.startsWith(prefix))!
   return { ...m, name: `${m.name} at opset 17`, opset: 17 }
 })
-maxCases.push(...opset17Cases)
+// Opsets 8-10 have no ScatterElements: the mask-and-ConvTranspose path.
+const opset10Cases = ['k3 s2 p1, overlapping', 'k3 s2 ceil_mode', 'dilation 2 stride 2', 'asymmetric pads'].map((prefix) => {
+  const m = maxCases.find((c) => c.name.startsWith(prefix))!
+  return { ...m, name: `${m.name} at opset 10`, opset: 10 }
+})
+maxCases.push(...opset17Cases, ...opset10Cases)
 
 describe('MaxPool backward rule', () => {
 
@@ -116,14 +121,18 @@ describe('MaxPool backward rule', () => {
     })
   }
 
-  it('scatters with ScatterElements from opset 16 and with a ConvTranspose before', async () => {
+  it('scatters once with reduction=add from opset 16, once per class of disjoint windows before, with masks before 11', async () => {
     const ops = async (m: PoolSpec) => (await buildRuleGraph(poolCase('MaxPool', m))).emitted.map((n) => n.opType)
-    expect(await ops(opset17Cases[0])).toContain('ScatterElements')
-    expect(await ops(maxCases[0])).toContain('ConvTranspose')
+    const stem = maxCases.find((m) => m.name.startsWith('k3 s2 p1, overlapping'))!
+    const unet = maxCases.find((m) => m.name.startsWith('k2 s2 (U-Net)'))!
+    expect((await ops({ ...stem, opset: 17 })).filter((o) => o === 'ScatterElements')).toHaveLength(1)
+    expect((await ops({ ...stem, opset: 13 })).filter((o) => o === 'ScatterElements')).toHaveLength(4)
+    expect((await ops({ ...unet, opset: 13 })).filter((o) => o === 'ScatterElements')).toHaveLength(1)
+    expect(await ops({ ...stem, opset: 10 })).toContain('ConvTranspose')
   })
 
   const tieCases = ['k3 s2 p1, overlapping', 'k2 s2 (U-Net)', 'k3x2 s3x2 tiles', 'k3 s2 ceil_mode', 'dilation 2 stride 2'].map((prefix) => maxCases.find((m) => m.name.startsWith(prefix))!)
-  tieCases.push(...opset17Cases.filter((m) => m.x.length === 4).slice(0, 4))
+  tieCases.push(...opset17Cases.filter((m) => m.x.length === 4).slice(0, 4), ...opset10Cases.slice(0, 2))
   for (const s of tieCases) {
     it(`sends each window's gradient to its first maximum under ties (${s.name})`, async () => {
       const c = poolCase('MaxPool', s)

@@ -35,10 +35,10 @@ function oneHotKernels(ctx: GradContext, channels: number, kernel: number[]): st
 /**
  * dL/dx of MaxPool: each output's gradient goes to the one input its max came from, summed where overlapping
  * windows (ResNet's 3x3 stride 2) pick the same input. MaxPool's Indices + MaxUnpool would drop those sums
- * (MaxUnpool writes, it does not add). The rule re-runs the pool with its Indices output; from opset 16 one
- * ScatterElements(reduction='add') puts dL/dy there. Before opset 16 the Indices become one equality mask per
- * kernel offset ("the max of this window sits at offset k") and a depthwise ConvTranspose scatters the masked
- * gradients, adding overlaps (measured with ORT profiling: 2-4x slower than the scatter, mostly in the K-fold masks).
+ * (MaxUnpool writes, it does not add). The rule re-runs the pool with its Indices output and scatters dL/dy there
+ * (scatterAtIndices). At opsets 8-10, without ScatterElements, the Indices become one equality mask per kernel
+ * offset ("the max of this window sits at offset k") and a depthwise ConvTranspose scatters the masked gradients,
+ * adding overlaps (ORT profile: 2-4x slower than the scatter, mostly in the K-fold masks).
  * Ties: ONNX Runtime's Indices name the first maximum in row-major window order (PyTorch picks the same one), so
  * exactly one input per window receives the gradient.
  */
@@ -55,15 +55,7 @@ export const maxPoolGrad: GradRule = (ctx, gradOutputs, wanted) => {
   const attributes: Record<string, IrAttribute> = {}
   for (const [name, a] of Object.entries(node.attributes)) if (name !== 'storage_order') attributes[name] = a
   const indices = ctx.emit('MaxPool', [node.inputs[0]], attributes, 2)[1]
-  if (ctx.opset >= 16) {
-    // ScatterElements adds duplicates from opset 16 on: one scatter of dL/dy into zeros at the flat Indices.
-    const total = elementCount(xShape)
-    const zeros = ctx.emit('ConstantOfShape', [ctx.int64([total])], { value: { kind: 'tensor', value: float32Tensor([0], [1]) } })[0]
-    const flatIndices = ctx.emit('Reshape', [indices, ctx.int64([-1])])[0]
-    const flatGrad = ctx.emit('Reshape', [gy, ctx.int64([-1])])[0]
-    const scattered = ctx.emit('ScatterElements', [zeros, flatIndices, flatGrad], { axis: intAttr(0), reduction: { kind: 'string', value: 'add' } })[0]
-    return [ctx.emit('Reshape', [scattered, ctx.int64(xShape)])[0]]
-  }
+  if (ctx.opset >= 11) return [scatterAtIndices(ctx, gy, indices, xShape, geo)]
   // Indices count over the whole tensor; the per-plane index is what the window offsets are compared with.
   const planeBase = ctx.constantTensor(int64Tensor(Array.from({ length: n * c }, (_, i) => i * plane), [n, c, ...geo.outSize.map(() => 1)]))
   const local = ctx.emit('Sub', [indices, planeBase])[0]
@@ -89,6 +81,34 @@ export const maxPoolGrad: GradRule = (ctx, gradOutputs, wanted) => {
   const routed = ctx.emit('Mul', [mask, gyPerOffset])[0]
   const stacked = ctx.emit('Reshape', [routed, ctx.int64([n, c * offsets.length, ...geo.outSize])])[0]
   return [scatterWindows(ctx, stacked, oneHotKernels(ctx, c, geo.kernel), c, geo)]
+}
+
+/**
+ * dL/dy added into zeros at the flat Indices. From opset 16 ScatterElements adds duplicates itself. Before, it
+ * overwrites, so the output grid is split into classes of windows that cannot overlap (outputs ceil(dk/s) apart
+ * on each axis) and each class is added in turn with a gather-add-scatter; a non-overlapping pool (U-Net's 2x2)
+ * is one class and one scatter.
+ */
+function scatterAtIndices(ctx: GradContext, gy: string, indices: string, xShape: number[], geo: WindowGeometry): string {
+  const zeros = ctx.emit('ConstantOfShape', [ctx.int64([elementCount(xShape)])], { value: { kind: 'tensor', value: float32Tensor([0], [1]) } })[0]
+  const flat = (v: string) => ctx.emit('Reshape', [v, ctx.int64([-1])])[0]
+  const axis = { axis: intAttr(0) }
+  if (ctx.opset >= 16) {
+    const scattered = ctx.emit('ScatterElements', [zeros, flat(indices), flat(gy)], { ...axis, reduction: { kind: 'string', value: 'add' } })[0]
+    return ctx.emit('Reshape', [scattered, ctx.int64(xShape)])[0]
+  }
+  const apart = geo.kernel.map((k, i) => Math.min(Math.ceil((geo.dilations[i] * (k - 1) + 1) / geo.strides[i]), geo.outSize[i]))
+  const axes = apart.map((_, i) => 2 + i)
+  let data = zeros
+  for (const start of kernelOffsets(apart)) {
+    const pick = (v: string) =>
+      apart.every((a) => a === 1) ? flat(v) : flat(ctx.emit('Slice', [v, ctx.int64(start), ctx.int64(geo.outSize), ctx.int64(axes), ctx.int64(apart)])[0])
+    const idx = pick(indices)
+    const g = pick(gy)
+    const updates = data === zeros ? g : ctx.emit('Add', [ctx.emit('GatherElements', [data, idx], axis)[0], g])[0]
+    data = ctx.emit('ScatterElements', [data, idx, updates], axis)[0]
+  }
+  return ctx.emit('Reshape', [data, ctx.int64(xShape)])[0]
 }
 
 /**
