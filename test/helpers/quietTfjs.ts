@@ -3,7 +3,9 @@
 // silenceTfjsChatter() in src/main/engine/backend.ts; tfjs-core alone is imported because it is a fraction of the
 // engine's import cost, and its flags are global (shared with the @tensorflow/tfjs the tests load). Renderer tests
 // under happy-dom never load tfjs, so they skip it.
-if (typeof window === 'undefined') {
+if (!('window' in globalThis)) {
   const tf = await import('@tensorflow/tfjs-core')
   tf.env().set('PROD', true)
 }
+
+export {}
