@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
-import { fixtureInput, loadFixtureBytes, loadManifest, readReference, regenerateFixtureInput } from './fixtures/torchvisionFixtures'
+import { upsampleBilinear } from '@main/saliency/upsample'
+import { fixtureInput, loadFixtureBytes, loadManifest, readReference, regenerateFixtureInput, requestMask } from './fixtures/torchvisionFixtures'
 
 /**
  * Proves the torchvision fixtures: the graphs with weights regenerated in TypeScript, run on ONNX Runtime in
@@ -21,6 +22,21 @@ function relativeMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return err / scale
 }
 
+const { height: H, width: W, numClasses: K, classId } = manifest
+
+/** f_c from NCHW logits [1, K, H, W]: softmax over classes, in float64. */
+function classProbability(logits: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(H * W)
+  for (let i = 0; i < H * W; i++) {
+    let max = -Infinity
+    for (let k = 0; k < K; k++) max = Math.max(max, logits[k * H * W + i])
+    let sum = 0
+    for (let k = 0; k < K; k++) sum += Math.exp(logits[k * H * W + i] - max)
+    out[i] = Math.exp(logits[classId * H * W + i] - max) / sum
+  }
+  return out
+}
+
 describe('torchvision fixtures', () => {
   it('regenerates the committed input image bit for bit from its seed (the PRNG matches numpy)', () => {
     const stored = fixtureInput(manifest)
@@ -39,11 +55,11 @@ describe('torchvision fixtures', () => {
   })
 
   for (const entry of manifest.models) {
-    it(`${entry.id}: ONNX Runtime forward of the regenerated weights matches PyTorch float64 logits (max error < 1e-4 of max |logit|)`, async () => {
+    it(`${entry.id}: ONNX Runtime forward of the regenerated weights matches PyTorch float64 logits (max error < 1e-4 of max |logit|) and the grid-saliency terms`, async () => {
       const session = await ort.InferenceSession.create(loadFixtureBytes(entry), { intraOpNumThreads: 1 })
       try {
         const x = fixtureInput(manifest)
-        const out = await session.run({ [entry.inputName]: new ort.Tensor('float32', x, [1, 3, manifest.height, manifest.width]) })
+        const out = await session.run({ [entry.inputName]: new ort.Tensor('float32', x, [1, 3, H, W]) })
         const logits = out[entry.outputName]
         const reference = readReference(entry.references.logits)
         expect(logits.dims).toEqual(entry.references.logits.dims)
@@ -53,6 +69,34 @@ describe('torchvision fixtures', () => {
         // The fixture is informative only if the logits are not saturated or constant.
         expect(entry.stats.logitsStd).toBeGreaterThan(0.1)
         expect(entry.stats.probMax).toBeLessThan(0.99)
+
+        // The references' objective is the app's: p from upsample.ts (not the script's own upsampling), f_c from this
+        // runtime, the terms of perturbation.ts; so the gradient test compares against the loss the app optimises.
+        const m = manifest.masks
+        const up = upsampleBilinear(Float32Array.from(readReference(m)), m.height, m.width, H, W)
+        const { clipLow, clipHigh } = entry.perturbation
+        const p = new Float32Array(x.length)
+        for (let i = 0; i < x.length; i++) p[i] = Math.min(clipHigh, Math.max(clipLow, x[i] * up[i % (H * W)]))
+        const perturbed = await session.run({ [entry.inputName]: new ort.Tensor('float32', p, [1, 3, H, W]) })
+        const fcP = classProbability(perturbed[entry.outputName].data as Float32Array)
+        const fcX = classProbability(logits.data as Float32Array)
+        const r = requestMask(manifest)
+        let area = 0
+        let scoreX = 0
+        let scoreP = 0
+        let lost = 0
+        for (let i = 0; i < H * W; i++) {
+          area += r[i]
+          scoreX += r[i] * fcX[i]
+          scoreP += r[i] * fcP[i]
+          lost += r[i] * Math.max(0, fcX[i] - fcP[i])
+        }
+        let maskL1 = 0
+        for (const v of readReference(m)) maskL1 += v
+        expect(scoreX / area).toBeCloseTo(entry.score, 5)
+        expect(scoreP / area).toBeCloseTo(entry.perturbation.score, 5)
+        expect(lost / area).toBeCloseTo(entry.perturbation.preservation, 5)
+        expect(manifest.lambda * maskL1 + lost / area).toBeCloseTo(entry.perturbation.loss, 5)
       } finally {
         await session.release()
       }
