@@ -23,6 +23,8 @@ import {
 // TEMPORARY (issue #13 item 5, fixtures branch): src/main/engine/onnx/objectives.ts is being written on another
 // branch. Until it is merged this suite skips; AT INTEGRATION delete this skipIf and the dynamic import below
 // (import buildObjectiveGraph statically) so a missing or broken builder fails the suite instead of hiding.
+// Checked before merging: with the committed onnxcore (07ad592) and onnxspatial (d36b5c2) sources copied in, all
+// 10 tests pass.
 const OBJECTIVES_MODULE = join(import.meta.dirname, '../../../src/main/engine/onnx/objectives.ts')
 const builderMissing = !existsSync(OBJECTIVES_MODULE)
 
@@ -100,9 +102,10 @@ describe.skipIf(builderMissing)('gradient builder on torchvision architectures v
         const reference = readReference(entry.references.scoreGradient)
         const grad = out.gradImages.data as Float32Array
         expect(out.gradImages.dims).toEqual([1, H, W, C])
-        // float32 forward and backward through ≤ 50 layers against float64: the forward alone is ~3e-6 (forward test).
-        expect(relativeMaxError(grad, reference)).toBeLessThan(1e-3)
-        expect(cosine(grad, reference)).toBeGreaterThan(0.99999)
+        // float32 forward and backward through ≤ 50 layers against float64. Measured 2026-12-02 (onnxcore 07ad592 with
+        // onnxspatial d36b5c2): 0.8e-6..5.3e-6, 1 − cosine ≤ 1e-11.
+        expect(relativeMaxError(grad, reference)).toBeLessThan(1e-4)
+        expect(cosine(grad, reference)).toBeGreaterThan(1 - 1e-8)
       })
 
       it('perturbation: loss terms and ∂loss/∂M of the grid-saliency objective match PyTorch', async () => {
@@ -130,11 +133,12 @@ describe.skipIf(builderMissing)('gradient builder on torchvision architectures v
         const reference = Array.from(readReference(entry.references.gradMasks), (g) => g - manifest.lambda)
         const grad = Array.from(out.gradMasks.data as Float32Array, (g) => g - manifest.lambda)
         expect(out.gradMasks.dims).toEqual([1, manifest.masks.height, manifest.masks.width])
-        // A pixel of R whose shortfall is within float32 noise of 0 (the relu kink; smallest |f_c(x) − f_c(p)| per model
-        // in stats.minAbsShortfallInR) may fall on the other side in float32 and move its cells by ~1/ΣR of a pixel's
-        // gradient; 1e-2 of the largest cell allows that and still fails on any wrong backward rule.
-        expect(relativeMaxError(grad, reference)).toBeLessThan(1e-2)
-        expect(cosine(grad, reference)).toBeGreaterThan(0.9999)
+        // Measured 2026-12-02: 0.3e-6..3.2e-6, 1 − cosine ≤ 1e-11. The bound is looser than the measurement because a
+        // pixel of R whose shortfall is within float32 noise of 0 (the relu kink; stats.minAbsShortfallInR is 2.4e-7
+        // for FCN) may fall on the other side on another CPU and move its cells by about 1/ΣR of one pixel's share;
+        // a wrong backward rule moves them by far more.
+        expect(relativeMaxError(grad, reference)).toBeLessThan(1e-3)
+        expect(cosine(grad, reference)).toBeGreaterThan(1 - 1e-6)
       })
     })
   }
