@@ -51,10 +51,16 @@ describe('torchvision fixtures', () => {
   })
 
   it('covers every architecture the issue names, each committed file small', () => {
-    expect(manifest.models.map((m) => m.architecture).sort()).toEqual(
+    const kept = manifest.models.filter((m) => m.batchNorm === 'kept')
+    expect(kept.map((m) => m.architecture).sort()).toEqual(
       ['deeplabv3_mobilenet_v3_large', 'deeplabv3_resnet50', 'fcn_resnet50', 'lraspp_mobilenet_v3_large', 'lraspp_mobilenet_v3_large'].sort()
     )
-    expect(manifest.models.map((m) => m.opset).sort()).toEqual([13, 17, 17, 17, 17])
+    expect(kept.map((m) => m.opset).sort()).toEqual([13, 17, 17, 17, 17])
+    for (const m of kept) expect(m.ops.BatchNormalization).toBeGreaterThan(0)
+    // The form a default torch.onnx.export writes: BN folded into the convolutions.
+    const folded = manifest.models.filter((m) => m.batchNorm === 'folded')
+    expect(folded.map((m) => m.architecture)).toEqual(['lraspp_mobilenet_v3_large'])
+    for (const m of folded) expect(m.ops.BatchNormalization).toBeUndefined()
     // The weights are regenerated, so the folder stays small enough to commit (issue #13: each file well under 15 MB).
     const sizes = readdirSync(TORCHVISION_FIXTURE_DIR).map((f) => statSync(join(TORCHVISION_FIXTURE_DIR, f)).size)
     expect(Math.max(...sizes)).toBeLessThan(1e6)
