@@ -24,7 +24,7 @@ import {
 // branch. Until it is merged this suite skips; AT INTEGRATION delete this skipIf and the dynamic import below
 // (import buildObjectiveGraph statically) so a missing or broken builder fails the suite instead of hiding.
 // Checked before merging: with the committed onnxcore (07ad592) and onnxspatial (d36b5c2) sources copied in, all
-// 10 tests pass.
+// 12 tests pass (the BN-folded LR-ASPP included: gradImages 1.8e-6, gradMasks 0.8e-6).
 const OBJECTIVES_MODULE = join(import.meta.dirname, '../../../src/main/engine/onnx/objectives.ts')
 const builderMissing = !existsSync(OBJECTIVES_MODULE)
 
