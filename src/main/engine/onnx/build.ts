@@ -82,6 +82,10 @@ export function addInputGradient(model: IrModel, shapes: Map<string, number[]>, 
       { unsupported: missing }
     )
   }
+  if (model.opset < 9) {
+    // Where, Expand and the boolean comparisons the rules emit need opset 9; exporters have defaulted to ≥ 9 for years.
+    throw new AppError('MODEL_FILE_INVALID', `${source}: opset ${model.opset} is too old for input gradients; re-export with opset 9 or later`)
+  }
   const path = nodesOnPath(model, objective, wrt)
   if (path.length === 0) throw new AppError('MODEL_NO_GRADIENT_PATH', `${source}: '${objective}' does not depend on the input '${wrt}'`)
 

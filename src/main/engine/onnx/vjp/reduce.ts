@@ -1,6 +1,6 @@
 import { attrInt, elementCount } from '../ir'
 import { type GradContext, type GradRule } from './types'
-import { axesOf, mul, normAxis, reshape, scalar } from './util'
+import { axesOf, broadcastTo, mul, normAxis, reshape, scalar } from './util'
 
 /** The reduced axes of a ReduceSum/ReduceMean node (all axes when none are given, unless noop_with_empty_axes). */
 function reducedAxes(ctx: GradContext, axesInputFrom: number): number[] | 'noop' {
@@ -15,7 +15,7 @@ function spreadBack(ctx: GradContext, g: string, axes: number[], factor: number)
   const inShape = ctx.shape(ctx.node.inputs[0])
   const kept = inShape.map((d, i) => (axes.includes(i) ? 1 : d))
   const r = reshape(ctx, g, kept)
-  const spread = ctx.emit('Expand', [r, ctx.int64(inShape)])[0]
+  const spread = broadcastTo(ctx, r, inShape)
   return factor === 1 ? spread : mul(ctx, spread, scalar(ctx, factor))
 }
 

@@ -33,9 +33,15 @@ export const div = (ctx: GradContext, a: string, b: string): string => ctx.emit(
 export const neg = (ctx: GradContext, a: string): string => ctx.emit('Neg', [a])[0]
 export const where = (ctx: GradContext, cond: string, a: string, b: string): string => ctx.emit('Where', [cond, a, b])[0]
 
+/** x broadcast to a static shape (Expand from opset 8; before it, an Add of a zero tensor of that shape). */
+export function broadcastTo(ctx: GradContext, x: string, shape: number[]): string {
+  if (ctx.opset >= 8) return ctx.emit('Expand', [x, ctx.int64(shape)])[0]
+  return add(ctx, x, ctx.float(new Float64Array(shape.reduce((a, b) => a * b, 1)), shape))
+}
+
 /** Zeros of a static shape, made at run time so a large gradient does not become a large initializer. */
 export function zeros(ctx: GradContext, shape: number[]): string {
-  return ctx.emit('Expand', [scalar(ctx, 0), ctx.int64(shape)])[0]
+  return broadcastTo(ctx, scalar(ctx, 0), shape)
 }
 
 /**
