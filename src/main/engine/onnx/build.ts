@@ -15,10 +15,13 @@ export interface UnsupportedOp {
   node: string
 }
 
-/** Values that depend on `from` (forward reachability). */
+/** Ops whose output depends only on the shape of their input, so no gradient flows through them. */
+const SHAPE_ONLY = new Set(['Shape', 'Size'])
+
+/** Values whose data depend on `from` (forward reachability). */
 function dependents(nodes: IrNode[], from: string): Set<string> {
   const s = new Set([from])
-  for (const n of nodes) if (n.inputs.some((i) => s.has(i))) n.outputs.forEach((o) => s.add(o))
+  for (const n of nodes) if (!SHAPE_ONLY.has(n.opType) && n.inputs.some((i) => s.has(i))) n.outputs.forEach((o) => s.add(o))
   return s
 }
 
@@ -37,7 +40,7 @@ export function nodesOnPath(model: IrModel, objective: string, wrt: string): IrN
   const nodes = topologicalOrder(model)
   const fwd = dependents(nodes, wrt)
   const bwd = ancestors(nodes, objective)
-  return nodes.filter((n) => n.inputs.some((i) => fwd.has(i)) && n.outputs.some((o) => bwd.has(o)))
+  return nodes.filter((n) => !SHAPE_ONLY.has(n.opType) && n.inputs.some((i) => fwd.has(i)) && n.outputs.some((o) => bwd.has(o)))
 }
 
 /** Every op on the gradient path that has no backward rule (all at once, so one import reports them all). */

@@ -249,14 +249,16 @@ export async function foldModel(original: IrModel, inputDims: number[], options:
     if (init) initializers.set(name, init)
     else if (results[name]) initializers.set(name, tensorFromOrt(results[name], name))
   }
-  for (const [name, t] of results ? Object.entries(results) : []) {
-    if (dependent.has(name) && (t.type === 'float32' || t.type === 'float64')) {
+  // The first non-finite value in graph order is where the model breaks; later ones only inherit it.
+  for (const node of g.nodes) {
+    for (const name of node.outputs) {
+      const t = results[name]
+      if (!t || !dependent.has(name) || (t.type !== 'float32' && t.type !== 'float64')) continue
       const d = t.data as Float32Array
       for (let i = 0; i < d.length; i++) {
         if (!Number.isFinite(d[i])) {
-          const node = g.nodes.find((n) => n.outputs.includes(name))
-          throw new AppError('MODEL_FILE_INVALID', `${where}: value '${name}' of node '${node?.name}' (${node?.opType}) is NaN or infinite on a probe input in [0, 1)`, {
-            node: node?.name
+          throw new AppError('MODEL_FILE_INVALID', `${where}: value '${name}' of node '${node.name}' (${node.opType}) is NaN or infinite on a probe input in [0, 1)`, {
+            node: node.name
           })
         }
       }
