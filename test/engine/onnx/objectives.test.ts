@@ -183,7 +183,7 @@ describe('objective graphs on a hand-built NCHW logits model', () => {
     }
     const grad = f32(out.gradMasks)
     expect(out.gradMasks.dims).toEqual([B, MH, MW])
-    expect(relError(grad, numeric)).toBeLessThan(1e-2)
+    expect(relError(grad, numeric)).toBeLessThan(2e-3)
   })
 
   it('perturbation: loss terms and gradMasks equal the tfjs implementation on the same model', async () => {
@@ -265,7 +265,7 @@ describe('objective graphs on a hand-built NCHW logits model', () => {
       numeric.push(((await scoreOf(plus)) - (await scoreOf(minus))) / (2 * h))
     }
     expect(out.gradImages.dims).toEqual([B, H, W, C])
-    expect(relError(f32(out.gradImages), numeric)).toBeLessThan(1e-2)
+    expect(relError(f32(out.gradImages), numeric)).toBeLessThan(2e-3)
   })
 })
 
@@ -344,7 +344,7 @@ describe('a model whose output is an integer fraction of the input size', () => 
         const lm = (await lossThroughPredict(predict, minus)).reduce((a, v) => a + v, 0)
         numeric.push((lp - lm) / (2 * h))
       }
-      expect(relError(f32(out.gradMasks), numeric)).toBeLessThan(1e-2)
+      expect(relError(f32(out.gradMasks), numeric)).toBeLessThan(2e-3)
     } finally {
       await predict.release()
       await s.release()

@@ -116,7 +116,7 @@ describe.skipIf(!gradRules.Conv || !gradRules.Resize)('objective gradients of a 
     const s = await make('scoreGradient')
     const out = await s.run({ images: t(images, [B, H, W, C]), request: t(request, [B, H, W]), classOneHot: t(classOneHot, [B, K]) })
     // float32 forward passes: step 1e-2 (rounding ≈ 1e-5, truncation ≈ 1e-4·|f'''|); a kink of HardSwish/HardSigmoid
-    // inside a step perturbs a few entries, hence 2e-2 of the largest gradient.
+    // inside a step perturbs a few entries, hence 2e-3 of the largest gradient (measured: ≈1e-4).
     const h = 1e-2
     const numeric: number[] = []
     for (let i = 0; i < images.length; i++) {
@@ -126,7 +126,7 @@ describe.skipIf(!gradRules.Conv || !gradRules.Resize)('objective gradients of a 
       minus[i] -= h
       numeric.push(((await scoreSum(plus)) - (await scoreSum(minus))) / (2 * h))
     }
-    expect(relError(f32(out.gradImages), numeric)).toBeLessThan(2e-2)
+    expect(relError(f32(out.gradImages), numeric)).toBeLessThan(2e-3)
   })
 
   it('perturbation: gradMasks matches finite differences of the loss', async () => {
@@ -178,6 +178,6 @@ describe.skipIf(!gradRules.Conv || !gradRules.Resize)('objective gradients of a 
       minus[i] -= h
       numeric.push(((await lossSum(plus)) - (await lossSum(minus))) / (2 * h))
     }
-    expect(relError(f32(out.gradMasks), numeric)).toBeLessThan(2e-2)
+    expect(relError(f32(out.gradMasks), numeric)).toBeLessThan(2e-3)
   })
 })
