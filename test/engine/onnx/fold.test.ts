@@ -82,6 +82,50 @@ describe('folding at a fixed input size', () => {
     expect(Array.from(got.data as Float32Array)).toEqual(Array.from(want.data as Float32Array))
   })
 
+  it('at a batch above 3 (shapes from batches 2 and 3, folded values at the real batch) gets batch-dependent Reshape targets right', async () => {
+    // y = Reshape(Softmax(Reshape(x, [B·C, H·W])), Shape(x)): the target [B·C, H·W] is computed from Shape(x).
+    const m: IrModel = {
+      graph: {
+        name: 'flatten-batch',
+        nodes: [
+          node('Shape', ['input'], ['shape']),
+          node('Gather', ['shape', 'i0'], ['b'], { axis: 0 }),
+          node('Gather', ['shape', 'i1'], ['c'], { axis: 0 }),
+          node('Mul', ['b', 'c'], ['bc']),
+          node('Gather', ['shape', 'i2'], ['h'], { axis: 0 }),
+          node('Gather', ['shape', 'i3'], ['w'], { axis: 0 }),
+          node('Mul', ['h', 'w'], ['hw']),
+          node('Concat', ['bc', 'hw'], ['target'], { axis: 0 }),
+          node('Reshape', ['input', 'target'], ['flat']),
+          node('Softmax', ['flat'], ['soft'], { axis: 1 }),
+          node('Reshape', ['soft', 'shape'], ['output'])
+        ],
+        inputs: [{ name: 'input', dataType: 'float32', shape: ['batch', 3, 'height', 'width'] }],
+        outputs: [{ name: 'output', dataType: 'float32', shape: null }],
+        initializers: new Map([
+          ['i0', int64Tensor([0])],
+          ['i1', int64Tensor([1])],
+          ['i2', int64Tensor([2])],
+          ['i3', int64Tensor([3])]
+        ])
+      },
+      opset: 13,
+      otherOpsets: [],
+      irVersion: 8,
+      producer: 'test'
+    }
+    const big = [5, 3, 2, 4]
+    const folded = await foldModel(m, big)
+    expect(folded.model.graph.nodes.map((n) => n.opType)).toEqual(['Reshape', 'Softmax', 'Reshape'])
+    expect(folded.shapes.get('flat')).toEqual([15, 8])
+    expect(folded.shapes.get('output')).toEqual(big)
+    expect(tensorNumbers(folded.model.graph.initializers.get('target')!)).toEqual([15, 8])
+    const xb = Float32Array.from(randoms(120, 4, -1, 1))
+    const want = await runModel(encodeModel(m), xb, big)
+    const got = await runModel(encodeModel(folded.model), xb, big)
+    expect(Array.from(got.data as Float32Array)).toEqual(Array.from(want.data as Float32Array))
+  })
+
   it('refuses a size the graph fixes otherwise, and names a value that is NaN on the probe input', async () => {
     const fixed = shapeArithmeticModel()
     fixed.graph.inputs[0].shape = [1, 3, 3, 5]

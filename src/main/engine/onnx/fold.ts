@@ -156,6 +156,25 @@ function tensorFromOrt(t: ort.Tensor, name: string): IrTensor {
   return { dataType, dims: [...t.dims], data }
 }
 
+/** Runs the model once at `dims` with `outputs` as extra graph outputs. */
+async function probe(model: IrModel, outputs: string[], dims: number[], threads: number, where: string): Promise<Record<string, ort.Tensor>> {
+  const input = model.graph.inputs[0]
+  const saved = input.shape
+  input.shape = dims
+  let session: ort.InferenceSession | undefined
+  try {
+    session = await ort.InferenceSession.create(encodeWithProbeOutputs(model, outputs), { graphOptimizationLevel: 'disabled', intraOpNumThreads: threads })
+    const x = probeInput(dims)
+    const feed = input.dataType === 'float64' ? new ort.Tensor('float64', Float64Array.from(x), dims) : new ort.Tensor('float32', x, dims)
+    return await session.run({ [input.name]: feed })
+  } catch (e) {
+    throw new AppError('MODEL_FILE_INVALID', `${where}: ONNX Runtime cannot run the model at input size ${dims.join('×')}: ${(e as Error).message}`)
+  } finally {
+    input.shape = saved
+    await session?.release()
+  }
+}
+
 /** Encodes the model with extra, untyped graph outputs (ONNX Runtime infers their types). */
 function encodeWithProbeOutputs(model: IrModel, extra: string[]): Uint8Array {
   const proto = onnx.ModelProto.decode(encodeModel(model))
@@ -207,20 +226,40 @@ export async function foldModel(original: IrModel, inputDims: number[], options:
   }
 
   const probed = g.nodes.flatMap((n) => n.outputs).filter((o) => o !== '')
+  // Keep the nodes that depend on the image; the independent values they (or the graph outputs) read become initializers.
+  const kept = g.nodes.filter((n) => n.outputs.some((o) => dependent.has(o)))
+  const needed = new Set<string>([...kept.flatMap((n) => n.inputs), ...g.outputs.map((o) => o.name)])
+  const foldedValues = [...needed].filter((n) => n !== '' && n !== input.name && !dependent.has(n) && !g.initializers.has(n))
+
+  const run = (outputs: string[], dims: number[]): Promise<Record<string, ort.Tensor>> => probe(model, outputs, dims, options.intraOpNumThreads ?? 1, where)
+  const batch = inputDims[0]
+  const dimsAt = (b: number): number[] => [b, ...inputDims.slice(1)]
+  let all: Record<string, ort.Tensor>
+  let probedShapes: Map<string, number[]> | undefined
   let results: Record<string, ort.Tensor>
-  let session: ort.InferenceSession | undefined
-  try {
-    session = await ort.InferenceSession.create(encodeWithProbeOutputs(model, probed), {
-      graphOptimizationLevel: 'disabled',
-      intraOpNumThreads: options.intraOpNumThreads ?? 1
-    })
-    const probe = probeInput(inputDims)
-    const feed = input.dataType === 'float64' ? new ort.Tensor('float64', Float64Array.from(probe), inputDims) : new ort.Tensor('float32', probe, inputDims)
-    results = await session.run({ [input.name]: feed })
-  } catch (e) {
-    throw new AppError('MODEL_FILE_INVALID', `${where}: ONNX Runtime cannot run the model at input size ${inputDims.join('×')}: ${(e as Error).message}`)
-  } finally {
-    await session?.release()
+  if (batch > 3) {
+    // Every intermediate at once costs memory in proportion to the batch (GBs for a 512×1024 model at batch 16).
+    // So: all values at batches 2 and 3, their shapes extrapolated (dimensions are affine in the batch: the batch
+    // axis itself, or a flattened batch×channels), and only the folded values, which are small, at the real batch.
+    // Batch 1 is avoided because an axis-less Squeeze would drop the batch axis there.
+    all = await run(probed, dimsAt(2))
+    const three = await run(probed, dimsAt(3))
+    probedShapes = new Map()
+    for (const name of probed) {
+      const d2 = all[name]?.dims
+      const d3 = three[name]?.dims
+      if (!d2 || !d3) continue
+      if (d2.length !== d3.length) {
+        probedShapes = undefined
+        break
+      }
+      probedShapes.set(name, d2.map((d, i) => d + (batch - 2) * (d3[i] - d)))
+    }
+    results = probedShapes ? (foldedValues.length > 0 ? await run(foldedValues, inputDims) : {}) : await run(probed, inputDims)
+    if (!probedShapes) all = results
+  } else {
+    all = await run(probed, inputDims)
+    results = all
   }
 
   const shapes = new Map<string, number[]>()
@@ -232,16 +271,14 @@ export async function foldModel(original: IrModel, inputDims: number[], options:
     types.set(name, t.dataType)
   }
   for (const name of probed) {
-    const t = results[name]
+    const t = all[name]
     if (!t) continue
-    shapes.set(name, [...t.dims])
+    shapes.set(name, probedShapes?.get(name) ?? [...t.dims])
     const dt = ORT_TO_IR[t.type]
     if (dt) types.set(name, dt)
   }
+  for (const name of foldedValues) if (results[name]) shapes.set(name, [...results[name].dims])
 
-  // Keep the nodes that depend on the image; the independent values they (or the graph outputs) read become initializers.
-  const kept = g.nodes.filter((n) => n.outputs.some((o) => dependent.has(o)))
-  const needed = new Set<string>([...kept.flatMap((n) => n.inputs), ...g.outputs.map((o) => o.name)])
   const initializers = new Map<string, IrTensor>()
   for (const name of needed) {
     if (name === '' || name === input.name || dependent.has(name)) continue
@@ -252,7 +289,7 @@ export async function foldModel(original: IrModel, inputDims: number[], options:
   // The first non-finite value in graph order is where the model breaks; later ones only inherit it.
   for (const node of g.nodes) {
     for (const name of node.outputs) {
-      const t = results[name]
+      const t = all[name]
       if (!t || !dependent.has(name) || (t.type !== 'float32' && t.type !== 'float64')) continue
       const d = t.data as Float32Array
       for (let i = 0; i < d.length; i++) {

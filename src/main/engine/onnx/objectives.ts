@@ -143,14 +143,18 @@ function appendPredict(c: Composer, folded: FoldedModel, description: OnnxModelD
   for (const n of c.model.graph.nodes) n.inputs = n.inputs.map((v) => (v === input ? x : v))
   c.model.graph.inputs = c.model.graph.inputs.filter((i) => i.name !== input)
   c.model.graph.outputs = c.model.graph.outputs.filter((o) => o.name !== output)
-  let y = description.layout === 'NCHW' ? output : c.transpose(output, [0, 3, 1, 2])
+  let y = output
   if (factor[0] !== 1 || factor[1] !== 1) {
+    // Resized in NCHW, the layout every ONNX Runtime provider's linear Resize supports.
+    if (description.layout === 'NHWC') y = c.transpose(y, [0, 3, 1, 2])
     const s = c.shapes.get(y)!
     const roi = c.constant(float32Tensor([], [0]), 'roi')
     const scales = c.constant(float32Tensor([1, 1, factor[0], factor[1]], [4]), 'scales')
     y = c.op('Resize', [y, roi, scales], [s[0], s[1], geometry.height, geometry.width], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' })
+    y = c.transpose(y, [0, 2, 3, 1])
+  } else if (description.layout === 'NCHW') {
+    y = c.transpose(y, [0, 2, 3, 1])
   }
-  y = c.transpose(y, [0, 2, 3, 1])
   if (description.output === 'logits') {
     // Axis 3 of a 4-D tensor: before opset 13 that coerces to [B·H·W, K], which is the same per-pixel softmax.
     y = c.op('Softmax', [y], c.shapes.get(y)!, { axis: 3 })
