@@ -38,7 +38,7 @@ function pointwiseModel(layout: 'NCHW' | 'NHWC', opset: number, withSoftmax = fa
     ['b', float32Tensor(BIAS, [K])],
     ['st', int64Tensor([0, 0])],
     ['en', int64Tensor([1000, 1000])],
-    ['ax', int64Tensor([2, 3])],
+    ['ax', int64Tensor(layout === 'NCHW' ? [2, 3] : [1, 2])],
     ['sp', int64Tensor([2, 2])]
   ])
   return {
@@ -324,6 +324,19 @@ describe('a model whose output is an integer fraction of the input size', () => 
       }
     } finally {
       await predict.release()
+    }
+  })
+
+  it('an NHWC model with a half-size output predicts what the NCHW one does', async () => {
+    const nchw = await session(pointwiseModel('NCHW', 13, false, true), description, 'predict')
+    const nhwc = await session(pointwiseModel('NHWC', 13, false, true), { ...description, layout: 'NHWC' }, 'predict')
+    try {
+      const a = f32((await nchw.run({ images: t(images, [B, H, W, C]) })).probabilities)
+      const b = f32((await nhwc.run({ images: t(images, [B, H, W, C]) })).probabilities)
+      expect(relError(b, a)).toBeLessThan(1e-6)
+    } finally {
+      await nchw.release()
+      await nhwc.release()
     }
   })
 
