@@ -239,9 +239,9 @@ export async function foldModel(original: IrModel, inputDims: number[], options:
   let results: Record<string, ort.Tensor>
   if (inputDims.length === 4 && batch > 3) {
     // Images only (rank 4, batch first). Every intermediate at once costs memory in proportion to the batch
-    // (GBs for a 512×1024 model at batch 16). So: all values at batches 2 and 3, their shapes extrapolated (dimensions are affine in the batch: the batch
-    // axis itself, or a flattened batch×channels), and only the folded values, which are small, at the real batch.
-    // Batch 1 is avoided because an axis-less Squeeze would drop the batch axis there.
+    // (GBs for a 512×1024 model at batch 16). So: all values at batches 2 and 3, their shapes extrapolated
+    // (dimensions are affine in the batch: the batch axis itself, or a flattened batch×channels), and only the
+    // folded values, which are small, at the real batch. Not batch 1: an axis-less Squeeze drops the batch axis there.
     all = await run(probed, dimsAt(2))
     const three = await run(probed, dimsAt(3))
     probedShapes = new Map()
