@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '@common/errors'
 import { addInputGradient, unsupportedOnPath } from '@main/engine/onnx/build'
-import { describeGraph, guessLayout, unsupportedOps } from '@main/engine/onnx/describe'
+import { describeGraph, gradientChecks, guessLayout, unsupportedOps } from '@main/engine/onnx/describe'
 import { foldModel } from '@main/engine/onnx/fold'
 import { encodeModel, type IrModel, type IrNode, int64Tensor, tensorNumbers } from '@main/engine/onnx/ir'
 import { node, randoms } from './fdHarness'
@@ -188,5 +188,26 @@ describe('describing a graph', () => {
     expect(guessLayout([1, 3, 224, 224])).toBe('NCHW')
     expect(guessLayout(['n', 64, 64, 1])).toBe('NHWC')
     expect(guessLayout([1, 8, 8, 8])).toBeNull()
+  })
+})
+
+describe('gradient import checks', () => {
+  it('one error per unsupported op with its node, and a path check', () => {
+    const m = shapeArithmeticModel([node('Erf', ['output'], ['e']), node('Abs', ['e'], ['y'])])
+    m.graph.outputs = [{ name: 'y', dataType: 'float32', shape: null }]
+    const checks = gradientChecks(m)
+    const ops = checks.filter((c) => c.id === 'unsupported-op' && c.status === 'error' && c.node !== 'Resize_output')
+    expect(ops.map((c) => [c.node, c.code])).toEqual([
+      ['Erf_e', 'MODEL_UNSUPPORTED_OP'],
+      ['Abs_y', 'MODEL_UNSUPPORTED_OP']
+    ])
+    expect(checks.find((c) => c.id === 'gradient-path')?.status).toBe('ok')
+  })
+
+  it('an output computed from the input shape only has no gradient path', () => {
+    const m = shapeArithmeticModel([node('Cast', ['sizes'], ['y'], { to: 1 })])
+    m.graph.outputs = [{ name: 'y', dataType: 'float32', shape: null }]
+    const path = gradientChecks(m).find((c) => c.id === 'gradient-path')
+    expect(path).toMatchObject({ status: 'error', code: 'MODEL_NO_GRADIENT_PATH' })
   })
 })

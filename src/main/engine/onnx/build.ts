@@ -25,12 +25,12 @@ function dependents(nodes: IrNode[], from: string): Set<string> {
   return s
 }
 
-/** Values `to` depends on (backward reachability). */
+/** Values whose data `to` depends on (backward reachability; a Shape reads no data). */
 function ancestors(nodes: IrNode[], to: string): Set<string> {
   const s = new Set([to])
   for (let k = nodes.length - 1; k >= 0; k--) {
     const n = nodes[k]
-    if (n.outputs.some((o) => s.has(o))) n.inputs.forEach((i) => s.add(i))
+    if (!SHAPE_ONLY.has(n.opType) && n.outputs.some((o) => s.has(o))) n.inputs.forEach((i) => s.add(i))
   }
   return s
 }

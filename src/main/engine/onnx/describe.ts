@@ -1,4 +1,4 @@
-import { type UnsupportedOp, unsupportedOnPath } from './build'
+import { nodesOnPath, type UnsupportedOp, unsupportedOnPath } from './build'
 import type { IrModel } from './ir'
 
 /** What an ONNX file says about itself, before any size is fixed: enough to fill in a model description. */
@@ -51,4 +51,38 @@ export function unsupportedOps(model: IrModel): UnsupportedOp[] {
   const g = model.graph
   if (g.inputs.length === 0 || g.outputs.length === 0) return []
   return unsupportedOnPath(model, g.outputs[0].name, g.inputs[0].name)
+}
+
+/** One import check's outcome; the same shape as ModelCheck of the model-import contract. */
+export interface GradientCheck {
+  id: 'unsupported-op' | 'gradient-path'
+  status: 'ok' | 'error'
+  message: string
+  code?: string
+  node?: string
+}
+
+/**
+ * The import checks only the gradient builder can make: every op on the input→output path has a backward rule
+ * (one error per op, naming op and node) and such a path exists at all.
+ */
+export function gradientChecks(model: IrModel): GradientCheck[] {
+  const g = model.graph
+  if (g.inputs.length === 0 || g.outputs.length === 0) {
+    return [{ id: 'gradient-path', status: 'error', message: 'the graph has no input or no output', code: 'MODEL_NO_GRADIENT_PATH' }]
+  }
+  const input = g.inputs[0].name
+  const output = g.outputs[0].name
+  const checks: GradientCheck[] = []
+  const missing = unsupportedOps(model)
+  for (const m of missing) {
+    checks.push({ id: 'unsupported-op', status: 'error', message: `op ${m.opType} (node '${m.node}') has no input-gradient rule`, code: 'MODEL_UNSUPPORTED_OP', node: m.node })
+  }
+  if (missing.length === 0) checks.push({ id: 'unsupported-op', status: 'ok', message: 'every op on the gradient path has a backward rule' })
+  checks.push(
+    nodesOnPath(model, output, input).length > 0
+      ? { id: 'gradient-path', status: 'ok', message: `'${output}' depends on '${input}'` }
+      : { id: 'gradient-path', status: 'error', message: `output '${output}' does not depend on input '${input}': no gradient can reach the image`, code: 'MODEL_NO_GRADIENT_PATH' }
+  )
+  return checks
 }

@@ -1,7 +1,10 @@
 import * as ort from 'onnxruntime-node'
-import { onnx } from 'onnx-proto'
+import onnxProto from 'onnx-proto'
 import { AppError } from '@common/errors'
 import { encodeModel, type IrDataType, type IrModel, type IrNode, type IrTensor } from './ir'
+
+// onnx-proto is CommonJS: Node's ESM loader (tsx, the built app) sees only its default export.
+const { onnx } = onnxProto
 
 /**
  * Fixing the input size and folding everything that does not depend on the image.
