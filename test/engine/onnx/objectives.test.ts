@@ -290,6 +290,25 @@ describe('objective graphs across layouts and opsets', () => {
     })
   }
 
+  it('a model whose own input and output are called images and probabilities composes without name clashes', async () => {
+    const named = pointwiseModel('NCHW', 13)
+    const rn = (v: string): string => (v === 'input' ? 'images' : v === 'output' ? 'probabilities' : v)
+    for (const n of named.graph.nodes) (n.inputs = n.inputs.map(rn)), (n.outputs = n.outputs.map(rn))
+    named.graph.inputs[0].name = 'images'
+    named.graph.outputs[0].name = 'probabilities'
+    const description: OnnxModelDescription = { layout: 'NCHW', output: 'logits', numClasses: K }
+    const ref = await session(pointwiseModel('NCHW', 13), description, 'perturbation')
+    const other = await session(named, description, 'perturbation')
+    try {
+      const a = await ref.run(perturbationFeeds(masks))
+      const b = await other.run(perturbationFeeds(masks))
+      expect(Array.from(f32(b.gradMasks))).toEqual(Array.from(f32(a.gradMasks)))
+    } finally {
+      await ref.release()
+      await other.release()
+    }
+  })
+
   it('refuses a description whose class count differs from the output channels', async () => {
     await expect(buildObjectiveGraph(pointwiseModel('NCHW', 13), { layout: 'NCHW', output: 'logits', numClasses: 5 }, 'predict', geometry)).rejects.toThrow(/3 channels but the description names 5 classes/)
   })

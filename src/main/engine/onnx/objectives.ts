@@ -168,17 +168,63 @@ function classProbability(c: Composer, probs: string, classOneHot: string, b: nu
   return c.reduceSum(c.binary('Mul', probs, onehot), [3])
 }
 
+/** Names the objective graphs give their own inputs and outputs. */
+const RESERVED = new Set([
+  'images', 'masks', 'start', 'request', 'classOneHot', 'originalProb', 'lambda', 'clipLow', 'clipHigh',
+  'probabilities', 'loss', 'preservation', 'maskL1', 'score', 'gradMasks', 'gradImages'
+])
+
+/** Renames the model's values that carry a reserved name (a model whose output is called 'probabilities'...). */
+function renameReserved(model: IrModel, shapes: Map<string, number[]>): void {
+  const g = model.graph
+  const taken = new Set([...g.inputs.map((i) => i.name), ...g.initializers.keys(), ...g.nodes.flatMap((n) => n.outputs)])
+  const rename = new Map<string, string>()
+  for (const name of taken) {
+    if (!RESERVED.has(name)) continue
+    let to = `model/${name}`
+    for (let k = 1; taken.has(to); k++) to = `model/${name}_${k}`
+    taken.add(to)
+    rename.set(name, to)
+  }
+  if (rename.size === 0) return
+  const r = (v: string): string => rename.get(v) ?? v
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map(r)
+    n.outputs = n.outputs.map(r)
+  }
+  for (const v of [...g.inputs, ...g.outputs]) v.name = r(v.name)
+  for (const [from, to] of rename) {
+    const t = g.initializers.get(from)
+    if (t) {
+      g.initializers.delete(from)
+      g.initializers.set(to, t)
+    }
+    const s = shapes.get(from)
+    if (s) shapes.set(to, s)
+  }
+}
+
 /** Composes the objective graph (sync, on an already folded model); returns the IR with gradients appended. */
-export function composeObjective(folded: FoldedModel, description: OnnxModelDescription, kind: ObjectiveKind, geometry: ObjectiveGeometry, source = 'model'): IrModel {
+export function composeObjective(original: FoldedModel, description: OnnxModelDescription, kind: ObjectiveKind, geometry: ObjectiveGeometry, source = 'model'): IrModel {
+  let folded = original
   if (folded.model.opset < 11) {
     throw new AppError('MODEL_FILE_INVALID', `${source}: opset ${folded.model.opset} is too old for Context Lens' objective graphs (Clip bounds and Resize need opset 11); re-export with opset 11 or later`)
   }
   const g = folded.model.graph
   const model: IrModel = {
     ...folded.model,
-    graph: { ...g, nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs] })), inputs: [...g.inputs], outputs: [...g.outputs], initializers: new Map(g.initializers) }
+    graph: {
+      ...g,
+      nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })),
+      inputs: g.inputs.map((v) => ({ ...v })),
+      outputs: g.outputs.map((v) => ({ ...v })),
+      initializers: new Map(g.initializers)
+    }
   }
-  const c = new Composer(model, new Map(folded.shapes))
+  const shapes = new Map(folded.shapes)
+  renameReserved(model, shapes)
+  folded = { ...folded, model, shapes: new Map(shapes) }
+  const c = new Composer(model, shapes)
   const { batch: b, height: h, width: w, channels: ch } = geometry
   const k = description.numClasses
   const outputsOfModel = [...model.graph.outputs]
