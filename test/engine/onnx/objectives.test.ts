@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildObjectiveGraph, type ObjectiveGeometry, type OnnxModelDescription } from '@main/engine/onnx/objectives'
 import { float32Tensor, int64Tensor, type IrModel, type IrNode, type IrTensor } from '@main/engine/onnx/ir'
 import { gradRules } from '@main/engine/onnx/vjp'
+import { classProbabilities, requestScore } from '@main/saliency/batch'
 import { perturbationTerms, type PerturbationProblem } from '@main/saliency/perturbation'
 import type { SegmentationModel } from '@main/saliency/model'
 import { upsampleBilinear } from '@main/saliency/upsample'
@@ -186,7 +187,7 @@ describe('objective graphs on a hand-built NCHW logits model', () => {
     expect(relError(grad, numeric)).toBeLessThan(2e-3)
   })
 
-  it('perturbation: loss terms and gradMasks equal the tfjs implementation on the same model', async () => {
+  it('perturbation terms, gradMasks and the score gradient equal the tfjs implementation on the same model', async () => {
     const s = await session(pointwiseModel('NCHW', 13), description, 'perturbation')
     sessions.push(s)
     const out = await s.run(perturbationFeeds(masks))
@@ -224,6 +225,14 @@ describe('objective graphs on a hand-built NCHW logits model', () => {
       for (let b = 0; b < B; b++) expect(got[b]).toBeCloseTo(want[b], 5)
     }
     expect(relError(f32(out.gradMasks), grad.dataSync())).toBeLessThan(1e-4)
+
+    // The VG/IG/SG objective against tfjs's request score and its gradient.
+    const sg = await session(pointwiseModel('NCHW', 13), description, 'scoreGradient')
+    sessions.push(sg)
+    const so = await sg.run({ images: t(images, [B, H, W, C]), request: t(request, [B, H, W]), classOneHot: t(classOneHot, [B, K]) })
+    const scoreOf = (x: tf.Tensor): tf.Scalar => tf.sum(requestScore(classProbabilities(model, x as tf.Tensor4D, problem.classOneHot), r4))
+    const gradImages = tf.grad(scoreOf)(problem.images)
+    expect(relError(f32(so.gradImages), gradImages.dataSync())).toBeLessThan(1e-4)
   })
 
   it('perturbationLoss gives the same terms without a gradient output', async () => {
