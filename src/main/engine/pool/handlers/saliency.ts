@@ -53,7 +53,10 @@ async function openedModel(ctx: TaskContext, dir: string): Promise<OpenedSegment
   return model
 }
 
-/** Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation. */
+/**
+ * Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation. The
+ * model comes through the runtime seam, so this handler runs on whatever runtime openSegmentationModel picks.
+ */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
   const model = await openedModel(ctx, p.modelDir)
   return computeSaliency(model, p.requests, p.params, {
