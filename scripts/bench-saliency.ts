@@ -1,7 +1,7 @@
 /**
  * `npm run bench:saliency`: seconds per saliency request on the benchmark U-Net (zoo 'unet-vgg', 64×64×1,
  * 11 classes, 16-32-64-128-128 with batch norm; random but fixed weights), through the same path the app uses
- * (model folder → prepareForSaliency → computeSaliency), in-process and over the engine's worker pool.
+ * (model folder → openSegmentationModel → computeSaliency), in-process and over the engine's worker pool.
  *
  *   npm run bench:saliency -- [--steps 100] [--batches 1,16] [--methods context,vg,ig,sg] [--ig-steps 50]
  *                             [--sg-samples 50] [--workers 2] [--backend wasm] [--levels 4]
@@ -15,10 +15,10 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { saliencyParams, type SaliencyMethod } from '../src/common/saliency'
 import { initBackend } from '../src/main/engine/backend'
-import { loadModel, saveModel } from '../src/main/engine/modelFiles'
+import { saveModel } from '../src/main/engine/modelFiles'
 import { BENCHMARK_SPEC, buildModel, modelStats } from '../src/main/engine/models'
 import { EnginePool } from '../src/main/engine/pool/pool'
-import { prepareForSaliency } from '../src/main/engine/segmentationModel'
+import { openSegmentationModel } from '../src/main/engine/openModel'
 import { computeSaliency, type SaliencyRequest } from '../src/main/saliency'
 
 const arg = (name: string, fallback: string): string => {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     spec
   })
   model.dispose()
-  const prepared = prepareForSaliency(await loadModel(dir))
+  const prepared = await openSegmentationModel(dir)
   console.error(`backend ${backend.name}; model ${stats.params} parameters, ${(stats.macs / 1e6).toFixed(1)} M MACs per image`)
 
   for (const method of methods) {

@@ -26,7 +26,8 @@ import { initBackend } from '@main/engine/backend'
 import { generateStreetSceneArrays, parseStreetScenesSpec } from '@main/datasets/streetScenes'
 import { loadModel } from '@main/engine/modelFiles'
 import { EnginePool } from '@main/engine/pool/pool'
-import { predictLabelMaps, prepareForSaliency } from '@main/engine/segmentationModel'
+import { fromLoadedModel } from '@main/engine/tfjsModel'
+import { predictLabelMaps } from '@main/engine/segmentationModel'
 import { shuffleInPlace, uniform01 } from '@main/prng'
 import { computeSaliency, type SaliencyRequest } from '@main/saliency'
 
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
   const t0 = performance.now()
   const info = await initBackend()
   const loaded = await loadModel(modelDir)
-  const prepared = prepareForSaliency(loaded)
+  const prepared = fromLoadedModel(loaded)
   const sidecar = loaded.sidecar
   const training = (sidecar.training ?? {}) as Record<string, unknown>
   const dataSpec = parseStreetScenesSpec((training.datasetSpec as StreetScenesSpecInput | undefined) ?? {})
@@ -218,7 +219,7 @@ async function main(): Promise<void> {
   const chunk = 25
   for (let s = 0; s < test.count; s += chunk) {
     const n = Math.min(chunk, test.count - s)
-    pred.set(predictLabelMaps(prepared, test.images.subarray(s * px * 3, (s + n) * px * 3), [n, H, W, 3]), s * px)
+    pred.set(await predictLabelMaps(prepared, test.images.subarray(s * px * 3, (s + n) * px * 3), [n, H, W, 3]), s * px)
   }
   const confusion = Array.from({ length: K }, () => new Array(K).fill(0)) // [gt][pred]
   for (let i = 0; i < pred.length; i++) confusion[test.labels[i]][pred[i]]++
@@ -406,7 +407,6 @@ async function main(): Promise<void> {
   await writeFile(outPath, `${JSON.stringify(report, null, 1)}\n`)
   console.log(`\nwrote ${outPath} in ${report.seconds.toFixed(0)} s total`)
   prepared.dispose()
-  loaded.dispose()
   tf.disposeVariables()
 }
 

@@ -3,7 +3,8 @@ import { defaultDemoModelDir } from '@main/audit/demo'
 import { generateStreetSceneBatch } from '@main/datasets/streetScenes'
 import { initBackend } from '@main/engine/backend'
 import { loadModel } from '@main/engine/modelFiles'
-import { prepareForSaliency, predictLabelMaps } from '@main/engine/segmentationModel'
+import { predictLabelMaps } from '@main/engine/segmentationModel'
+import { fromLoadedModel } from '@main/engine/tfjsModel'
 
 /**
  * The bundled demo model is what the app audits on first start: it must load (hash, sidecar, probability and
@@ -20,12 +21,12 @@ describe('bundled demo model', () => {
     expect(loaded.sidecar.classes.map((c) => c.name)).toEqual(['road', 'sidewalk', 'building', 'vegetation', 'sky', 'car', 'person', 'rider', 'bicycle', 'pole'])
     // A seed the model was not trained on (it trained on seed 0's train split).
     const batch = generateStreetSceneBatch({ seed: 987, height: 64, width: 128 }, 'test', 0, 4)
-    const model = prepareForSaliency(loaded)
-    const labels = predictLabelMaps(model, batch.images, [4, 64, 128, 3])
+    const model = fromLoadedModel(loaded)
+    const labels = await predictLabelMaps(model, batch.images, [4, 64, 128, 3])
     let correct = 0
     for (let i = 0; i < labels.length; i++) if (labels[i] === batch.labels[i]) correct++
     expect(correct / labels.length).toBeGreaterThan(0.9)
+    // Disposing the opened model disposes the loaded one it wraps.
     model.dispose()
-    loaded.dispose()
   })
 })

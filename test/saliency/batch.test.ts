@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { isAppError } from '../../src/common/errors'
 import { type PerturbationParams, type SaliencyParamsInput, SaliencyParamsSchema } from '../../src/common/saliency'
 import { computeOne, computeSaliency, type SaliencyRequest } from '../../src/main/saliency'
-import { batchTensors, disposeBatch } from '../../src/main/saliency/batch'
-import { disposeProblem, perturbationTerms, preparePerturbation } from '../../src/main/saliency/perturbation'
+import { batchArrays } from '../../src/main/saliency/batch'
+import { preparePerturbation, stepArgs } from '../../src/main/saliency/perturbation'
 import { maxAbsDiff, randomImage, rectMask, smallConvModel, upperMeanModel, useCpu } from './models'
 
 beforeAll(useCpu)
@@ -88,31 +88,28 @@ describe('the perturbation loss', () => {
   it('has the gradient finite differences give, with ‖M‖₁ a sum over cells and preservation a mean over R', async () => {
     const params = SaliencyParamsSchema.parse({ method: 'grid', maskHeight: 3, maskWidth: 3, lambda: 0.05, baseline: { kind: 'blur', sigma: 1.5 } }) as PerturbationParams
     const req = requests[2]
-    const batch = batchTensors(model, [req])
-    const problem = preparePerturbation(model, batch, params)
+    const batch = batchArrays(model, [req])
+    const problem = await preparePerturbation(model, batch, params)
     const m0 = Float32Array.from({ length: 9 }, (_, i) => 0.2 + 0.07 * i)
-    const lossAt = (m: Float32Array) => tf.tidy(() => perturbationTerms(model, problem, tf.tensor3d(m, [1, 3, 3])).loss.dataSync()[0])
-    const grad = tf.tidy(() => tf.grad((m: tf.Tensor) => tf.sum(perturbationTerms(model, problem, m as tf.Tensor3D).loss))(tf.tensor3d(m0, [1, 3, 3])).dataSync())
+    const lossAt = async (m: Float32Array) => (await model.perturbationStep(stepArgs(problem, m, false))).loss[0]
+    const grad = (await model.perturbationStep(stepArgs(problem, m0, true))).gradient!
     const eps = 1e-2
-    const fd = Array.from(m0, (_, i) => {
+    const fd: number[] = []
+    for (let i = 0; i < m0.length; i++) {
       const plus = Float32Array.from(m0)
       const minus = Float32Array.from(m0)
       plus[i] += eps
       minus[i] -= eps
-      return (lossAt(plus) - lossAt(minus)) / (2 * eps)
-    })
+      fd.push(((await lossAt(plus)) - (await lossAt(minus))) / (2 * eps))
+    }
     const scale = Math.max(...fd.map(Math.abs))
     expect(maxAbsDiff(grad, fd)).toBeLessThan(2e-3 * scale)
 
     // At M = 1 nothing is perturbed: no shortfall, and the mask term is λ·(number of cells).
-    const ones = tf.tidy(() => {
-      const t = perturbationTerms(model, problem, tf.ones([1, 3, 3]))
-      return [t.preservation.dataSync()[0], t.maskL1.dataSync()[0]]
-    })
+    const t = await model.perturbationStep(stepArgs(problem, new Float32Array(9).fill(1), false))
+    const ones = [t.preservation[0], t.maskL1[0]]
     expect(ones[0]).toBeLessThan(1e-7)
     expect(ones[1]).toBe(9)
-    disposeProblem(problem)
-    disposeBatch(batch)
   })
 
   it('at M = 0 (grid) scores the baseline image alone: the mean shortfall over R', async () => {
@@ -120,14 +117,12 @@ describe('the perturbation loss', () => {
     const m = upperMeanModel(H, W)
     const params = SaliencyParamsSchema.parse({ method: 'grid' }) as PerturbationParams
     const req = { image: imgA, request: rectMask(H, W, 9, 12, 0, 5), classId: 1 }
-    const batch = batchTensors(m, [req])
-    const problem = preparePerturbation(m, batch, params)
-    const pres = tf.tidy(() => perturbationTerms(m, problem, tf.zeros([1, 4, 4])).preservation.dataSync()[0])
+    const batch = batchArrays(m, [req])
+    const problem = await preparePerturbation(m, batch, params)
+    const pres = (await m.perturbationStep(stepArgs(problem, new Float32Array(16), false))).preservation[0]
     let mu = 0
     for (let i = 0; i < (H / 2) * W; i++) mu += imgA.data[i] / ((H / 2) * W)
     const s = (z: number) => 1 / (1 + Math.exp(-z))
     expect(pres).toBeCloseTo(s(8 * mu - 4) - s(-4), 5)
-    disposeProblem(problem)
-    disposeBatch(batch)
   })
 })

@@ -51,8 +51,7 @@ describe('gradient saliency against analytic gradients', () => {
     let avg = 0
     for (let k = 0; k < n; k++) {
       const noise = smoothGradNoise([H, W, 1], sigma, 7, k)
-      const noisy = tf.tidy(() => tf.add(tf.tensor1d(twoHalves.data), noise.reshape([-1])).dataSync())
-      noise.dispose()
+      const noisy = tf.tidy(() => tf.add(tf.tensor1d(twoHalves.data), tf.tensor1d(noise)).dataSync())
       avg += upperMeanGradient(upperMean(noisy), H, W) / n
     }
     const res = await computeOne(model, req, { method: 'sg', form: 'grid', samples: n, sigma, seed: 7, saliencyHeight: H, saliencyWidth: W })
@@ -62,11 +61,11 @@ describe('gradient saliency against analytic gradients', () => {
 })
 
 /** S(x,R,c) for many images at once, evaluated by the model and averaged in plain JS. */
-function scores(model: SegmentationModel, images: Float32Array[], img: SaliencyImage, r: Uint8Array, c: number): number[] {
+async function scores(model: SegmentationModel, images: Float32Array[], img: SaliencyImage, r: Uint8Array, c: number): Promise<number[]> {
   const { height, width, channels } = img
   const flat = new Float32Array(images.length * images[0].length)
   images.forEach((x, i) => flat.set(x, i * x.length))
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(flat, [images.length, height, width, channels])).dataSync())
+  const probs = await model.predict(flat, { batch: images.length, height, width, channels })
   const k = model.numClasses
   let area = 0
   for (const v of r) area += v
@@ -78,7 +77,7 @@ function scores(model: SegmentationModel, images: Float32Array[], img: SaliencyI
 }
 
 /** Central differences of S at x, per pixel and channel. */
-function fdGradient(model: SegmentationModel, x: Float32Array, img: SaliencyImage, r: Uint8Array, c: number, eps = 1e-2): Float64Array {
+async function fdGradient(model: SegmentationModel, x: Float32Array, img: SaliencyImage, r: Uint8Array, c: number, eps = 1e-2): Promise<Float64Array> {
   const probes: Float32Array[] = []
   for (let i = 0; i < x.length; i++) {
     const plus = Float32Array.from(x)
@@ -87,7 +86,7 @@ function fdGradient(model: SegmentationModel, x: Float32Array, img: SaliencyImag
     minus[i] -= eps
     probes.push(plus, minus)
   }
-  const s = scores(model, probes, img, r, c)
+  const s = await scores(model, probes, img, r, c)
   return Float64Array.from({ length: x.length }, (_, i) => (s[2 * i] - s[2 * i + 1]) / (2 * eps))
 }
 
@@ -115,7 +114,7 @@ describe('gradient saliency against finite differences', () => {
   }
 
   it('VG matches finite differences, and the context form zeroes R only', async () => {
-    const fd = fdGradient(model, img.data, img, r, c)
+    const fd = await fdGradient(model, img.data, img, r, c)
     const grid = await computeOne(model, req, { method: 'vg', ...full })
     close(grid.pixelMap!, channelAbsSum(fd, ch))
     const context = await computeOne(model, req, { method: 'vg', ...full, form: 'context' })
@@ -128,7 +127,7 @@ describe('gradient saliency against finite differences', () => {
     const avg = new Float64Array(img.data.length)
     for (let k = 1; k <= n; k++) {
       const xk = img.data.map((v) => base + (k / n) * (v - base))
-      fdGradient(model, xk, img, r, c).forEach((g, i) => (avg[i] += g / n))
+      ;(await fdGradient(model, xk, img, r, c)).forEach((g, i) => (avg[i] += g / n))
     }
     const ig = await computeOne(model, req, { method: 'ig', ...full, steps: n, baseline: { kind: 'constant', value: base } })
     close(ig.pixelMap!, channelAbsSum(avg, ch))
@@ -140,9 +139,8 @@ describe('gradient saliency against finite differences', () => {
     const avg = new Float64Array(img.data.length)
     for (let k = 0; k < n; k++) {
       const noise = smoothGradNoise([h, w, ch], sigma, 3, k)
-      const noisy = Float32Array.from(noise.dataSync(), (v, i) => img.data[i] + v)
-      noise.dispose()
-      fdGradient(model, noisy, img, r, c).forEach((g, i) => (avg[i] += g / n))
+      const noisy = Float32Array.from(noise, (v, i) => img.data[i] + v)
+      ;(await fdGradient(model, noisy, img, r, c)).forEach((g, i) => (avg[i] += g / n))
     }
     const sg = await computeOne(model, req, { method: 'sg', ...full, samples: n, sigma, seed: 3 })
     close(sg.pixelMap!, channelAbsSum(avg, ch))

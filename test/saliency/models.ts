@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
-import { fromLayersModel, type SegmentationModel } from '../../src/main/saliency/model'
+import { fromLayersModel, tfjsSegmentationModel, type TfjsSegmentationModel } from '../../src/main/engine/tfjsModel'
 import type { SaliencyImage } from '../../src/main/saliency/batch'
 
 /** Known-answer models and fixtures for the saliency tests; all run on the JS CPU backend. */
@@ -15,8 +15,8 @@ export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z))
  * Two classes; class 1 has probability σ(a·μ + b) at every pixel, μ the mean intensity of the upper half of the
  * image (rows < H/2, all channels). Nothing else in the image matters.
  */
-export function upperMeanModel(height: number, width: number, a = 8, b = -4, channels = 1): SegmentationModel {
-  return {
+export function upperMeanModel(height: number, width: number, a = 8, b = -4, channels = 1): TfjsSegmentationModel {
+  return tfjsSegmentationModel({
     inputShape: [height, width, channels],
     numClasses: 2,
     inputRange: [0, 1],
@@ -28,7 +28,7 @@ export function upperMeanModel(height: number, width: number, a = 8, b = -4, cha
         const logits = tf.concat([tf.zerosLike(logit), logit], 3)
         return tf.softmax(tf.tile(logits, [1, height, width, 1])) as tf.Tensor4D
       })
-  }
+  })
 }
 
 /** Analytic ∂p₁/∂x for one pixel of the upper half of upperMeanModel (zero in the lower half). */
@@ -41,7 +41,7 @@ export function upperMeanGradient(mu: number, height: number, width: number, a =
  * A per-pixel classifier (1×1 convolution + softmax) built with tf.layers and fixed weights: each output pixel
  * sees only its own input pixel. Logits: class 0 = −w·x + w/2, class 1 = w·x − w/2.
  */
-export function pixelwiseModel(height: number, width: number, w = 10): SegmentationModel {
+export function pixelwiseModel(height: number, width: number, w = 10): TfjsSegmentationModel {
   const input = tf.input({ shape: [height, width, 1] })
   const conv = tf.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'softmax', useBias: true })
   const model = tf.model({ inputs: input, outputs: conv.apply(input) as tf.SymbolicTensor })
@@ -56,7 +56,7 @@ export const pixelwiseP1 = (x: number, w = 10) => sigmoid(2 * (w * x - w / 2))
  * A small smooth network with spatial mixing (3×3 tanh convolution, 3×3 convolution, softmax), deterministic
  * from a seed, for finite-difference and batching checks.
  */
-export function smallConvModel(height: number, width: number, channels: number, classes: number, seed = 1): SegmentationModel {
+export function smallConvModel(height: number, width: number, channels: number, classes: number, seed = 1): TfjsSegmentationModel {
   const input = tf.input({ shape: [height, width, channels] })
   const h1 = tf.layers
     .conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: seed + 1 }) })

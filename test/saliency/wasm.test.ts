@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import { describe, expect, it } from 'vitest'
 import type { SaliencyParamsInput } from '../../src/common/saliency'
 import { computeOne, type SegmentationModel } from '../../src/main/saliency'
+import { tfjsSegmentationModel } from '../../src/main/engine/tfjsModel'
 import { maxAbsDiff, randomImage, rectMask } from './models'
 
 /**
@@ -13,12 +14,12 @@ import { maxAbsDiff, randomImage, rectMask } from './models'
 function plainConvModel(): SegmentationModel {
   const w1 = tf.tensor4d(Array.from({ length: 3 * 3 * 1 * 4 }, (_, i) => Math.sin(i * 1.7) * 0.6), [3, 3, 1, 4])
   const w2 = tf.tensor4d(Array.from({ length: 3 * 3 * 4 * 3 }, (_, i) => Math.cos(i * 0.9) * 0.5), [3, 3, 4, 3])
-  return {
+  return tfjsSegmentationModel({
     inputShape: [16, 16, 1],
     numClasses: 3,
     inputRange: [0, 1],
     predict: (x) => tf.tidy(() => tf.softmax(tf.conv2d(tf.tanh(tf.conv2d(x, w1, 1, 'same')), w2, 1, 'same')) as tf.Tensor4D)
-  }
+  })
 }
 
 describe('on the wasm backend', () => {

@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import type { SegmentationModel } from './model'
+import type { BatchGeometry, SegmentationModel } from './model'
 
 /** Row-major HWC pixels in the model's input units. */
 export interface SaliencyImage {
@@ -63,58 +62,64 @@ export function planBatches(requests: SaliencyRequest[], maxBatch: number): numb
   return batches
 }
 
-/** The tensors every method needs for one batch. */
-export interface BatchTensors {
+/** The arrays every method needs for one batch, in the layouts of the model interface. */
+export interface BatchArrays extends BatchGeometry {
   /** [B, H, W, C] */
-  images: tf.Tensor4D
-  /** [B, H, W, 1], 0/1 */
-  requestMasks: tf.Tensor4D
-  /** [B, 1, 1, K] one-hot of each request's class, to pick f_c per request in one op. */
-  classOneHot: tf.Tensor4D
-  height: number
-  width: number
-  channels: number
+  images: Float32Array
+  /** [B, H, W], 0/1 */
+  requestMasks: Float32Array
+  /** [B, K] one-hot of each request's class, to pick f_c per request. */
+  classOneHot: Float32Array
+  /** ‖R‖₁ per request. */
+  requestArea: Float64Array
 }
 
-export function batchTensors(model: SegmentationModel, requests: SaliencyRequest[]): BatchTensors {
+export function batchArrays(model: SegmentationModel, requests: SaliencyRequest[]): BatchArrays {
   const { height, width, channels } = requests[0].image
   const b = requests.length
-  const pix = new Float32Array(b * height * width * channels)
-  const req = new Float32Array(b * height * width)
+  const hw = height * width
+  const images = new Float32Array(b * hw * channels)
+  const requestMasks = new Float32Array(b * hw)
+  const classOneHot = new Float32Array(b * model.numClasses)
+  const requestArea = new Float64Array(b)
   requests.forEach((r, i) => {
-    pix.set(r.image.data, i * height * width * channels)
-    for (let p = 0; p < height * width; p++) req[i * height * width + p] = r.request[p] !== 0 ? 1 : 0
+    images.set(r.image.data, i * hw * channels)
+    for (let p = 0; p < hw; p++) {
+      if (r.request[p] === 0) continue
+      requestMasks[i * hw + p] = 1
+      requestArea[i]++
+    }
+    classOneHot[i * model.numClasses + r.classId] = 1
   })
-  return {
-    images: tf.tensor4d(pix, [b, height, width, channels]),
-    requestMasks: tf.tensor4d(req, [b, height, width, 1]),
-    classOneHot: tf.tidy(() => tf.oneHot(tf.tensor1d(requests.map((r) => r.classId), 'int32'), model.numClasses).toFloat().reshape([b, 1, 1, model.numClasses])),
-    height,
-    width,
-    channels
+  return { batch: b, height, width, channels, images, requestMasks, classOneHot, requestArea }
+}
+
+/** f_c per request, [B, H, W], for images laid out like the batch. Checks the output size, which R assumes. */
+export async function classProbabilities(model: SegmentationModel, images: Float32Array, batch: BatchArrays): Promise<Float32Array> {
+  const { batch: b, height, width, channels } = batch
+  const k = model.numClasses
+  const f = await model.predict(images, { batch: b, height, width, channels })
+  const hw = height * width
+  if (f.length !== b * hw * k) {
+    throw new AppError('MODEL_OUTPUT_MISMATCH', `model output has ${f.length} values, expected ${b}×${height}×${width}×${k} (input size, ${k} classes)`)
   }
-}
-
-export function disposeBatch(t: BatchTensors): void {
-  tf.dispose([t.images, t.requestMasks, t.classOneHot])
-}
-
-/** f_c per request: [B, H, W]. Checks the output grid matches the input grid, which R assumes. */
-export function classProbabilities(model: SegmentationModel, x: tf.Tensor4D, classOneHot: tf.Tensor4D): tf.Tensor3D {
-  const f = model.predict(x)
-  if (f.shape[1] !== x.shape[1] || f.shape[2] !== x.shape[2] || f.shape[3] !== model.numClasses) {
-    throw new AppError(
-      'MODEL_OUTPUT_MISMATCH',
-      `model output ${f.shape.slice(1).join('×')} does not match input ${x.shape[1]}×${x.shape[2]} with ${model.numClasses} classes`
-    )
+  const fc = new Float32Array(b * hw)
+  for (let i = 0; i < b; i++) {
+    let c = 0
+    while (batch.classOneHot[i * k + c] !== 1) c++
+    for (let p = i * hw; p < (i + 1) * hw; p++) fc[p] = f[p * k + c]
   }
-  return tf.sum(tf.mul(f, classOneHot), 3) as tf.Tensor3D
+  return fc
 }
 
-/** S(x,R,c) = ‖R∘f_c(x)‖₁/‖R‖₁ per request: [B]. Probabilities are non-negative, so the L1 norm is a sum. */
-export function requestScore(fc: tf.Tensor3D, requestMasks: tf.Tensor4D): tf.Tensor1D {
-  const r = requestMasks.squeeze([3])
-  return tf.div(tf.sum(tf.mul(r, fc), [1, 2]), tf.sum(r, [1, 2])) as tf.Tensor1D
+/** S(x,R,c) = ‖R∘f_c(x)‖₁/‖R‖₁ per request. Probabilities are non-negative, so the L1 norm is a sum. */
+export function requestScores(fc: Float32Array, batch: BatchArrays): number[] {
+  const hw = batch.height * batch.width
+  return Array.from({ length: batch.batch }, (_, i) => {
+    let s = 0
+    for (let p = i * hw; p < (i + 1) * hw; p++) if (batch.requestMasks[p] !== 0) s += fc[p]
+    return Math.fround(s / batch.requestArea[i])
+  })
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {

@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import type { GradientParams } from '@common/saliency'
 import { baselineImages } from './baseline'
-import { type BatchTensors, classProbabilities, requestScore, throwIfAborted } from './batch'
+import { type BatchArrays, classProbabilities, requestScores, throwIfAborted } from './batch'
 import type { SegmentationModel } from './model'
 import { seededNormal } from './random'
 
@@ -16,8 +15,8 @@ export interface GradientOutcome {
 }
 
 /** Noise of SmoothGrad sample k, [H, W, C]: stream k of the seed, identical for every request and batch. */
-export function smoothGradNoise(shape: [number, number, number], sigma: number, seed: number, k: number): tf.Tensor3D {
-  return tf.tensor3d(seededNormal(shape[0] * shape[1] * shape[2], sigma, seed, k), shape)
+export function smoothGradNoise(shape: [number, number, number], sigma: number, seed: number, k: number): Float32Array {
+  return seededNormal(shape[0] * shape[1] * shape[2], sigma, seed, k)
 }
 
 /** Kernel = stride = image size / saliency size, as in Sec. 3.2; sizes that do not divide are rejected. */
@@ -33,61 +32,65 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /**
  * VG, IG and SG of the request score S(x,R,c) (Eq. 4 with G_grid, Eq. 5 for the context form). The batch score is
  * the sum of the per-request scores and request b's score depends only on image b, so one gradient of the batch
- * gives every request its own gradient.
+ * (the model's scoreGradient) gives every request its own gradient; accumulation and maps are plain arrays here.
  */
 export async function gradientSaliency(
   model: SegmentationModel,
-  batch: BatchTensors,
+  batch: BatchArrays,
   params: GradientParams,
   options: { onStep?: (step: number) => void; signal?: AbortSignal } = {}
 ): Promise<GradientOutcome> {
-  const { images, requestMasks, classOneHot, height, width, channels } = batch
-  const b = images.shape[0]
+  const { batch: b, images, requestMasks, classOneHot, height, width, channels } = batch
   const [kh, kw] = meanFilterKernel(height, width, params.saliencyHeight, params.saliencyWidth)
-  const grad = tf.grad((x: tf.Tensor) => tf.sum(requestScore(classProbabilities(model, x as tf.Tensor4D, classOneHot), requestMasks)))
-
   const n = params.method === 'vg' ? 1 : params.method === 'ig' ? params.steps : params.samples
-  const start = params.method === 'ig' ? baselineImages(images, params.baseline, model.inputRange) : null
-  let acc: tf.Tensor4D = tf.zerosLike(images)
-  try {
-    for (let k = 1; k <= n; k++) {
-      throwIfAborted(options.signal)
-      const next = tf.tidy(() => {
-        let x: tf.Tensor4D = images
-        if (params.method === 'ig') x = tf.add(start!, tf.mul(k / n, tf.sub(images, start!)))
-        if (params.method === 'sg') {
-          const noise = smoothGradNoise([height, width, channels], params.sigma, params.seed, k - 1)
-          x = tf.add(images, noise.expandDims(0))
-        }
-        return tf.add(acc, grad(x)) as tf.Tensor4D
-      })
-      acc.dispose()
-      acc = next
-      options.onStep?.(k)
-      await yieldToEventLoop()
-    }
+  const start = params.method === 'ig' ? baselineImages(images, batch, params.baseline, model.inputRange) : null
+  const per = height * width * channels
+  const acc = new Float32Array(images.length)
+  const x = params.method === 'vg' ? images : new Float32Array(images.length)
+  let vgScore: Float32Array | null = null
+  for (let k = 1; k <= n; k++) {
     throwIfAborted(options.signal)
-
-    const [pixel, pooled, score] = tf.tidy(() => {
-      let g: tf.Tensor4D = tf.div(acc, n)
-      if (params.method === 'ig' && params.multiplyByInput) g = tf.mul(g, tf.sub(images, start!))
-      let map = tf.sum(tf.abs(g), 3, true) as tf.Tensor4D
-      if (params.form === 'context') map = tf.mul(map, tf.sub(1, requestMasks))
-      const filtered = kh === 1 && kw === 1 ? map : tf.avgPool(map, [kh, kw], [kh, kw], 'valid')
-      const s = requestScore(classProbabilities(model, images, classOneHot), requestMasks)
-      return [map, filtered, s]
-    })
-    const [pixelData, pooledData, scoreData] = await Promise.all([pixel.data(), pooled.data(), score.data()])
-    tf.dispose([pixel, pooled, score])
-    const hw = height * width
-    const shw = params.saliencyHeight * params.saliencyWidth
-    return {
-      pixelMaps: Array.from({ length: b }, (_, i) => Float32Array.from(pixelData.subarray(i * hw, (i + 1) * hw))),
-      maps: Array.from({ length: b }, (_, i) => Float32Array.from(pooledData.subarray(i * shw, (i + 1) * shw))),
-      score: Array.from(scoreData)
+    if (params.method === 'ig') {
+      const t = Math.fround(k / n)
+      for (let i = 0; i < x.length; i++) x[i] = start![i] + Math.fround(t * Math.fround(images[i] - start![i]))
+    } else if (params.method === 'sg') {
+      const noise = smoothGradNoise([height, width, channels], params.sigma, params.seed, k - 1)
+      for (let i = 0; i < x.length; i++) x[i] = images[i] + noise[i % per]
     }
-  } finally {
-    acc.dispose()
-    start?.dispose()
+    const { score, gradient } = await model.scoreGradient({ batch: b, height, width, channels, images: x, requestMasks, classOneHot })
+    for (let i = 0; i < acc.length; i++) acc[i] += gradient[i]
+    if (params.method === 'vg') vgScore = score
+    options.onStep?.(k)
+    await yieldToEventLoop()
   }
+  throwIfAborted(options.signal)
+
+  const hw = height * width
+  const [sh, sw] = [params.saliencyHeight, params.saliencyWidth]
+  const pixelMaps: Float32Array[] = []
+  const maps: Float32Array[] = []
+  for (let i = 0; i < b; i++) {
+    const map = new Float32Array(hw)
+    for (let p = 0; p < hw; p++) {
+      let s = 0
+      for (let c = 0; c < channels; c++) {
+        const j = (i * hw + p) * channels + c
+        let g = Math.fround(acc[j] / n)
+        if (params.method === 'ig' && params.multiplyByInput) g = Math.fround(g * Math.fround(images[j] - start![j]))
+        s += Math.abs(g)
+      }
+      map[p] = params.form === 'context' && requestMasks[i * hw + p] !== 0 ? 0 : s
+    }
+    const pooled = new Float32Array(sh * sw)
+    if (kh === 1 && kw === 1) pooled.set(map)
+    else {
+      for (let y = 0; y < height; y++) for (let xx = 0; xx < width; xx++) pooled[Math.floor(y / kh) * sw + Math.floor(xx / kw)] += map[y * width + xx]
+      for (let q = 0; q < pooled.length; q++) pooled[q] /= kh * kw
+    }
+    pixelMaps.push(map)
+    maps.push(pooled)
+  }
+  // VG's one gradient was taken at the image itself; the other methods need S at x once more.
+  const score = vgScore ? Array.from(vgScore) : requestScores(await classProbabilities(model, images, batch), batch)
+  return { pixelMaps, maps, score }
 }

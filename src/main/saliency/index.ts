@@ -1,9 +1,9 @@
 /**
  * Saliency for semantic segmentation (grid saliency, Hoyer et al.): perturbation grid and context saliency
  * (Eq. 1–3) and the gradient baselines VG, IG and SG (Eq. 4–5), for batches of requests (image, R, c).
- * Parameters and results are the schemas of @common/saliency; the model is any SegmentationModel.
+ * Parameters and results are the schemas of @common/saliency; the model is any SegmentationModel (the engine's
+ * runtime seam): this folder is plain TypeScript on arrays and never loads a tensor runtime itself.
  */
-import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import {
   type GradientParams,
@@ -14,16 +14,16 @@ import {
   SaliencyParamsSchema,
   type SaliencyResult
 } from '@common/saliency'
-import { type BatchTensors, batchTensors, disposeBatch, planBatches, requestScore, type SaliencyRequest, throwIfAborted, validateRequest } from './batch'
+import { type BatchArrays, batchArrays, planBatches, requestScores, type SaliencyRequest, throwIfAborted, validateRequest } from './batch'
 import { gradientSaliency, meanFilterKernel } from './gradientMethods'
 import type { SegmentationModel } from './model'
 import { type OptimiseOutcome, optimiseMasks } from './optimise'
-import { disposeProblem, preparePerturbation } from './perturbation'
+import { preparePerturbation } from './perturbation'
 import { upsampleBilinear } from './upsample'
 
 export type { SaliencyImage, SaliencyRequest } from './batch'
-export { fromLayersModel, type SegmentationModel } from './model'
-export { interpolationMatrix, upsampleBilinear, upsampleMasks } from './upsample'
+export type { SegmentationModel } from './model'
+export { interpolationMatrix, upsampleBilinear } from './upsample'
 
 export interface SaliencyOptions {
   /** Called after every optimisation step (or gradient sample) with the steps done and the total over all batches. */
@@ -132,91 +132,74 @@ async function runBatch(
   options: { onStep: (step: number) => void; signal?: AbortSignal }
 ): Promise<SaliencyResult[]> {
   const t0 = performance.now()
-  const batch = batchTensors(model, requests)
+  const batch = batchArrays(model, requests)
   const { height, width } = batch
-  try {
-    if (isPerturbationMethod(params.method)) {
-      const p = params as PerturbationParams
-      const { outcome, scoreOriginal } = await runPerturbation(model, batch, p, options)
-      const batchTimeMs = performance.now() - t0
-      return requests.map((r, i) => ({
-        ...(r.id !== undefined ? { id: r.id } : {}),
-        method: p.method,
-        classId: r.classId,
-        imageHeight: height,
-        imageWidth: width,
-        maskHeight: p.maskHeight,
-        maskWidth: p.maskWidth,
-        mask: outcome.masks[i],
-        upsampled: upsampleBilinear(outcome.masks[i], p.maskHeight, p.maskWidth, height, width),
-        scoreOriginal: scoreOriginal[i],
-        scorePerturbed: outcome.final.score[i],
-        preservation: outcome.final.preservation[i],
-        maskL1: outcome.final.maskL1[i],
-        maskTerm: p.lambda * outcome.final.maskL1[i],
-        recovered: outcome.final.preservation[i] <= p.recoveryTolerance,
-        lossCurve: outcome.lossCurves[i],
-        stepsRun: outcome.stepsRun[i],
-        stoppedEarly: outcome.stoppedEarly[i],
-        timeMs: batchTimeMs / requests.length,
-        batchTimeMs,
-        batchSize: requests.length,
-        params: p
-      }))
-    }
-    const g = params as GradientParams
-    const outcome = await gradientSaliency(model, batch, g, options)
+  if (isPerturbationMethod(params.method)) {
+    const p = params as PerturbationParams
+    const { outcome, scoreOriginal } = await runPerturbation(model, batch, p, options)
     const batchTimeMs = performance.now() - t0
     return requests.map((r, i) => ({
       ...(r.id !== undefined ? { id: r.id } : {}),
-      method: g.method,
+      method: p.method,
       classId: r.classId,
       imageHeight: height,
       imageWidth: width,
-      maskHeight: g.saliencyHeight,
-      maskWidth: g.saliencyWidth,
-      mask: outcome.maps[i],
-      upsampled: upsampleBilinear(outcome.maps[i], g.saliencyHeight, g.saliencyWidth, height, width),
-      pixelMap: outcome.pixelMaps[i],
-      scoreOriginal: outcome.score[i],
-      scorePerturbed: null,
-      preservation: null,
-      maskL1: null,
-      maskTerm: null,
-      recovered: null,
-      lossCurve: [],
-      stepsRun: stepsPerBatch(g),
-      stoppedEarly: false,
+      maskHeight: p.maskHeight,
+      maskWidth: p.maskWidth,
+      mask: outcome.masks[i],
+      upsampled: upsampleBilinear(outcome.masks[i], p.maskHeight, p.maskWidth, height, width),
+      scoreOriginal: scoreOriginal[i],
+      scorePerturbed: outcome.final.score[i],
+      preservation: outcome.final.preservation[i],
+      maskL1: outcome.final.maskL1[i],
+      maskTerm: p.lambda * outcome.final.maskL1[i],
+      recovered: outcome.final.preservation[i] <= p.recoveryTolerance,
+      lossCurve: outcome.lossCurves[i],
+      stepsRun: outcome.stepsRun[i],
+      stoppedEarly: outcome.stoppedEarly[i],
       timeMs: batchTimeMs / requests.length,
       batchTimeMs,
       batchSize: requests.length,
-      params: g
+      params: p
     }))
-  } finally {
-    disposeBatch(batch)
   }
+  const g = params as GradientParams
+  const outcome = await gradientSaliency(model, batch, g, options)
+  const batchTimeMs = performance.now() - t0
+  return requests.map((r, i) => ({
+    ...(r.id !== undefined ? { id: r.id } : {}),
+    method: g.method,
+    classId: r.classId,
+    imageHeight: height,
+    imageWidth: width,
+    maskHeight: g.saliencyHeight,
+    maskWidth: g.saliencyWidth,
+    mask: outcome.maps[i],
+    upsampled: upsampleBilinear(outcome.maps[i], g.saliencyHeight, g.saliencyWidth, height, width),
+    pixelMap: outcome.pixelMaps[i],
+    scoreOriginal: outcome.score[i],
+    scorePerturbed: null,
+    preservation: null,
+    maskL1: null,
+    maskTerm: null,
+    recovered: null,
+    lossCurve: [],
+    stepsRun: stepsPerBatch(g),
+    stoppedEarly: false,
+    timeMs: batchTimeMs / requests.length,
+    batchTimeMs,
+    batchSize: requests.length,
+    params: g
+  }))
 }
 
 async function runPerturbation(
   model: SegmentationModel,
-  batch: BatchTensors,
+  batch: BatchArrays,
   params: PerturbationParams,
   options: { onStep: (step: number) => void; signal?: AbortSignal }
 ): Promise<{ outcome: OptimiseOutcome; scoreOriginal: number[] }> {
-  const problem = preparePerturbation(model, batch, params)
-  try {
-    const outcome = await optimiseMasks(model, problem, params, options)
-    return { outcome, scoreOriginal: await originalScores(problem.originalProb, batch.requestMasks) }
-  } finally {
-    disposeProblem(problem)
-  }
-}
-
-async function originalScores(prob: tf.Tensor3D, requestMasks: tf.Tensor4D): Promise<number[]> {
-  const s = tf.tidy(() => requestScore(prob, requestMasks))
-  try {
-    return Array.from(await s.data())
-  } finally {
-    s.dispose()
-  }
+  const problem = await preparePerturbation(model, batch, params)
+  const outcome = await optimiseMasks(model, problem, params, options)
+  return { outcome, scoreOriginal: requestScores(problem.originalProb, batch) }
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
+import { registerExportOnnx } from './exportOnnx'
 
 export function registerModels(program: Command, run: CommandContext): void {
   const models = program.command('models').description('Models registered in a project')
@@ -27,4 +28,5 @@ export function registerModels(program: Command, run: CommandContext): void {
         )
       })
     )
+  registerExportOnnx(models, run)
 }

@@ -39,6 +39,11 @@ export function checkImages(images: Float32Array, shape: readonly number[]): voi
   }
 }
 
+/**
+ * Forward passes of a TensorFlow.js model given by ModelRef (in-memory artifacts or a bare tfjs folder, as training
+ * and the benchmark runner make them; no sidecar needed, and the output may have any size). A tfjs-level task:
+ * model folders with a sidecar can be opened on any runtime through openSegmentationModel (see the labels task).
+ */
 export const predict: TaskHandler<PredictPayload, PredictResult> = async (p, ctx) => {
   checkImages(p.images, p.shape)
   const model = await ctx.loadModel(p.model)

@@ -2,12 +2,12 @@ import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
 import { computeSaliency, type SaliencyRequest } from '../../../saliency'
-import { loadModel } from '../../modelFiles'
-import { predictLabelMaps, prepareForSaliency, type PreparedModel } from '../../segmentationModel'
+import { openSegmentationModel } from '../../openModel'
+import { type OpenedSegmentationModel, predictLabelMaps } from '../../segmentationModel'
 import type { TaskContext, TaskHandler } from '../handler'
 
 export interface SaliencyPayload {
-  /** A model folder (tfjs files + ctxlens.model.json); read and prepared once per worker. */
+  /** A model folder (model files + ctxlens.model.json); opened once per worker. */
   modelDir: string
   requests: SaliencyRequest[]
   params: SaliencyParams
@@ -38,9 +38,9 @@ async function folderStamp(dir: string): Promise<string> {
   return names.map((n, i) => `${n}:${stats[i].size}:${stats[i].mtimeMs}`).join('|')
 }
 
-/** Prepared models by folder, reloaded when the folder's files change; one per worker. */
-async function preparedModel(ctx: TaskContext, dir: string): Promise<PreparedModel> {
-  const cache = (ctx.state.get('saliency.models') as Map<string, { hash: string; model: PreparedModel }> | undefined) ?? new Map()
+/** Opened models by folder, reopened when the folder's files change; one per worker. */
+async function openedModel(ctx: TaskContext, dir: string): Promise<OpenedSegmentationModel> {
+  const cache = (ctx.state.get('saliency.models') as Map<string, { hash: string; model: OpenedSegmentationModel }> | undefined) ?? new Map()
   ctx.state.set('saliency.models', cache)
   const hash = await folderStamp(dir)
   const hit = cache.get(dir)
@@ -48,15 +48,17 @@ async function preparedModel(ctx: TaskContext, dir: string): Promise<PreparedMod
   hit?.model.dispose()
   // Verified here, once per worker and model version: a model that does not fit its class list, does not output
   // probabilities or has no gradient path to its input is refused with its specific code.
-  const loaded = await loadModel(dir)
-  const model = prepareForSaliency(loaded)
+  const model = await openSegmentationModel(dir)
   cache.set(dir, { hash, model })
   return model
 }
 
-/** Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation. */
+/**
+ * Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation. The
+ * model comes through the runtime seam, so this handler runs on whatever runtime openSegmentationModel picks.
+ */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
-  const model = await preparedModel(ctx, p.modelDir)
+  const model = await openedModel(ctx, p.modelDir)
   return computeSaliency(model, p.requests, p.params, {
     signal: ctx.signal,
     maxBatch: p.maxBatch,
@@ -65,6 +67,6 @@ export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p
 }
 
 export const labels: TaskHandler<LabelsPayload, Uint16Array> = async (p, ctx) => {
-  const model = await preparedModel(ctx, p.modelDir)
+  const model = await openedModel(ctx, p.modelDir)
   return predictLabelMaps(model, p.images, p.shape)
 }
