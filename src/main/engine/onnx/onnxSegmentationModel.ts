@@ -2,12 +2,12 @@ import * as ort from 'onnxruntime-node'
 import { AppError } from '@common/errors'
 import type {
   BatchGeometry,
+  OpenedSegmentationModel,
   PerturbationStepArgs,
   PerturbationStepResult,
   ScoreGradientArgs,
-  ScoreGradientResult,
-  SegmentationModel
-} from '../../saliency/model'
+  ScoreGradientResult
+} from '../segmentationModel'
 import { type FoldedModel, foldModel } from './fold'
 import { encodeModel, type IrModel } from './ir'
 import { composeObjective, modelInputDims, type ObjectiveGeometry, type ObjectiveKind, type OnnxModelDescription } from './objectives'
@@ -22,6 +22,8 @@ export interface OnnxModelOptions {
   inputShape: [number | null, number | null, number]
   /** Range of the model's input units (after normalisation); perturbed images are clipped to it. */
   inputRange: [number, number]
+  /** Class id of each output channel. */
+  classIds: number[]
   /** intra-op threads per session: cores ÷ pool workers, so workers × threads does not oversubscribe the cores. */
   threads?: number
   provider?: OnnxProvider
@@ -36,7 +38,9 @@ const SESSION_CAPACITY = 8
  * Eq. 2/3 step with its mask gradient, or the request score with its input gradient. Graphs are built for a fixed
  * batch and size (folding needs it), and built lazily, once per (kind, geometry).
  */
-export class OnnxSegmentationModel implements SegmentationModel {
+export class OnnxSegmentationModel implements OpenedSegmentationModel {
+  readonly runtime = 'onnx'
+  readonly classIds: number[]
   readonly inputShape: [number | null, number | null, number]
   readonly numClasses: number
   readonly inputRange: [number, number]
@@ -51,6 +55,7 @@ export class OnnxSegmentationModel implements SegmentationModel {
     this.inputShape = options.inputShape
     this.numClasses = options.description.numClasses
     this.inputRange = options.inputRange
+    this.classIds = options.classIds
   }
 
   get provider(): OnnxProvider {

@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { AppError } from '@common/errors'
+import { type Normalisation, normalisationAffine } from '@common/models'
+import { decodeModel, OnnxFormatError } from './ir'
+import { OnnxSegmentationModel, type OnnxProvider } from './onnxSegmentationModel'
+
+/** What Context Lens must know about an ONNX file that the file does not say (its description, or flags). */
+export interface OnnxModelSpec {
+  classes: { id: number }[]
+  input: { height: number | null; width: number | null; channels: number }
+  normalisation: Normalisation
+  layout: 'NCHW' | 'NHWC'
+  output: 'logits' | 'probabilities'
+}
+
+export interface OnnxRuntimeOptions {
+  /** intra-op threads per session; default: onnxThreads(). */
+  threads?: number
+  provider?: OnnxProvider
+}
+
+/**
+ * The intra-op thread count for ONNX sessions in this process. The engine pool sets CTXLENS_ONNX_THREADS in each
+ * worker to cores ÷ workers, so workers × threads uses every core without oversubscribing them; a process outside
+ * the pool (CLI in-process runs, tests) uses all cores.
+ */
+export function onnxThreads(): number {
+  const fromEnv = Number(process.env.CTXLENS_ONNX_THREADS)
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.max(1, cpus().length)
+}
+
+/** The execution provider asked for with CTXLENS_ONNX_PROVIDER (cpu unless the user installed CUDA 12 and asks). */
+export function onnxProvider(): OnnxProvider {
+  return process.env.CTXLENS_ONNX_PROVIDER === 'cuda' ? 'cuda' : 'cpu'
+}
+
+export async function openOnnxModel(file: string, spec: OnnxModelSpec, options: OnnxRuntimeOptions = {}): Promise<OnnxSegmentationModel> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(file)
+  } catch (err) {
+    throw new AppError('MODEL_FILE_INVALID', `${file}: cannot read the model file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+  }
+  let model
+  try {
+    model = decodeModel(bytes)
+  } catch (err) {
+    if (err instanceof OnnxFormatError) throw new AppError('MODEL_FILE_INVALID', `${file}: ${err.message}`)
+    throw err
+  }
+  const { min, max } = normalisationAffine(spec.normalisation, spec.input.channels)
+  return new OnnxSegmentationModel(model, {
+    source: file,
+    description: { layout: spec.layout, output: spec.output, numClasses: spec.classes.length },
+    inputShape: [spec.input.height, spec.input.width, spec.input.channels],
+    inputRange: [Math.min(...min), Math.max(...max)],
+    classIds: spec.classes.map((c) => c.id),
+    threads: options.threads ?? onnxThreads(),
+    provider: options.provider ?? onnxProvider()
+  })
+}
