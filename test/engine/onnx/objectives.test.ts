@@ -4,9 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildObjectiveGraph, type ObjectiveGeometry, type OnnxModelDescription } from '@main/engine/onnx/objectives'
 import { float32Tensor, int64Tensor, type IrModel, type IrNode, type IrTensor } from '@main/engine/onnx/ir'
 import { gradRules } from '@main/engine/onnx/vjp'
-import { classProbabilities, requestScore } from '@main/saliency/batch'
-import { perturbationTerms, type PerturbationProblem } from '@main/saliency/perturbation'
-import type { SegmentationModel } from '@main/saliency/model'
+import { tfjsSegmentationModel } from '@main/engine/tfjsModel'
 import { upsampleBilinear } from '@main/saliency/upsample'
 import { node, randoms } from './fdHarness'
 
@@ -194,45 +192,42 @@ describe('objective graphs on a hand-built NCHW logits model', () => {
     const w1 = tf.tensor2d(W1, [C, HIDDEN])
     const w2 = tf.tensor2d(W2, [HIDDEN, K])
     const bias = tf.tensor1d(BIAS)
-    const model: SegmentationModel = {
+    // The tfjs side of the runtime seam: the same objectives written as tf ops and differentiated by tf.grad.
+    const model = tfjsSegmentationModel({
       inputShape: [H, W, C],
       numClasses: K,
       inputRange: CLIP,
       predict: (x) => tf.softmax(tf.add(tf.matMul(tf.tanh(tf.matMul(x.reshape([-1, C]), w1)), w2), bias)).reshape([x.shape[0], H, W, K]) as tf.Tensor4D
-    }
-    const r4 = tf.tensor4d(request, [B, H, W, 1])
-    const problem: PerturbationProblem = {
-      images: tf.tensor4d(images, [B, H, W, C]),
-      start: tf.tensor4d(start, [B, H, W, C]),
-      requestMasks: r4,
-      classOneHot: tf.tensor4d(classOneHot, [B, 1, 1, K]),
-      originalProb: tf.tensor3d(originalProb, [B, H, W]),
-      requestArea: tf.sum(r4, [1, 2, 3]) as tf.Tensor1D,
+    })
+    const geometry = { batch: B, height: H, width: W, channels: C }
+    const want = await model.perturbationStep({
+      ...geometry,
+      maskHeight: MH,
+      maskWidth: MW,
+      masks,
+      images,
+      start,
+      requestMasks: request,
+      classOneHot,
+      originalProb,
       lambda: LAMBDA,
-      clip: CLIP
-    }
-    const m = tf.tensor3d(masks, [B, MH, MW])
-    const terms = perturbationTerms(model, problem, m)
-    const grad = tf.grad((mm: tf.Tensor) => tf.sum(perturbationTerms(model, problem, mm as tf.Tensor3D).loss))(m)
-    for (const [name, tfv] of [
-      ['loss', terms.loss],
-      ['preservation', terms.preservation],
-      ['maskL1', terms.maskL1],
-      ['score', terms.score]
-    ] as const) {
-      const want = tfv.dataSync()
+      clip: CLIP,
+      withGradient: true
+    })
+    for (const name of ['loss', 'preservation', 'maskL1', 'score'] as const) {
       const got = f32(out[name])
-      for (let b = 0; b < B; b++) expect(got[b]).toBeCloseTo(want[b], 5)
+      for (let b = 0; b < B; b++) expect(got[b]).toBeCloseTo(want[name][b], 5)
     }
-    expect(relError(f32(out.gradMasks), grad.dataSync())).toBeLessThan(1e-4)
+    expect(relError(f32(out.gradMasks), want.gradient!)).toBeLessThan(1e-4)
 
     // The VG/IG/SG objective against tfjs's request score and its gradient.
     const sg = await session(pointwiseModel('NCHW', 13), description, 'scoreGradient')
     sessions.push(sg)
     const so = await sg.run({ images: t(images, [B, H, W, C]), request: t(request, [B, H, W]), classOneHot: t(classOneHot, [B, K]) })
-    const scoreOf = (x: tf.Tensor): tf.Scalar => tf.sum(requestScore(classProbabilities(model, x as tf.Tensor4D, problem.classOneHot), r4))
-    const gradImages = tf.grad(scoreOf)(problem.images)
-    expect(relError(f32(so.gradImages), gradImages.dataSync())).toBeLessThan(1e-4)
+    const tfScore = await model.scoreGradient({ ...geometry, images, requestMasks: request, classOneHot })
+    expect(relError(f32(so.gradImages), tfScore.gradient)).toBeLessThan(1e-4)
+    for (let b = 0; b < B; b++) expect(f32(so.score)[b]).toBeCloseTo(tfScore.score[b], 5)
+    tf.dispose([w1, w2, bias])
   })
 
   it('perturbationLoss gives the same terms without a gradient output', async () => {

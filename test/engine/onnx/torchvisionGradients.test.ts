@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { beforeAll, describe, expect, it } from 'vitest'
-import type { IrModel } from '@main/engine/onnx/ir'
+import { describe, expect, it } from 'vitest'
+import { buildObjectiveGraph } from '@main/engine/onnx/objectives'
 import {
   type FixtureModelEntry,
   fixtureInput,
@@ -19,22 +17,6 @@ import {
  * - scoreGradient: S(x,R,c) = Σ(R∘softmax_c)/ΣR and ∂S/∂x, NHWC;
  * - perturbation (grid saliency, baseline 0): loss = λ·ΣM + Σ(R·relu(f_c(x) − f_c(p)))/ΣR, its terms and ∂loss/∂M.
  */
-
-// TEMPORARY (issue #13 item 5, fixtures branch): src/main/engine/onnx/objectives.ts is being written on another
-// branch. Until it is merged this suite skips; AT INTEGRATION delete this skipIf and the dynamic import below
-// (import buildObjectiveGraph statically) so a missing or broken builder fails the suite instead of hiding.
-// Checked before merging: with the committed onnxcore (07ad592) and onnxspatial (d36b5c2) sources copied in, all
-// 12 tests pass (the BN-folded LR-ASPP included: gradImages 1.8e-6, gradMasks 0.8e-6).
-const OBJECTIVES_MODULE = join(import.meta.dirname, '../../../src/main/engine/onnx/objectives.ts')
-const builderMissing = !existsSync(OBJECTIVES_MODULE)
-
-/** The builder's signature as agreed in issue #13 (src/main/engine/onnx/objectives.ts). */
-type BuildObjectiveGraph = (
-  model: IrModel,
-  description: { layout: 'NCHW' | 'NHWC'; output: 'logits' | 'probabilities'; numClasses: number },
-  kind: 'perturbation' | 'scoreGradient',
-  geometry: { batch: number; height: number; width: number; channels: number; maskHeight?: number; maskWidth?: number }
-) => Promise<Uint8Array>
 
 const manifest = loadManifest()
 const { height: H, width: W, numClasses: K, classId } = manifest
@@ -68,9 +50,9 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const description = { layout: 'NCHW' as const, output: 'logits' as const, numClasses: K }
 const f32 = (data: ArrayLike<number>, dims: number[]): ort.Tensor => new ort.Tensor('float32', Float32Array.from(data), dims)
 
-async function runObjective(build: BuildObjectiveGraph, entry: FixtureModelEntry, kind: 'perturbation' | 'scoreGradient', feeds: Record<string, ort.Tensor>) {
+async function runObjective(entry: FixtureModelEntry, kind: 'perturbation' | 'scoreGradient', feeds: Record<string, ort.Tensor>) {
   const geometry = { batch: 1, height: H, width: W, channels: C, maskHeight: manifest.masks.height, maskWidth: manifest.masks.width }
-  const bytes = await build(loadFixtureModel(entry), description, kind, geometry)
+  const bytes = await buildObjectiveGraph(loadFixtureModel(entry), description, kind, geometry)
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 })
   try {
     return await session.run(feeds)
@@ -79,21 +61,15 @@ async function runObjective(build: BuildObjectiveGraph, entry: FixtureModelEntry
   }
 }
 
-describe.skipIf(builderMissing)('gradient builder on torchvision architectures vs PyTorch float64 autograd', () => {
-  let build: BuildObjectiveGraph
+describe('gradient builder on torchvision architectures vs PyTorch float64 autograd', () => {
   const images = nchwToNhwc(fixtureInput(manifest), C, H, W)
   const request = requestMask(manifest)
   const oneHot = Array.from({ length: K }, (_, k) => (k === classId ? 1 : 0))
 
-  beforeAll(async () => {
-    // A computed specifier so that tsc does not resolve the module while it lives on another branch (see above).
-    build = ((await import(/* @vite-ignore */ OBJECTIVES_MODULE)) as { buildObjectiveGraph: BuildObjectiveGraph }).buildObjectiveGraph
-  })
-
   for (const entry of manifest.models) {
     describe(entry.id, () => {
       it('scoreGradient: S(x,R,c) and ∂S/∂x (NHWC) match PyTorch', async () => {
-        const out = await runObjective(build, entry, 'scoreGradient', {
+        const out = await runObjective(entry, 'scoreGradient', {
           images: f32(images, [1, H, W, C]),
           request: f32(request, [1, H, W]),
           classOneHot: f32(oneHot, [1, K])
@@ -113,7 +89,7 @@ describe.skipIf(builderMissing)('gradient builder on torchvision architectures v
         const probs = readReference(entry.references.probs) // [1, K, H, W]
         const originalProb = probs.subarray(classId * H * W, (classId + 1) * H * W)
         const masks = readReference(manifest.masks)
-        const out = await runObjective(build, entry, 'perturbation', {
+        const out = await runObjective(entry, 'perturbation', {
           masks: f32(masks, [1, manifest.masks.height, manifest.masks.width]),
           images: f32(images, [1, H, W, C]),
           start: f32(new Float32Array(H * W * C), [1, H, W, C]),

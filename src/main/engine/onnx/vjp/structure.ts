@@ -74,7 +74,6 @@ const slice: GradRule = (ctx, [g], wanted) => {
   }
   // Strided or reversed: per sliced axis, multiply by the 0/1 selection matrix Sᵀ (|picked| × dim), moving that axis last.
   let cur = g!
-  const shape = picks.map((p) => p.length)
   for (let axis = 0; axis < rank; axis++) {
     const p = picks[axis]
     const identity = p.length === inShape[axis] && p.every((v, i) => v === i)
@@ -88,7 +87,6 @@ const slice: GradRule = (ctx, [g], wanted) => {
     const moved = axis === rank - 1 ? cur : transpose(ctx, cur, perm)
     const scattered = ctx.emit('MatMul', [moved, ctx.float(sel, [p.length, inShape[axis]])])[0]
     cur = axis === rank - 1 ? scattered : transpose(ctx, scattered, perm)
-    shape[axis] = inShape[axis]
   }
   return [cur, ...none.slice(1)]
 }
