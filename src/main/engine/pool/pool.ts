@@ -17,6 +17,19 @@ export interface PoolOptions {
   cancelGraceMs?: number
   /** Worker entry file; default CTXLENS_WORKER_ENTRY, else ./worker.ts next to this file. */
   entry?: string
+  /** ONNX Runtime intra-op threads per worker; default CTXLENS_ONNX_THREADS, else cores ÷ workers. */
+  onnxThreads?: number
+}
+
+/**
+ * ONNX Runtime's intra-op threads per worker: workers × threads = cores, so a pool of n workers neither leaves
+ * cores idle nor oversubscribes them (each ORT session otherwise starts one spinning thread per core).
+ */
+export function onnxThreadsPerWorker(workers: number, options: PoolOptions = {}): number {
+  const fromEnv = Number(process.env.CTXLENS_ONNX_THREADS)
+  if (options.onnxThreads) return options.onnxThreads
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv
+  return Math.max(1, Math.floor(availableParallelism() / workers))
 }
 
 export interface Task<K extends string = string, P = unknown> {
@@ -109,6 +122,7 @@ export class EnginePool {
   private disposed = false
   private readonly options: PoolOptions
   private readonly readyWaiters = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>()
+  private onnxThreads = 1
 
   constructor(options: PoolOptions = {}) {
     this.options = options
@@ -129,6 +143,7 @@ export class EnginePool {
       // Typical in a bundle that forgot to point CTXLENS_WORKER_ENTRY at the built worker: say so instead of a bare exit code.
       throw new AppError('BACKEND_UNAVAILABLE', `Engine worker entry ${entry} does not exist (set CTXLENS_WORKER_ENTRY)`, { entry })
     }
+    this.onnxThreads = onnxThreadsPerWorker(n, this.options)
     const started: Promise<void>[] = []
     for (let i = 0; i < n; i++) {
       const slot: Slot = {
@@ -270,6 +285,7 @@ export class EnginePool {
     const workerData: WorkerInit = {
       handlerModules: (this.options.handlerModules ?? []).map(toUrl),
       slot: slot.index,
+      onnxThreads: this.onnxThreads,
       ...(backend ? { backend } : {})
     }
     const worker = entry.endsWith('.ts') ? spawnTsWorker(entry, workerData) : new Worker(entry, { workerData })

@@ -15,6 +15,8 @@ export interface WorkerInit {
   handlerModules: string[]
   /** Index of the pool slot, for logs and for handlers that shard work deterministically. */
   slot: number
+  /** ONNX Runtime intra-op threads for sessions opened in this worker. */
+  onnxThreads?: number
 }
 
 export type MainToWorker =

@@ -13,6 +13,8 @@ import { transferables, type MainToWorker, type WorkerInit, type WorkerToMain } 
 const port = parentPort
 if (!port) throw new Error('engine worker must run in a worker thread')
 const init = workerData as WorkerInit
+// A worker's process.env is its own copy: ONNX models opened here (openOnnxModel → onnxThreads) read their share.
+if (init.onnxThreads) process.env.CTXLENS_ONNX_THREADS = String(init.onnxThreads)
 
 function post(msg: WorkerToMain, transfer: TransferListItem[] = []): void {
   port!.postMessage(msg, transfer)
