@@ -1,4 +1,6 @@
-import { onnx } from 'onnx-proto'
+import onnxProto from 'onnx-proto'
+// onnx-proto is CommonJS: Node's ESM loader (tsx, the built app) sees only its default export, not `onnx`.
+import onnx = onnxProto.onnx
 
 /**
  * A plain, mutable view of an ONNX graph. The protobuf objects are awkward to rewrite (Long integers, raw_data
