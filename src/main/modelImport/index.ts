@@ -143,6 +143,8 @@ async function examineOnnx(path: string, flags: DescriptionFlags, parsed: Parsed
   const output = flags.output ?? stored?.output
   const result = input || checks.length === 0 ? await onnxChecks(file, { layout, input, classes, normalisation, ...(output ? { output } : {}) }) : null
   if (result) checks.push(...result.checks)
+  // The graph often leaves the output's size symbolic; the probe knows it.
+  if (result?.outputDims && !inspection.outputShape?.every((d) => typeof d === 'number')) inspection.outputShape = result.outputDims
 
   const missing: string[] = []
   if (!classes) missing.push('classes')

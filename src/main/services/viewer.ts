@@ -8,7 +8,9 @@ import type { ExplanationView, ModelView, SegmentView } from '@common/methods/vi
 import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { requireModel } from '../audit/models'
-import { readSidecar } from '../engine/modelFiles'
+import { readModelDescription } from '../modelImport'
+import { openSegmentationModel } from '../modelImport/runtime'
+import { normalisationText } from '@common/modelDescription'
 import { poolEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, upsampleBilinear } from '../saliency'
 import type { Project } from '../store/project'
@@ -39,7 +41,7 @@ const sidecars = new Map<string, Promise<ModelSidecar>>()
 function sidecarOf(model: ModelRecord): Promise<ModelSidecar> {
   let s = sidecars.get(model.dir)
   if (!s) {
-    s = readSidecar(model.dir)
+    s = readModelDescription(model.dir)
     s.catch(() => sidecars.delete(model.dir))
     sidecars.set(model.dir, s)
   }
@@ -80,7 +82,13 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
             architecture: m.architecture,
             dir: m.dir,
             predictions: project.predictions.count(m.id),
-            input: sidecar ? sidecar.input : null
+            input: sidecar ? sidecar.input : null,
+            runtime: sidecar ? (sidecar.modelFormat === 'onnx' ? 'onnx' : 'tfjs') : null,
+            modelFormat: sidecar?.modelFormat ?? null,
+            classes: sidecar?.classes ?? [],
+            normalisation: sidecar ? normalisationText(sidecar.normalisation) : null,
+            output: sidecar ? (sidecar.output ?? 'probabilities') : null,
+            layout: sidecar ? (sidecar.layout ?? 'NHWC') : null
           }
         })
       )
@@ -198,6 +206,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
+        await openSegmentationModel(model.dir, sidecar)
         const engine = poolEngine(await ctx.engine(), model.dir, sidecar)
         const [r] = await engine.saliency([{ image, request, classId: channel }], params, {
           signal: task.signal,
@@ -255,6 +264,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const { width, height } = input
       const mask = upsampleBilinear(e.saliency, e.saliencyHeight, e.saliencyWidth, height, width)
       const perturbed = perturbedInput(input, mask, e.request, e.params as Parameters<typeof perturbedInput>[3], sidecar)
+      await openSegmentationModel(model.dir, sidecar)
       const labels = await ctx.tasks.run('predict perturbed', async (task) =>
         poolEngine(await ctx.engine(), model.dir, sidecar).labels({ ...input, data: perturbed }, { signal: task.signal })
       )
