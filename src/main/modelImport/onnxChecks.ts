@@ -180,7 +180,7 @@ export async function onnxChecks(file: OnnxFile, opts: OnnxCheckInput): Promise<
         status: 'warning',
         node: outputName,
         message: looksLikeProbabilities
-          ? 'Output assumed to be probabilities (the probe output sums to 1 per pixel); say --output if not'
+          ? 'Output assumed to be probabilities (the probe output sums to 1 per pixel); set the output kind (--output) if not'
           : `Output assumed to be logits (the probe output ranges over [${min.toPrecision(3)}, ${max.toPrecision(3)}]); a softmax over classes is applied`
       })
     }
