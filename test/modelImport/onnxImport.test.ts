@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isAppError } from '../../src/common/errors'
 import { describeModel, ensureDescribed, examineModel } from '../../src/main/modelImport'
+import { firstFailure } from '../../src/main/modelImport/onnxChecks'
 import { guessLayout } from '../../src/main/modelImport/onnxInspect'
 import { tempDir } from '../helpers/tempdir'
 import { writeTinyOnnx } from './onnxFixtures'
@@ -178,5 +179,19 @@ describe('import checks', () => {
     const e = await failure(describeModel(path, { classes: dir.file('nope.json'), normalise: 'range:0,1' }))
     expect(e.code).toBe('INVALID_PARAMETERS')
     expect(e.message).toContain('nope.json')
+  })
+})
+
+describe('the gradient builder\'s checks', () => {
+  it('a failing check it reports becomes the AppError adding raises, with its code and node', () => {
+    // The shape onnxGradientChecks passes on from the builder: an op without a backward rule.
+    const e = firstFailure([
+      { id: 'input-size', status: 'ok', message: 'fine' },
+      { id: 'unsupported-op', status: 'error', code: 'MODEL_UNSUPPORTED_OP', node: '/decoder/NonMaxSuppression_3', message: 'm.onnx: op NonMaxSuppression (node /decoder/NonMaxSuppression_3) has no gradient rule' }
+    ])
+    expect(e?.code).toBe('MODEL_UNSUPPORTED_OP')
+    expect(e?.message).toContain('NonMaxSuppression')
+    expect(e?.details).toMatchObject({ check: 'unsupported-op', node: '/decoder/NonMaxSuppression_3' })
+    expect(firstFailure([{ id: 'output-kind', status: 'warning', message: 'assumed logits' }])).toBeNull()
   })
 })
