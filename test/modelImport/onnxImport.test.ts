@@ -167,6 +167,17 @@ describe('import checks', () => {
     expect(e.message).toContain("disagrees with the graph's fixed input 8×8×3")
   })
 
+  it('--layout that contradicts the input shape, and --input channels the graph does not take, are refused', async () => {
+    const path = writeTinyOnnx(dir.file('layout.onnx'), { height: 8, width: 8 })
+    const e = await failure(describeModel(path, { classes: ['a', 'b', 'c'], normalise: 'range:0,1', layout: 'NHWC' }))
+    expect(e.code).toBe('INVALID_PARAMETERS')
+    expect(e.message).toContain('--layout NHWC disagrees with input "image" [1,3,8,8], which reads as NCHW')
+    const dynamic = writeTinyOnnx(dir.file('dynamic-gray.onnx'), { height: 'h', width: 'w', channels: 1 })
+    const c = await failure(describeModel(dynamic, { classes: ['a', 'b', 'c'], normalise: 'range:0,1', input: '8x8x3' }))
+    expect(c.code).toBe('INVALID_PARAMETERS')
+    expect(c.message).toContain('--input gives 3 channels but input "image" takes 1')
+  })
+
   it('probabilities claimed for a logits output are refused', async () => {
     const path = writeTinyOnnx(dir.file('claims.onnx'), { logits: true })
     const e = await failure(describeModel(path, { classes: ['a', 'b', 'c'], normalise: 'range:0,1', output: 'probabilities' }))

@@ -17,7 +17,7 @@ import { ModelSidecarSchema, SIDECAR_FILE, SIDECAR_FORMAT, SIDECAR_VERSION, type
 import { contentHash, loadModel, modelJsonPath, readSidecar, writeSidecar } from '../engine/modelFiles'
 import { writeFileAtomic } from '../writeFileAtomic'
 import { firstFailure, onnxChecks } from './onnxChecks'
-import { fixedInputSize, inspectOnnx, readOnnxFile } from './onnxInspect'
+import { fixedInputSize, guessLayout, inspectOnnx, readOnnxFile } from './onnxInspect'
 import { inspectTfjs } from './tfjsInspect'
 
 /**
@@ -126,8 +126,30 @@ async function examineOnnx(path: string, flags: DescriptionFlags, parsed: Parsed
   const layout = inspection.layout!
   const checks: ModelCheck[] = []
 
-  const graphInput = fixedInputSize(file.ir.graph.inputs[0].shape, layout)
+  const declared = file.ir.graph.inputs[0].shape
+  const read = guessLayout(declared)
+  if (flags.layout && read.source === 'graph' && read.layout !== flags.layout) {
+    checks.push({
+      id: 'input-size',
+      status: 'error',
+      code: 'INVALID_PARAMETERS',
+      node: file.ir.graph.inputs[0].name,
+      message: `${path}: --layout ${flags.layout} disagrees with input "${file.ir.graph.inputs[0].name}" ${JSON.stringify(declared)}, which reads as ${read.layout}`
+    })
+  }
+  const graphInput = fixedInputSize(declared, layout)
   let input: InputSize | null = graphInput ?? parsed.input ?? stored?.input ?? null
+  const graphChannels = declared?.length === 4 ? declared[layout === 'NCHW' ? 1 : 3] : null
+  if (!graphInput && parsed.input && typeof graphChannels === 'number' && graphChannels !== parsed.input.channels) {
+    checks.push({
+      id: 'input-size',
+      status: 'error',
+      code: 'INVALID_PARAMETERS',
+      node: file.ir.graph.inputs[0].name,
+      message: `${path}: --input gives ${parsed.input.channels} channels but input "${file.ir.graph.inputs[0].name}" takes ${graphChannels}`
+    })
+    input = null
+  }
   if (graphInput && parsed.input && !sameInput(graphInput, parsed.input)) {
     checks.push({
       id: 'input-size',
@@ -141,7 +163,7 @@ async function examineOnnx(path: string, flags: DescriptionFlags, parsed: Parsed
   const classes = classSpec?.classes ?? stored?.classes ?? null
   const normalisation = parsed.normalisation ?? stored?.normalisation ?? null
   const output = flags.output ?? stored?.output
-  const result = input || checks.length === 0 ? await onnxChecks(file, { layout, input, classes, normalisation, ...(output ? { output } : {}) }) : null
+  const result = checks.length === 0 ? await onnxChecks(file, { layout, input, classes, normalisation, ...(output ? { output } : {}) }) : null
   if (result) checks.push(...result.checks)
   // The graph often leaves the output's size symbolic; the probe knows it.
   if (result?.outputDims && !inspection.outputShape?.every((d) => typeof d === 'number')) inspection.outputShape = result.outputDims
