@@ -16,6 +16,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     environment: 'node',
+    setupFiles: ['test/helpers/quietTfjs.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks'

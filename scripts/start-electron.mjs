@@ -23,11 +23,15 @@ const run = (cmd, args, opts = {}) => {
 // 1. Electron downloads its binary on first use (Electron >= 42): do it now, with a clear message if it cannot.
 const electronDir = dirname(require.resolve('electron/package.json'))
 const electronVersion = JSON.parse(readFileSync(join(electronDir, 'package.json'), 'utf8')).version
-const install = spawnSync(process.execPath, [join(electronDir, 'install.js')], { stdio: 'inherit', cwd: root })
+// Its installer's stderr is kept back: on a failed download it is a bare `TypeError: fetch failed` stack, which
+// says less than our message. CTXLENS_DEBUG=1 shows it.
+const install = spawnSync(process.execPath, [join(electronDir, 'install.js')], { stdio: ['inherit', 'inherit', 'pipe'], cwd: root, encoding: 'utf8' })
 if (install.status !== 0) {
+  if (process.env.CTXLENS_DEBUG) process.stderr.write(install.stderr ?? '')
   console.error(
-    '\nElectron could not fetch its binary (no network access to its download server?).\n' +
-      'Use browser mode instead: `npm run serve` prints a URL to open in any browser.'
+    `Electron ${electronVersion} could not fetch its binary (no network access to its download server?).\n` +
+      'Use browser mode instead: `npm run serve` prints a URL to open in any browser.\n' +
+      'Offline, place the Electron zip in its cache first: see "Offline and air-gapped machines" in README.md.'
   )
   process.exit(1)
 }

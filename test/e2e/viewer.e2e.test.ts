@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ViewerProject } from './fixtures/viewerProject'
-import { launchBrowser, screenshot, screenshotDir, startServer, type ServerProcess } from './harness'
+import { callApi, launchBrowser, screenshot, screenshotDir, startServer, type ServerProcess } from './harness'
 import { BookmarksPage } from './pages/BookmarksPage'
 import { DatasetsPage } from './pages/DatasetsPage'
 import { ImagePage } from './pages/ImagePage'
@@ -61,6 +61,11 @@ describe('auditing an image in Chromium', () => {
     await expect.poll(() => datasets.count.textContent()).toContain('1 image with person predicted as rider')
     await expect.poll(() => datasets.tiles.count()).toBe(1)
     await screenshot(page, '11-dataset-errors-filter')
+    // One side "any" filters too: every person the model got wrong, whatever it called them.
+    await page.getByTestId('filter-error-pred').selectOption({ label: 'any' })
+    await expect.poll(() => page.url()).toContain('error=6-any')
+    await expect.poll(() => datasets.count.textContent()).toContain('1 image with person predicted as another class')
+    await expect.poll(() => datasets.tiles.count()).toBe(1)
   })
 
   it('opens the image, names the classes under the cursor and picks the misclassified segment', async () => {
@@ -87,6 +92,9 @@ describe('auditing an image in Chromium', () => {
     expect(before.red / before.total).toBeLessThan(0.05)
     expect(after.red / after.total).toBeGreaterThan(0.3)
     expect(after.blue).toBeGreaterThan(20)
+    // The request is still outlined, so the Request panel still describes it; the heatmap has its colour scale.
+    await expect.poll(() => page.getByTestId('request-info').textContent()).toMatch(new RegExp(`Explanation #\\d+ of rider: segment #\\d+, ${fixture.pick.area} px`))
+    expect(await page.getByTestId('saliency-scale').textContent()).toMatch(/0.*1.*needed to keep the prediction/)
     // Hiding the saliency layer removes the red again: the red is the overlay, not the image.
     await page.getByTestId('toggle-saliency').setChecked(false)
     const hidden = await image.canvasPixels()
@@ -99,6 +107,21 @@ describe('auditing an image in Chromium', () => {
     const perturbed = page.getByTestId('perturbed')
     await expect.poll(() => perturbed.locator('img').count()).toBe(2)
     expect(await perturbed.locator('img').first().getAttribute('src')).toMatch(/^data:image\/png/)
+  })
+
+  it('opens a report alert\'s example on its explanation: heatmap shown, request outlined, nothing to clear first', async () => {
+    const [explanation] = await callApi<{ id: number }[]>(server, 'explanations:list', { imageId: fixture.errorImageId })
+    // The link a bias alert's example carries (BiasAlerts: imageLink with the segment and its explanation).
+    await page.goto(`${server.origin}/#/image?id=${fixture.errorImageId}&model=${fixture.modelId}&segment=${fixture.pick.segmentId}&explanation=${explanation.id}`)
+    const image = new ImagePage(page, 128)
+    await image.canvas.waitFor()
+    await expect.poll(() => page.getByTestId('request-info').textContent()).toContain(`Explanation #${explanation.id} of rider`)
+    await image.setOverlays({ gt: false, pred: false })
+    const shown = await image.canvasPixels()
+    expect(shown.red / shown.total).toBeGreaterThan(0.3)
+    expect(shown.blue).toBeGreaterThan(20)
+    expect(await page.getByTestId('clear-request').isDisabled()).toBe(true)
+    await screenshot(page, '15a-alert-example')
   })
 
   it('bookmarks the explanation with tags and a note and lists it among the bookmarks', async () => {
@@ -136,10 +159,14 @@ describe('auditing an image in Chromium', () => {
     await page.getByTestId('compare-select').selectOption({ index: 1 })
     await page.getByTestId('compare-left').waitFor()
     await page.getByTestId('compare-right').waitFor()
+    // The zoom reads screen pixels per image pixel: the 128-pixel-wide image fitted to the canvas is an upscale.
+    const fitted = Math.round(((await image.canvas.boundingBox())!.width / 128) * 100)
+    expect(fitted).toBeGreaterThan(300)
+    await expect.poll(() => page.getByTestId('zoom-level').first().textContent()).toBe(`${fitted}%`)
     // Zoom with the keyboard on the focused canvas.
     await page.getByTestId('image-canvas').focus()
     await page.keyboard.press('+')
-    await expect.poll(() => page.getByTestId('image-canvas').textContent()).toContain('125%')
+    await expect.poll(() => page.getByTestId('zoom-level').first().textContent()).toBe(`${Math.round(fitted * 1.25)}%`)
     await page.keyboard.press('0')
     await screenshot(page, '17-compare')
     await page.keyboard.press('?')

@@ -60,5 +60,33 @@ describe('dataset browser', () => {
     expect(router.currentRoute.value.query.error).toBe('6-7')
     expect(calls.filter((c) => c.method === 'images:list').at(-1)!.input.error).toEqual({ gt: 6, pred: 7 })
     expect(wrapper.get('[data-testid="image-count"]').text()).toContain('3 images with person predicted as rider')
+
+    // One side "any" filters on its own: rider → any.
+    await wrapper.get('[data-testid="filter-error-gt"]').setValue('7')
+    await wrapper.get('[data-testid="filter-error-pred"]').setValue('')
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    expect(router.currentRoute.value.query.error).toBe('7-any')
+    expect(calls.filter((c) => c.method === 'images:list').at(-1)!.input.error).toEqual({ gt: 7 })
+    expect(wrapper.get('[data-testid="image-count"]').text()).toContain('3 images with rider predicted as another class')
+
+    // And from the URL, as a link or a reload brings it: any → person.
+    await router.replace({ path: '/datasets', query: { error: 'any-6' } })
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'images:list').at(-1)!.input.error).toEqual({ pred: 6 })
+    expect((wrapper.get('[data-testid="filter-error-gt"]').element as HTMLSelectElement).value).toBe('')
+    expect((wrapper.get('[data-testid="filter-error-pred"]').element as HTMLSelectElement).value).toBe('6')
+
+    // Both "any" is no filter at all.
+    await wrapper.get('[data-testid="filter-error-pred"]').setValue('')
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 20))
+    await flushPromises()
+    expect(router.currentRoute.value.query.error).toBeUndefined()
+    expect(calls.filter((c) => c.method === 'images:list').at(-1)!.input.error).toBeUndefined()
+    expect(wrapper.get('[data-testid="image-count"]').text()).toContain('10000 images')
   })
 })

@@ -21,8 +21,15 @@ export const ImageFilterSchema = z
     search: z.string().max(200).optional(),
     /** Every listed class must be present in the ground truth (by stored segments). */
     classes: z.array(z.number().int().min(0)).max(64).optional(),
-    /** Misclassified segments of ground truth `gt` predicted as `pred` (by the given model, or any). */
-    error: z.object({ gt: z.number().int().min(0), pred: z.number().int().min(0) }).optional(),
+    /**
+     * Misclassified segments of ground truth `gt` predicted as `pred` (by the given model, or any). Either side may
+     * be left out for "any class" (rider → any: every rider the model got wrong), not both.
+     */
+    error: z
+      .object({ gt: z.number().int().min(0).optional(), pred: z.number().int().min(0).optional() })
+      .strict()
+      .refine((e) => e.gt !== undefined || e.pred !== undefined, 'an error filter needs a ground-truth or a predicted class')
+      .optional(),
     modelId: Id.optional(),
     bookmarked: z.boolean().optional(),
     explained: z.boolean().optional()
@@ -37,6 +44,7 @@ export const ImageListItemSchema = z.object({
   split: z.string(),
   width: z.number().int(),
   height: z.number().int(),
+  /** Misclassified segments in the image; under an error filter, only those of the filtered kind. */
   errors: z.number().int(),
   explanations: z.number().int(),
   bookmarked: z.boolean()

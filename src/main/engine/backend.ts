@@ -18,6 +18,18 @@ export interface BackendInfo {
 /** Preference order: CUDA, native CPU, wasm, plain JS. */
 const ORDER: BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu']
 
+/**
+ * TensorFlow.js's console chatter is for people writing tfjs code, not for our users: the CPU backend's first tensor
+ * in Node prints a "looks like you are running TensorFlow.js in Node.js ... install our node backend" banner, and
+ * that advice is already acted on by the backend order above. tfjs 4's PROD flag gates only its warn/log calls
+ * (errors still throw), so this loses nothing a user could act on. Set at import, before any tensor, because code
+ * that creates a tensor before initBackend() gets tfjs's default (CPU) backend and its banner.
+ */
+export function silenceTfjsChatter(): void {
+  tf.env().set('PROD', true)
+}
+silenceTfjsChatter()
+
 let current: BackendInfo | null = null
 let pending: Promise<BackendInfo> | null = null
 
@@ -26,27 +38,40 @@ async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ name)
 }
 
+/**
+ * tf.setBackend() reports why a backend failed to initialise only through the warnings that PROD silences; let them
+ * through while it runs, so a backend that will not start still says why on the console.
+ */
+async function setBackendSayingWhyNot(tfName: string): Promise<boolean> {
+  tf.env().set('PROD', false)
+  try {
+    return await tf.setBackend(tfName)
+  } finally {
+    silenceTfjsChatter()
+  }
+}
+
 async function tryBackend(name: BackendName): Promise<string> {
   switch (name) {
     case 'node-gpu': {
       // Optional dependency: absent or without its native binary on most machines, so a failed import is normal.
       await importOptional('@tensorflow/tfjs-node-gpu')
-      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not start')
+      if (!(await setBackendSayingWhyNot('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not start')
       return 'tensorflow'
     }
     case 'node': {
       await importOptional('@tensorflow/tfjs-node')
-      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not start')
+      if (!(await setBackendSayingWhyNot('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not start')
       return 'tensorflow'
     }
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm')
       registerWasmKernels()
-      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise')
+      if (!(await setBackendSayingWhyNot('wasm'))) throw new Error('the wasm backend did not initialise')
       return 'wasm'
     }
     case 'cpu': {
-      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise')
+      if (!(await setBackendSayingWhyNot('cpu'))) throw new Error('the cpu backend did not initialise')
       return 'cpu'
     }
   }

@@ -6,7 +6,11 @@ import type { Project } from '@main/store/project'
  * page. Classes present and error kinds come from the stored segments: an image whose segments were never
  * extracted matches neither filter.
  */
-const ERRORS = `(SELECT COUNT(*) FROM segments s WHERE s.image_id = i.id AND s.kind = 'misclassified' AND (@modelId IS NULL OR s.model_id = @modelId))`
+/** Misclassified segments of the filtered kind (@errGt → @errPred, NULL for any class on that side). */
+const ERROR_KIND = `s.kind = 'misclassified' AND (@modelId IS NULL OR s.model_id = @modelId)
+  AND (@errGt IS NULL OR s.gt_class = @errGt) AND (@errPred IS NULL OR s.pred_class = @errPred)`
+// Under an error filter the badge counts what the filter asked for, not every error of the image.
+const ERRORS = `(SELECT COUNT(*) FROM segments s WHERE s.image_id = i.id AND ${ERROR_KIND})`
 const EXPLANATIONS = '(SELECT COUNT(*) FROM explanations e WHERE e.image_id = i.id)'
 const BOOKMARKED = `EXISTS (SELECT 1 FROM bookmarks b WHERE
   (b.target_kind = 'image' AND b.target_id = i.id)
@@ -17,7 +21,7 @@ const ORDER: Record<ImageSort, string> = { id: 'i.id', name: 'i.path', errors: '
 
 function where(filter: ImageFilter): { sql: string; params: Record<string, unknown> } {
   const clauses: string[] = []
-  const params: Record<string, unknown> = { modelId: filter.modelId ?? null }
+  const params: Record<string, unknown> = { modelId: filter.modelId ?? null, errGt: filter.error?.gt ?? null, errPred: filter.error?.pred ?? null }
   if (filter.datasetId !== undefined) {
     clauses.push('i.dataset_id = @datasetId')
     params.datasetId = filter.datasetId
@@ -34,14 +38,7 @@ function where(filter: ImageFilter): { sql: string; params: Record<string, unkno
     clauses.push(`EXISTS (SELECT 1 FROM segments s WHERE s.image_id = i.id AND s.gt_class = @class${k})`)
     params[`class${k}`] = c
   }
-  if (filter.error) {
-    clauses.push(
-      `EXISTS (SELECT 1 FROM segments s WHERE s.image_id = i.id AND s.kind = 'misclassified' AND s.gt_class = @errGt AND s.pred_class = @errPred
-        AND (@modelId IS NULL OR s.model_id = @modelId))`
-    )
-    params.errGt = filter.error.gt
-    params.errPred = filter.error.pred
-  }
+  if (filter.error) clauses.push(`EXISTS (SELECT 1 FROM segments s WHERE s.image_id = i.id AND ${ERROR_KIND})`)
   if (filter.bookmarked !== undefined) clauses.push(filter.bookmarked ? BOOKMARKED : `NOT ${BOOKMARKED}`)
   if (filter.explained !== undefined) clauses.push(`${filter.explained ? '' : 'NOT '}EXISTS (SELECT 1 FROM explanations e WHERE e.image_id = i.id)`)
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params }
@@ -83,7 +80,7 @@ export function imageItem(project: Project, imageId: number, modelId: number | n
       `SELECT i.id, i.dataset_id, i.path, i.split, i.width, i.height, ${ERRORS} AS errors, ${EXPLANATIONS} AS explanations, ${BOOKMARKED} AS bookmarked
        FROM images i WHERE i.id = @id`
     )
-    .get({ id: imageId, modelId }) as Row | undefined
+    .get({ id: imageId, modelId, errGt: null, errPred: null }) as Row | undefined
   return row ? toItem(row) : null
 }
 

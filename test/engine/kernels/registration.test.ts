@@ -23,12 +23,15 @@ describe('kernel registration through the engine', () => {
     const warnings: unknown[] = []
     const warn = console.warn
     console.warn = (...args: unknown[]) => void warnings.push(args)
+    // The engine and the test setup silence tfjs's warnings (PROD); a duplicate registration's warning must show here.
+    tf.env().set('PROD', false)
     try {
       registerWasmKernels()
       registerGradientOverrides()
       registerWasmKernels()
     } finally {
       console.warn = warn
+      tf.env().set('PROD', true)
     }
     expect(WASM_KERNEL_CONFIGS.map((c) => tf.getKernel(c.kernelName, c.backendName))).toEqual(before)
     expect(warnings).toEqual([])

@@ -7,6 +7,7 @@ import { positiveInt } from '../argParsers'
 import { addModelDescriptionOptions, modelDescriptionFlags, type DescriptionCliOptions } from '../optionSets'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
+import { registerExportOnnx } from './exportOnnx'
 
 const MARK: Record<ModelCheck['status'], string> = { ok: 'ok', warning: 'note', error: 'FAIL' }
 
@@ -168,4 +169,6 @@ export function registerModels(program: Command, run: CommandContext): void {
         else console.log(`The description cannot be read: ${r.descriptionError}`)
       })
     )
+
+  registerExportOnnx(models, run)
 }

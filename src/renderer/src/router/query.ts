@@ -4,7 +4,7 @@
  * or stale link opens the screen with that choice unset instead of failing it.
  */
 export type Query = Record<string, string | null | (string | null)[] | undefined>
-type Value = Query[string]
+export type Value = Query[string]
 
 /** The first of a repeated key, as a link built by hand may repeat one. */
 export const first = (v: Value): string | undefined => (Array.isArray(v) ? (v[0] ?? undefined) : (v ?? undefined))

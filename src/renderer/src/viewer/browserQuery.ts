@@ -1,8 +1,11 @@
 import type { ImageFilter, ImageSort } from '@common/methods/viewer'
 import { IMAGE_SORTS } from '@common/methods/viewer'
-import { classPair, classPairParam, first, flag, flagParam, idList, scopeFromQuery, scopeParams, type Query } from '../router/query'
+import { first, flag, flagParam, idList, scopeFromQuery, scopeParams, type Query, type Value } from '../router/query'
 
-/** The dataset browser's state in the URL query: `?dataset=1&model=2&error=7-6&classes=6,7&bookmarked=1&sort=errors&desc=1`. */
+/**
+ * The dataset browser's state in the URL query: `?dataset=1&model=2&error=7-6&classes=6,7&bookmarked=1&sort=errors&desc=1`.
+ * An error kind may leave one side open: `error=7-any` (riders predicted as anything else), `error=any-6`.
+ */
 export interface BrowserState extends ImageFilter {
   sort: ImageSort
   descending: boolean
@@ -18,7 +21,7 @@ export function stateFromQuery(q: Query): BrowserState {
   if (search) state.search = search
   const classes = idList(q.classes)
   if (classes) state.classes = classes
-  const error = classPair(q.error)
+  const error = errorKind(q.error)
   if (error) state.error = error
   const bookmarked = flag(q.bookmarked)
   if (bookmarked !== undefined) state.bookmarked = bookmarked
@@ -27,6 +30,18 @@ export function stateFromQuery(q: Query): BrowserState {
   return state
 }
 
+type ErrorKind = NonNullable<ImageFilter['error']>
+
+export function errorKind(v: Value): ErrorKind | undefined {
+  const m = first(v)?.match(/^(\d+|any)-(\d+|any)$/)
+  if (!m || (m[1] === 'any' && m[2] === 'any')) return undefined
+  const kind: ErrorKind = {}
+  if (m[1] !== 'any') kind.gt = Number(m[1])
+  if (m[2] !== 'any') kind.pred = Number(m[2])
+  return kind
+}
+export const errorKindParam = (e: ErrorKind): string => `${e.gt ?? 'any'}-${e.pred ?? 'any'}`
+
 export function queryFromState(s: BrowserState): Record<string, string> {
   const q: Record<string, string> = {}
   if (s.sort !== 'id') q.sort = s.sort
@@ -34,7 +49,7 @@ export function queryFromState(s: BrowserState): Record<string, string> {
   Object.assign(q, scopeParams(s))
   if (s.search) q.q = s.search
   if (s.classes?.length) q.classes = s.classes.join(',')
-  if (s.error) q.error = classPairParam(s.error)
+  if (s.error) q.error = errorKindParam(s.error)
   if (s.bookmarked !== undefined) q.bookmarked = flagParam(s.bookmarked)
   if (s.explained !== undefined) q.explained = flagParam(s.explained)
   return q
