@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -8,7 +9,7 @@ import type { ExplanationView, ModelView, SegmentView } from '@common/methods/vi
 import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { requireModel } from '../audit/models'
-import { readModelDescription } from '../modelImport'
+import { descriptionPath, readModelDescription } from '../modelImport'
 import { openSegmentationModel } from '../modelImport/runtime'
 import { normalisationText } from '@common/modelDescription'
 import { poolEngine } from '../explain/saliencyEngine'
@@ -36,14 +37,24 @@ function requireImage(project: Project, imageId: number) {
   return image
 }
 
-/** Sidecars are read once per model folder: the image view asks for them on every run. */
+/**
+ * Descriptions are read once per model and version of its description file: the image view asks for them on every
+ * run, and a model described anew (models describe, or added with other flags) must show its new description.
+ */
 const sidecars = new Map<string, Promise<ModelSidecar>>()
 function sidecarOf(model: ModelRecord): Promise<ModelSidecar> {
-  let s = sidecars.get(model.dir)
+  let mtime = 0
+  try {
+    mtime = statSync(descriptionPath(model.dir)).mtimeMs
+  } catch {
+    // Missing: the read below says so.
+  }
+  const key = `${model.dir}#${mtime}`
+  let s = sidecars.get(key)
   if (!s) {
     s = readModelDescription(model.dir)
-    s.catch(() => sidecars.delete(model.dir))
-    sidecars.set(model.dir, s)
+    s.catch(() => sidecars.delete(key))
+    sidecars.set(key, s)
   }
   return s
 }
