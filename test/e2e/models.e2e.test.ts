@@ -19,10 +19,12 @@ let browser: Browser
 let page: Page
 const good = join(dir, 'segformer-city.onnx')
 const bad = join(dir, 'wrong-head.onnx')
+const dynamic = join(dir, 'dynamic-size.onnx')
 
 beforeAll(async () => {
   writeTinyOnnx(good, { classes: 19, height: 16, width: 32 })
   writeTinyOnnx(bad, { classes: 4, height: 16, width: 32 })
+  writeTinyOnnx(dynamic, { classes: 21, height: 'height', width: 'width' })
   server = await startServer([], { CTXLENS_HOME: dir })
   browser = await launchBrowser()
   page = await browser.newPage({ colorScheme: 'light', viewport: { width: 1400, height: 900 } })
@@ -91,5 +93,21 @@ describe('adding your own model in Chromium', () => {
     const description = JSON.parse(readFileSync(`${good}.ctxlens.json`, 'utf8'))
     expect(description).toMatchObject({ modelFormat: 'onnx', layout: 'NCHW', classes: expect.any(Array) })
     expect(description.contentHash).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('asks for the input size of a model that leaves it open, then adds it', async () => {
+    const models = new ModelsPage(page)
+    await models.startAdding()
+    await models.describe({ path: dynamic, classes: 'voc', normalise: 'range:0,1' })
+    await models.check()
+    await expect.poll(() => models.checkWithStatus('error').textContent()).toContain('has no fixed size')
+    expect(await page.getByTestId('model-missing').textContent()).toContain('input')
+    expect(await models.addButton.isDisabled()).toBe(true)
+    await models.describe({ path: dynamic, input: '24x40x3' })
+    await models.check()
+    await expect.poll(() => page.getByTestId('model-ready').textContent()).toContain('21 classes, 24×40×3')
+    await models.add()
+    await expect.poll(() => models.rows.count()).toBe(2)
+    expect(await models.rows.nth(1).textContent()).toContain('24×40×3')
   })
 })
