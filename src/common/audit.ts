@@ -18,6 +18,8 @@ export const ModelSummarySchema = z.object({
   contentHash: z.string(),
   classes: z.array(ClassDefSchema),
   input: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }),
+  /** layers-model, graph-model or onnx; null for a model registered without a stored description. */
+  modelFormat: z.string().nullable().default(null),
   createdAt: z.string()
 })
 export type ModelSummary = z.infer<typeof ModelSummarySchema>

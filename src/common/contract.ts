@@ -6,6 +6,7 @@ import { benchmarkMethods } from './methods/benchmark'
 import { coreMethods } from './methods/core'
 import { datasetMethods } from './methods/datasets'
 import { explainMethods } from './methods/explain'
+import { modelMethods } from './methods/models'
 import { reportMethods } from './methods/reports'
 import { viewerMethods } from './methods/viewer'
 import { Id, JobStateSchema } from './types'
@@ -15,7 +16,7 @@ import { Id, JobStateSchema } from './types'
  * the IPC handler, the HTTP routes, the CLI and the renderer's client are all derived from it, so adding a
  * method is one entry in its area's module plus its implementation. Channel names are `<area>:<method>`.
  */
-const areas = [coreMethods, datasetMethods, explainMethods, annotationMethods, auditMethods, viewerMethods, reportMethods, benchmarkMethods] as const
+const areas = [coreMethods, datasetMethods, explainMethods, modelMethods, annotationMethods, auditMethods, viewerMethods, reportMethods, benchmarkMethods] as const
 
 /** Spreading areas into one object would let a later area silently replace an earlier area's method. */
 export function duplicateMethodNames(modules: readonly object[]): string[] {
@@ -36,6 +37,7 @@ export const contract = {
   ...coreMethods,
   ...datasetMethods,
   ...explainMethods,
+  ...modelMethods,
   ...annotationMethods,
   ...auditMethods,
   ...viewerMethods,

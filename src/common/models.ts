@@ -72,7 +72,8 @@ export function normalisationAffine(n: Normalisation, channels: number): { scale
   }
 }
 
-export const MODEL_FORMATS = ['layers-model', 'graph-model'] as const
+/** tfjs's two model kinds, and an ONNX file (described in `<file>.onnx.ctxlens.json`, see modelDescription.ts). */
+export const MODEL_FORMATS = ['layers-model', 'graph-model', 'onnx'] as const
 export const ModelFormatSchema = z.enum(MODEL_FORMATS)
 export type ModelFormat = z.infer<typeof ModelFormatSchema>
 
@@ -113,9 +114,18 @@ export const ModelSidecarSchema = z
     /** Present when the model came from the zoo, so it can be rebuilt or retrained. */
     spec: ModelSpecSchema.optional(),
     training: TrainingInfoSchema.optional(),
-    /** GraphModel only: which output node is the probability map when the graph has several. */
+    /** GraphModel and ONNX: which output node is the class map when the graph has several. */
     outputName: z.string().optional(),
-    /** sha256 (hex) over model.json bytes followed by every weight shard in manifest order. */
+    /** ONNX: the graph input the image is fed to. */
+    inputName: z.string().optional(),
+    /** Whether the output is per-pixel probabilities (the default) or logits the engine turns into them with a softmax. */
+    output: z.enum(['logits', 'probabilities']).optional(),
+    /** ONNX: the tensor layout of input and output, and whether it was read from the graph or assumed. */
+    layout: z.enum(['NCHW', 'NHWC']).optional(),
+    layoutSource: z.enum(['graph', 'flag', 'assumed']).optional(),
+    /** The output's resolution is the input's divided by this (bilinear upsampling restores it); 1 when equal. */
+    outputStride: positiveInt.optional(),
+    /** sha256 (hex) over model.json bytes followed by every weight shard in manifest order; for ONNX over the file. */
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
     createdAt: z.string().optional()
   })

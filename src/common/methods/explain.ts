@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DescriptionFlagsSchema } from '../modelDescription'
 import { SaliencyMethodSchema, SaliencyPresetNameSchema } from '../saliency'
 
 /** Explanations of single images outside a project (the `ctxlens explain` path). */
@@ -10,7 +11,10 @@ export const explainMethods = {
   'explain:image': {
     input: z
       .object({
+        /** A tfjs model folder or an .onnx file. */
         modelDir: z.string().min(1),
+        /** Description flags for a model not described yet (or to describe anew). */
+        description: DescriptionFlagsSchema.optional(),
         imagePath: z.string().min(1),
         classId: z.number().int().min(0),
         request: z.discriminatedUnion('kind', [

@@ -71,7 +71,14 @@ export const ModelViewSchema = z.object({
   architecture: z.string(),
   dir: z.string(),
   predictions: z.number().int(),
-  input: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }).nullable()
+  input: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }).nullable(),
+  /** From the stored description (all null or empty when it cannot be read): runtime, classes, normalisation. */
+  runtime: z.enum(['onnx', 'tfjs']).nullable().default(null),
+  modelFormat: z.string().nullable().default(null),
+  classes: z.array(ClassDefSchema).default([]),
+  normalisation: z.string().nullable().default(null),
+  output: z.enum(['logits', 'probabilities']).nullable().default(null),
+  layout: z.enum(['NCHW', 'NHWC']).nullable().default(null)
 })
 export type ModelView = z.infer<typeof ModelViewSchema>
 

@@ -1,31 +1,26 @@
 import { resolve } from 'node:path'
 import type { ModelSummary } from '@common/audit'
 import { AppError } from '@common/errors'
+import type { DescriptionFlags } from '@common/modelDescription'
 import { normalisationAffine, type ModelSidecar } from '@common/models'
 import type { Project } from '@main/store/project'
 import type { ModelRecord } from '@main/store/repositories/models'
-import { contentHash, readSidecar } from '../engine/modelFiles'
+import { ensureDescribed, readModelDescription } from '../modelImport'
 
 /**
- * Register a model folder (tfjs files + ctxlens.model.json) in a project. The content hash identifies it: the
- * same weights registered twice are one model, and files changed since their sidecar was written are refused.
+ * Register a model (a tfjs folder or an .onnx file) in a project, describing it first when description flags are
+ * given or none is stored (see modelImport). The content hash identifies it: the same weights registered twice
+ * are one model, and files changed since their description was written are refused.
  */
-export async function registerModel(project: Project, dir: string, name?: string): Promise<ModelRecord> {
-  const location = resolve(dir)
-  const sidecar = await readSidecar(location)
-  const hash = await contentHash(location)
-  if (hash !== sidecar.contentHash) {
-    throw new AppError('MODEL_FILE_INVALID', `Model files in ${location} changed since their ctxlens.model.json was written (content hash differs)`, {
-      expected: sidecar.contentHash,
-      actual: hash
-    })
-  }
+export async function registerModel(project: Project, location: string, name?: string, flags: DescriptionFlags = {}): Promise<ModelRecord> {
+  const path = resolve(location)
+  const sidecar = await ensureDescribed(path, flags)
   return project.models.register({
     name: name ?? sidecar.name,
-    dir: location,
+    dir: path,
     architecture: sidecar.architecture,
     classSetId: null,
-    contentHash: hash,
+    contentHash: sidecar.contentHash,
     config: { sidecar }
   })
 }
@@ -41,7 +36,7 @@ export function requireModel(project: Project, modelId: number): ModelRecord {
  * are never computed with weights other than the ones the project knows.
  */
 export async function registeredSidecar(model: ModelRecord): Promise<ModelSidecar> {
-  const sidecar = await readSidecar(model.dir)
+  const sidecar = await readModelDescription(model.dir)
   if (sidecar.contentHash !== model.contentHash) {
     throw new AppError('MODEL_FILE_INVALID', `The model files in ${model.dir} are not the ones registered as model ${model.id} (content hash differs)`, {
       modelId: model.id
@@ -60,6 +55,7 @@ export function modelSummary(model: ModelRecord): ModelSummary {
     contentHash: model.contentHash,
     classes: sidecar?.classes ?? [],
     input: sidecar?.input ?? { height: 0, width: 0, channels: 0 },
+    modelFormat: sidecar?.modelFormat ?? null,
     createdAt: model.createdAt
   }
 }

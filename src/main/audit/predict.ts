@@ -9,6 +9,7 @@ import { extractImageSegments } from '../datasets/segments'
 import type { EnginePool } from '../engine/pool/pool'
 import { ConfusionMatrix } from '../metrics'
 import { registeredSidecar, requireModel, toModelInput } from './models'
+import { openSegmentationModel } from '../modelImport/runtime'
 
 export interface PredictHooks {
   signal?: AbortSignal
@@ -68,6 +69,7 @@ export async function predictDataset(project: Project, pool: EnginePool, options
   const started = performance.now()
   const model = requireModel(project, options.modelId)
   const sidecar = await registeredSidecar(model)
+  await openSegmentationModel(model.dir, sidecar)
   if (!project.datasets.get(options.datasetId)) throw new AppError('NOT_FOUND', `No dataset ${options.datasetId}`, { datasetId: options.datasetId })
   const images = project.datasets.images(options.datasetId, options.split ? { split: options.split } : {})
   const { classes, ignoreIds } = datasetClasses(project, options.datasetId, sidecar)

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { StatsOptionsInput } from '@common/audit'
+import { CLASS_PRESET_NAMES, LAYOUTS, OUTPUT_KINDS, parseInputSize, parseNormalisation, type DescriptionFlags } from '@common/modelDescription'
 import { integer, intInRange, maskSize, nonNegativeNumber, number, numberAtLeast, numberInRange, positiveInt, positiveNumber } from './argParsers'
 
 /**
@@ -127,4 +128,58 @@ export function saliencyParams(flags: readonly SaliencyFlag[], method: string, o
     } else p[SALIENCY_FLAGS[name].param ?? name] = value
   }
   return p
+}
+
+// ---- model description: every command that takes --model ------------------------------------------------------
+
+export interface DescriptionCliOptions {
+  classes?: string
+  modelClasses?: string
+  input?: string
+  normalise?: string
+  output?: 'logits' | 'probabilities'
+  layout?: 'NCHW' | 'NHWC'
+  ignoreId?: number | null
+}
+
+/** Checks a flag value at the command line with the parser the services use, and passes the text on unchanged. */
+const checkedBy =
+  (parse: (value: string) => unknown) =>
+  (value: string): string => {
+    try {
+      parse(value)
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message.replace(/^--\w+ /, ''))
+    }
+    return value
+  }
+
+const ignoreIdValue = (value: string): number | null => (value === 'none' ? null : intInRange(0, 65535)(value))
+
+/**
+ * The description flags of a model file: what `models describe` writes beside it and what any command taking
+ * `--model` accepts, so one command can run a model file and nothing else. `classesFlag` renames --classes where a
+ * command already uses it for something else (audit's --classes picks segment classes).
+ */
+export function addModelDescriptionOptions(command: Command, options: { classesFlag?: '--classes' | '--model-classes' } = {}): Command {
+  const classesFlag = options.classesFlag ?? '--classes'
+  return command
+    .option(`${classesFlag} <preset|file>`, `the model's classes, output channel order: ${CLASS_PRESET_NAMES.join(', ')}, or a JSON (names or {id,name,color}) or CSV file`)
+    .option('--input <HxWxC>', 'input size, where the model file does not fix it, e.g. 512x1024x3', checkedBy(parseInputSize))
+    .option('--normalise <spec>', 'pixel normalisation: range:0,1, range:-1,1, imagenet or mean:R,G,B,std:R,G,B', checkedBy(parseNormalisation))
+    .addOption(new Option('--output <kind>', 'what the model outputs (default: read from a probe)').choices([...OUTPUT_KINDS]))
+    .addOption(new Option('--layout <layout>', 'tensor layout (default: read from the graph input, else NCHW)').choices([...LAYOUTS]))
+    .option('--ignore-id <id|none>', 'label id of unlabelled pixels (a preset brings its own)', ignoreIdValue)
+}
+
+export function modelDescriptionFlags(o: DescriptionCliOptions): DescriptionFlags {
+  const flags: DescriptionFlags = {}
+  const classes = o.modelClasses ?? o.classes
+  if (classes !== undefined) flags.classes = classes
+  if (o.input !== undefined) flags.input = o.input
+  if (o.normalise !== undefined) flags.normalise = o.normalise
+  if (o.output !== undefined) flags.output = o.output
+  if (o.layout !== undefined) flags.layout = o.layout
+  if (o.ignoreId !== undefined) flags.ignoreId = o.ignoreId
+  return flags
 }

@@ -85,7 +85,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
   }
 
   return {
-    'models:add': async ({ dir, name }) => modelSummary(await registerModel(ctx.requireProject(), dir, name)),
+    'models:add': async ({ dir, name, description }) => modelSummary(await registerModel(ctx.requireProject(), dir, name, description)),
 
     'audit:predict': (input) => {
       const project = ctx.requireProject()

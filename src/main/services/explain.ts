@@ -1,7 +1,8 @@
 import { resolve } from 'node:path'
-import { readSidecar } from '../engine/modelFiles'
 import { explainImage } from '../explain/explainImage'
 import { poolEngine } from '../explain/saliencyEngine'
+import { ensureDescribed } from '../modelImport'
+import { openSegmentationModel } from '../modelImport/runtime'
 import type { explainMethods } from '@common/methods/explain'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -11,7 +12,9 @@ export function explainServices(ctx: ServiceContext): AreaServices<typeof explai
     'explain:image': (input) =>
       ctx.tasks.run(`explain ${input.method}`, async (task) => {
         const modelDir = resolve(input.modelDir)
-        const engine = poolEngine(await ctx.engine(), modelDir, await readSidecar(modelDir))
+        const sidecar = await ensureDescribed(modelDir, input.description)
+        await openSegmentationModel(modelDir, sidecar)
+        const engine = poolEngine(await ctx.engine(), modelDir, sidecar)
         return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,
           onProgress: (step, steps) => task.progress(step, steps)

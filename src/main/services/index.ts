@@ -6,6 +6,7 @@ import type { ServiceContext } from './context'
 import { coreServices } from './core'
 import { datasetServices } from './datasets'
 import { explainServices } from './explain'
+import { modelServices } from './models'
 import { reportServices } from './reports'
 import { viewerServices } from './viewer'
 
@@ -19,6 +20,7 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
     ...coreServices(ctx),
     ...datasetServices(ctx),
     ...explainServices(ctx),
+    ...modelServices(ctx),
     ...annotationServices(ctx),
     ...auditServices(ctx),
     ...viewerServices(ctx),

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -8,7 +9,9 @@ import type { ExplanationView, ModelView, SegmentView } from '@common/methods/vi
 import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { requireModel } from '../audit/models'
-import { readSidecar } from '../engine/modelFiles'
+import { descriptionPath, readModelDescription } from '../modelImport'
+import { openSegmentationModel } from '../modelImport/runtime'
+import { normalisationText } from '@common/modelDescription'
 import { poolEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, upsampleBilinear } from '../saliency'
 import type { Project } from '../store/project'
@@ -34,14 +37,24 @@ function requireImage(project: Project, imageId: number) {
   return image
 }
 
-/** Sidecars are read once per model folder: the image view asks for them on every run. */
+/**
+ * Descriptions are read once per model and version of its description file: the image view asks for them on every
+ * run, and a model described anew (models describe, or added with other flags) must show its new description.
+ */
 const sidecars = new Map<string, Promise<ModelSidecar>>()
 function sidecarOf(model: ModelRecord): Promise<ModelSidecar> {
-  let s = sidecars.get(model.dir)
+  let mtime = 0
+  try {
+    mtime = statSync(descriptionPath(model.dir)).mtimeMs
+  } catch {
+    // Missing: the read below says so.
+  }
+  const key = `${model.dir}#${mtime}`
+  let s = sidecars.get(key)
   if (!s) {
-    s = readSidecar(model.dir)
-    s.catch(() => sidecars.delete(model.dir))
-    sidecars.set(model.dir, s)
+    s = readModelDescription(model.dir)
+    s.catch(() => sidecars.delete(key))
+    sidecars.set(key, s)
   }
   return s
 }
@@ -80,7 +93,13 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
             architecture: m.architecture,
             dir: m.dir,
             predictions: project.predictions.count(m.id),
-            input: sidecar ? sidecar.input : null
+            input: sidecar ? sidecar.input : null,
+            runtime: sidecar ? (sidecar.modelFormat === 'onnx' ? 'onnx' : 'tfjs') : null,
+            modelFormat: sidecar?.modelFormat ?? null,
+            classes: sidecar?.classes ?? [],
+            normalisation: sidecar ? normalisationText(sidecar.normalisation) : null,
+            output: sidecar ? (sidecar.output ?? 'probabilities') : null,
+            layout: sidecar ? (sidecar.layout ?? 'NHWC') : null
           }
         })
       )
@@ -198,6 +217,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
+        await openSegmentationModel(model.dir, sidecar)
         const engine = poolEngine(await ctx.engine(), model.dir, sidecar)
         const [r] = await engine.saliency([{ image, request, classId: channel }], params, {
           signal: task.signal,
@@ -255,6 +275,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const { width, height } = input
       const mask = upsampleBilinear(e.saliency, e.saliencyHeight, e.saliencyWidth, height, width)
       const perturbed = perturbedInput(input, mask, e.request, e.params as Parameters<typeof perturbedInput>[3], sidecar)
+      await openSegmentationModel(model.dir, sidecar)
       const labels = await ctx.tasks.run('predict perturbed', async (task) =>
         poolEngine(await ctx.engine(), model.dir, sidecar).labels({ ...input, data: perturbed }, { signal: task.signal })
       )

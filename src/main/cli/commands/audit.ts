@@ -7,7 +7,7 @@ import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { resolveModel } from './predict'
 import { integer, intInRange, positiveInt } from '../argParsers'
-import { addSaliencyOptions, saliencyParams, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
+import { addModelDescriptionOptions, addSaliencyOptions, modelDescriptionFlags, saliencyParams, type DescriptionCliOptions, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
 import { withProgress } from '../progress'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -43,7 +43,7 @@ export function printJob(job: JobSummary): void {
 // Not --seed: here it draws the segment sample.
 const SALIENCY_OVERRIDES = ['maskSize', 'steps', 'lambda', 'lr'] as const satisfies readonly SaliencyFlag[]
 
-interface AuditCliOptions extends Pick<SaliencyCliOptions, (typeof SALIENCY_OVERRIDES)[number]> {
+interface AuditCliOptions extends Pick<SaliencyCliOptions, (typeof SALIENCY_OVERRIDES)[number]>, Omit<DescriptionCliOptions, 'classes'> {
   project: string
   dataset?: number
   model?: string
@@ -70,7 +70,9 @@ export function registerAudit(program: Command, run: CommandContext): void {
     .description('Explain the context of every selected segment of a dataset (a resumable job), or resume or cancel one')
     .requiredOption('--project <file>', 'the project file')
     .option('--dataset <id>', 'dataset id', positiveInt)
-    .option('--model <id|dir>', 'model id, or a model folder to register')
+    .option('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register')
+  // --classes picks segment classes here, so the model's class list is --model-classes.
+  addModelDescriptionOptions(command, { classesFlag: '--model-classes' })
     .option('--split <name>', 'only segments of images of this split')
     .addOption(new Option('--method <m>', 'saliency method').choices([...SALIENCY_METHODS]).default('context'))
     .addOption(new Option('--preset <p>', 'parameter preset').choices([...SALIENCY_PRESET_NAMES]).default('cityscapes'))
@@ -100,7 +102,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
         else if (opts.resume) job = await withProgress(session, bar, () => session.call('audit:resume', { jobId: opts.resume!, wait: true }))
         else {
           if (!opts.dataset || !opts.model) throw new InvalidArgumentError('--dataset and --model are required to start an audit (or give --resume JOB)')
-          const modelId = await resolveModel(session, opts.model)
+          const modelId = await resolveModel(session, opts.model, modelDescriptionFlags({ ...opts, classes: undefined }))
           // The named flags win over the same parameter given with --param.
           const params = { ...parseParams(opts.param ?? []), ...saliencyParams(SALIENCY_OVERRIDES, opts.method, opts) }
           let classes: number[] | undefined

@@ -2,12 +2,12 @@ import { Command, Option } from 'commander'
 import { AppError } from '@common/errors'
 import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
 import { nonNegativeInt, positiveInt } from '../argParsers'
-import { addSaliencyOptions, saliencyParams, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
+import { addModelDescriptionOptions, addSaliencyOptions, modelDescriptionFlags, saliencyParams, type DescriptionCliOptions, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 
-interface ExplainOptions extends SaliencyCliOptions {
+interface ExplainOptions extends SaliencyCliOptions, DescriptionCliOptions {
   model: string
   image: string
   class: number
@@ -41,7 +41,7 @@ export function registerExplain(program: Command, run: CommandContext): void {
   const command = program
     .command('explain')
     .description('Explain which context a model used for a segment of one image (grid/context saliency, VG, IG, SG)')
-    .requiredOption('--model <dir>', 'model folder (tfjs model.json + ctxlens.model.json)')
+    .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder; described by the flags below unless already described')
     .requiredOption('--image <file>', 'image file, at the model input size')
     .requiredOption('--class <id>', 'class id to explain', nonNegativeInt)
     .option('--request <mask.png>', 'request mask R: non-zero pixels mark the segment')
@@ -49,6 +49,7 @@ export function registerExplain(program: Command, run: CommandContext): void {
     .option('--min-area <px>', 'with --auto: smallest segment to explain', positiveInt, 1)
     .addOption(new Option('--method <method>', 'saliency method').choices([...SALIENCY_METHODS]).default('context'))
     .addOption(new Option('--preset <preset>', "the paper's settings to start from").choices([...SALIENCY_PRESET_NAMES]).default('synthetic'))
+  addModelDescriptionOptions(command)
   addSaliencyOptions(command, SALIENCY_OVERRIDES)
     .option('--params <json>', 'further parameters as JSON, e.g. \'{"earlyStop":{"enabled":true}}\'')
     .requiredOption('--out <dir>', 'output folder')
@@ -60,6 +61,7 @@ export function registerExplain(program: Command, run: CommandContext): void {
         const results = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('explain:image', {
             modelDir: opts.model,
+            ...(Object.keys(modelDescriptionFlags(opts)).length ? { description: modelDescriptionFlags(opts) } : {}),
             imagePath: opts.image,
             classId: opts.class,
             request: opts.request ? { kind: 'file', path: opts.request } : { kind: 'auto', minArea: opts.minArea },

@@ -5,11 +5,13 @@ import type { CommandContext } from '../program'
 import type { CliSession } from '../session'
 import { withProgress } from '../progress'
 import { intInRange, positiveInt } from '../argParsers'
+import type { DescriptionFlags } from '@common/modelDescription'
+import { addModelDescriptionOptions, modelDescriptionFlags, type DescriptionCliOptions } from '../optionSets'
 
-/** A model id, or a model folder that is registered first. */
-export async function resolveModel(session: CliSession, model: string): Promise<number> {
+/** A model id, or a model file or folder that is registered first (described by the flags if given). */
+export async function resolveModel(session: CliSession, model: string, flags: DescriptionFlags = {}): Promise<number> {
   if (/^\d+$/.test(model)) return Number(model)
-  return (await session.call('models:add', { dir: model })).id
+  return (await session.call('models:add', { dir: model, ...(Object.keys(flags).length ? { description: flags } : {}) })).id
 }
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`)
@@ -23,21 +25,22 @@ export function printConfusion(r: ConfusionReport): void {
 }
 
 export function registerPredict(program: Command, run: CommandContext): void {
-  program
+  const command = program
     .command('predict')
     .description('Run a model over a dataset: label maps and confidences stored, segments extracted, confusion matrix and IoU')
     .requiredOption('--project <file>', 'the project file')
     .requiredOption('--dataset <id>', 'dataset id', positiveInt)
-    .requiredOption('--model <id|dir>', 'model id, or a model folder to register')
+    .requiredOption('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register')
+  addModelDescriptionOptions(command)
     .option('--split <name>', 'only this split')
     .option('--batch-size <n>', 'images per engine task', intInRange(1, 256), 8)
     .option('--no-segments', 'do not extract segments')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the report as JSON')
-    .action((opts: { project: string; dataset: number; model: string; split?: string; batchSize: number; segments: boolean; progress: boolean; json?: boolean }) =>
+    .action((opts: DescriptionCliOptions & { project: string; dataset: number; model: string; split?: string; batchSize: number; segments: boolean; progress: boolean; json?: boolean }) =>
       run(opts, async (session) => {
         await session.openProject(opts.project)
-        const modelId = await resolveModel(session, opts.model)
+        const modelId = await resolveModel(session, opts.model, modelDescriptionFlags(opts))
         const report = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('audit:predict', {
             datasetId: opts.dataset,

@@ -239,6 +239,11 @@ function wrap(model: tf.LayersModel | tf.GraphModel, format: ModelFormat, sideca
     // apply runs the layers eagerly and differentiably; predict would batch and copy.
     predict = (x) => model.apply(x, { training: false }) as tf.Tensor4D
   }
+  if (sidecar.output === 'logits') {
+    // Saliency and the checks work on probabilities; a model that ends in logits gets its softmax here.
+    const logits = predict
+    predict = (x) => tf.softmax(logits(x)) as tf.Tensor4D
+  }
   return { sidecar, format, model, predict, dispose: () => model.dispose() }
 }
 

@@ -80,7 +80,7 @@ export function addInputGradient(model: IrModel, shapes: Map<string, number[]>, 
   const missing = unsupportedOnPath(model, objective, wrt)
   if (missing.length > 0) {
     throw new AppError(
-      'MODEL_FILE_INVALID',
+      'MODEL_UNSUPPORTED_OP',
       `${source}: no input gradient for ${missing.length === 1 ? 'op' : 'ops'} ${missing.map((m) => `${m.opType} (node '${m.node}')`).join(', ')}`,
       { unsupported: missing }
     )
@@ -167,7 +167,7 @@ export function addInputGradient(model: IrModel, shapes: Map<string, number[]>, 
     try {
       grads = gradRules[node.opType](ctx, gradOutputs, wanted)
     } catch (e) {
-      if (e instanceof UnsupportedGradientError) throw new AppError('MODEL_FILE_INVALID', `${source}: ${e.message}`, { node: node.name, opType: node.opType })
+      if (e instanceof UnsupportedGradientError) throw new AppError('MODEL_UNSUPPORTED_OP', `${source}: ${e.message}`, { node: node.name, opType: node.opType })
       throw e
     }
     node.inputs.forEach((input, j) => {

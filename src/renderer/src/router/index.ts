@@ -3,6 +3,7 @@ import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-rou
 /** The screens; later issues fill them. Hash history works the same from file:// (Electron) and http:// (browser). */
 export const screens = [
   { path: '/datasets', name: 'datasets', title: 'Datasets', key: 'd', component: () => import('../views/DatasetsView.vue') },
+  { path: '/models', name: 'models', title: 'Models', key: 'm', component: () => import('../views/ModelsView.vue') },
   { path: '/image', name: 'image', title: 'Image', key: 'i', component: () => import('../views/ImageView.vue') },
   { path: '/errors', name: 'errors', title: 'Error cases', key: 'e', component: () => import('../views/ErrorCasesView.vue') },
   { path: '/bookmarks', name: 'bookmarks', title: 'Bookmarks', key: 'k', component: () => import('../views/BookmarksView.vue') },

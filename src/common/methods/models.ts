@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { ModelSummarySchema } from '../audit'
+import { DescriptionFlagsSchema, ModelCheckSchema, ModelInspectionSchema } from '../modelDescription'
+import { ModelSidecarSchema } from '../models'
+import { Id } from '../types'
+
+/** A model file path as the user gives it: an .onnx file, or a tfjs folder (or its model.json). */
+const modelPath = z.string().min(1, 'a model file or folder is required')
+
+export const ModelExaminationSchema = z.object({
+  inspection: ModelInspectionSchema,
+  checks: z.array(ModelCheckSchema),
+  /** What adding the model would store; null while a flag is missing or a check fails. */
+  description: ModelSidecarSchema.nullable(),
+  missing: z.array(z.string()),
+  /** A description is already stored beside the file and matches it. */
+  stored: z.boolean()
+})
+export type ModelExamination = z.infer<typeof ModelExaminationSchema>
+
+/**
+ * Bringing your own model: inspect a file and run the import checks without storing anything, write its
+ * description once, and show a registered model with its description. (`models:add` registers; `models:list` lists.)
+ */
+export const modelMethods = {
+  'models:inspect': {
+    input: z.object({ path: modelPath, description: DescriptionFlagsSchema.default({}) }).strict(),
+    output: ModelExaminationSchema
+  },
+
+  'models:describe': {
+    input: z.object({ path: modelPath, description: DescriptionFlagsSchema }).strict(),
+    output: z.object({ descriptionPath: z.string(), description: ModelSidecarSchema, checks: z.array(ModelCheckSchema) })
+  },
+
+  'models:show': {
+    input: z.object({ modelId: Id }).strict(),
+    output: z.object({ model: ModelSummarySchema, description: ModelSidecarSchema.nullable(), descriptionError: z.string().nullable(), predictions: z.number().int() })
+  }
+} as const
