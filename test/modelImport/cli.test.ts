@@ -94,7 +94,7 @@ describe('ctxlens models with an .onnx file', () => {
     expect(r.stderr).toContain("option '--input <HxWxC>' argument '16x32' is invalid")
   }, 60_000)
 
-  it('explain takes the .onnx file and its flags, and says ONNX execution is not integrated yet', async () => {
+  it('explain takes the .onnx file and its flags, describes it on the way and explains on ONNX Runtime', async () => {
     const onnx = writeTinyOnnx(dir.file('explain.onnx'), { classes: 2, height: 8, width: 8 })
     const png = dir.file('image.png')
     // A valid 8×8 grey PNG, so the failure is the runtime's and not the image's.
@@ -103,9 +103,12 @@ describe('ctxlens models with an .onnx file', () => {
     expect(r.code).toBe(1)
     expect(errorOf(r)).toMatchObject({ code: 'INVALID_PARAMETERS', message: expect.stringContaining('classes.csv') })
     writeFileSync(dir.file('classes.csv'), 'id,name\n0,background\n1,object\n')
-    const r2 = await ctxlens('explain', '--model', onnx, '--classes', dir.file('classes.csv'), '--normalise', 'range:0,1', '--image', png, '--class', '1', '--auto', '--out', dir.file('out'), '--json')
-    expect(r2.code).toBe(1)
-    expect(errorOf(r2)).toMatchObject({ code: 'MODEL_RUNTIME_UNAVAILABLE', message: expect.stringContaining('ONNX execution not available yet') })
+    // The grey image is all one class for this model (class 0): explain that segment.
+    const r2 = await ctxlens('explain', '--model', onnx, '--classes', dir.file('classes.csv'), '--normalise', 'range:0,1', '--image', png, '--class', '0', '--auto', '--out', dir.file('out'), '--json')
+    expect(r2.code, r2.stderr).toBe(0)
+    const [explained] = JSON.parse(r2.stdout)
+    expect(explained.summary).toMatchObject({ method: 'context', classId: 0, imageHeight: 8, imageWidth: 8 })
+    expect(existsSync(explained.files.maskNpy)).toBe(true)
     // The description was written on the way, so later commands need only --model.
     expect(JSON.parse(readFileSync(`${onnx}.ctxlens.json`, 'utf8')).classes.map((c: { name: string }) => c.name)).toEqual(['background', 'object'])
   }, 60_000)

@@ -13,7 +13,7 @@ import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
 import { shuffleInPlace, uniform01 } from '../prng'
 import { registeredSidecar, requireModel, toModelInput } from './models'
-import { openSegmentationModel } from '../modelImport/runtime'
+import { requireModelRuntime } from '../modelImport/runtime'
 
 export const AUDIT_JOB_KIND = 'audit'
 
@@ -138,7 +138,7 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
   try {
     const model = requireModel(project, params.modelId)
     sidecar = await registeredSidecar(model)
-    await openSegmentationModel(model.dir, sidecar)
+    await requireModelRuntime(model.dir, sidecar)
     engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar)
   } catch (err) {
     // A model moved or changed since the job was made: the job says why, and resumes once the files are back.

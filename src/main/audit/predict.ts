@@ -9,7 +9,8 @@ import { extractImageSegments } from '../datasets/segments'
 import type { EnginePool } from '../engine/pool/pool'
 import { ConfusionMatrix } from '../metrics'
 import { registeredSidecar, requireModel, toModelInput } from './models'
-import { openSegmentationModel } from '../modelImport/runtime'
+import { isOnnxPath } from '../modelImport'
+import { requireModelRuntime } from '../modelImport/runtime'
 
 export interface PredictHooks {
   signal?: AbortSignal
@@ -69,7 +70,7 @@ export async function predictDataset(project: Project, pool: EnginePool, options
   const started = performance.now()
   const model = requireModel(project, options.modelId)
   const sidecar = await registeredSidecar(model)
-  await openSegmentationModel(model.dir, sidecar)
+  await requireModelRuntime(model.dir, sidecar)
   if (!project.datasets.get(options.datasetId)) throw new AppError('NOT_FOUND', `No dataset ${options.datasetId}`, { datasetId: options.datasetId })
   const images = project.datasets.images(options.datasetId, options.split ? { split: options.split } : {})
   const { classes, ignoreIds } = datasetClasses(project, options.datasetId, sidecar)
@@ -103,10 +104,18 @@ export async function predictDataset(project: Project, pool: EnginePool, options
     if (ready.length > 0) {
       const data = new Float32Array(ready.length * per)
       inputs.forEach((x, i) => data.set(x, i * per))
-      const out = await pool.run(
-        { type: 'predict', payload: { model: { kind: 'dir', path: model.dir }, images: data, shape: [ready.length, height, width, channels], output: 'probabilities' }, transfer: [data.buffer] },
-        { signal: hooks.signal }
-      )
+      const shape: [number, number, number, number] = [ready.length, height, width, channels]
+      // tfjs folders keep the Layers-model forward pass the stored predictions were made with; an .onnx file has
+      // no such path and goes through the runtime seam (the same probabilities its explanations start from).
+      const out = isOnnxPath(model.dir)
+        ? {
+            shape: [ready.length, height, width, sidecar.classes.length] as [number, number, number, number],
+            probabilities: await pool.run({ type: 'probabilities', payload: { modelDir: model.dir, images: data, shape }, transfer: [data.buffer] }, { signal: hooks.signal })
+          }
+        : await pool.run(
+            { type: 'predict', payload: { model: { kind: 'dir', path: model.dir }, images: data, shape, output: 'probabilities' }, transfer: [data.buffer] },
+            { signal: hooks.signal }
+          )
       const [, oh, ow, k] = out.shape
       if (oh !== height || ow !== width || k !== sidecar.classes.length) {
         throw new AppError('MODEL_OUTPUT_MISMATCH', `The model answered [${out.shape.join(', ')}], expected [n, ${height}, ${width}, ${sidecar.classes.length}]`)

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { explainImage } from '../explain/explainImage'
 import { poolEngine } from '../explain/saliencyEngine'
 import { ensureDescribed } from '../modelImport'
-import { openSegmentationModel } from '../modelImport/runtime'
+import { requireModelRuntime } from '../modelImport/runtime'
 import type { explainMethods } from '@common/methods/explain'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -13,7 +13,7 @@ export function explainServices(ctx: ServiceContext): AreaServices<typeof explai
       ctx.tasks.run(`explain ${input.method}`, async (task) => {
         const modelDir = resolve(input.modelDir)
         const sidecar = await ensureDescribed(modelDir, input.description)
-        await openSegmentationModel(modelDir, sidecar)
+        await requireModelRuntime(modelDir, sidecar)
         const engine = poolEngine(await ctx.engine(), modelDir, sidecar)
         return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,

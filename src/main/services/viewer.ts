@@ -10,7 +10,7 @@ import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type Salienc
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { requireModel } from '../audit/models'
 import { descriptionPath, readModelDescription } from '../modelImport'
-import { openSegmentationModel } from '../modelImport/runtime'
+import { requireModelRuntime } from '../modelImport/runtime'
 import { normalisationText } from '@common/modelDescription'
 import { poolEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, upsampleBilinear } from '../saliency'
@@ -217,7 +217,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
-        await openSegmentationModel(model.dir, sidecar)
+        await requireModelRuntime(model.dir, sidecar)
         const engine = poolEngine(await ctx.engine(), model.dir, sidecar)
         const [r] = await engine.saliency([{ image, request, classId: channel }], params, {
           signal: task.signal,
@@ -275,7 +275,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const { width, height } = input
       const mask = upsampleBilinear(e.saliency, e.saliencyHeight, e.saliencyWidth, height, width)
       const perturbed = perturbedInput(input, mask, e.request, e.params as Parameters<typeof perturbedInput>[3], sidecar)
-      await openSegmentationModel(model.dir, sidecar)
+      await requireModelRuntime(model.dir, sidecar)
       const labels = await ctx.tasks.run('predict perturbed', async (task) =>
         poolEngine(await ctx.engine(), model.dir, sidecar).labels({ ...input, data: perturbed }, { signal: task.signal })
       )

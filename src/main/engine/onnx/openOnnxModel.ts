@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { AppError } from '@common/errors'
 import { type Normalisation, normalisationAffine } from '@common/models'
+import { modelFileHash, readModelDescription } from '../../modelImport'
 import { decodeModel, OnnxFormatError } from './ir'
 import { OnnxSegmentationModel, type OnnxProvider } from './onnxSegmentationModel'
 
@@ -59,4 +60,29 @@ export async function openOnnxModel(file: string, spec: OnnxModelSpec, options: 
     threads: options.threads ?? onnxThreads(),
     provider: options.provider ?? onnxProvider()
   })
+}
+
+/**
+ * A described .onnx file (`<file>.onnx.ctxlens.json`, written by `ctxlens models describe|add` or the Add-model
+ * dialog) opened on ONNX Runtime. The description must be of these bytes: weights replaced after describing
+ * would otherwise be explained with another model's class list.
+ */
+export async function openDescribedOnnxModel(file: string, options: OnnxRuntimeOptions = {}): Promise<OnnxSegmentationModel> {
+  const description = await readModelDescription(file)
+  const hash = await modelFileHash(file)
+  if (description.contentHash !== hash) {
+    throw new AppError('MODEL_FILE_INVALID', `${file} changed after it was described (its hash is not the one in its description): describe it again with \`ctxlens models describe\``, { file })
+  }
+  const { height, width, channels } = description.input
+  return openOnnxModel(
+    file,
+    {
+      classes: description.classes,
+      input: { height, width, channels },
+      normalisation: description.normalisation,
+      layout: description.layout ?? 'NCHW',
+      output: description.output ?? 'probabilities'
+    },
+    options
+  )
 }

@@ -1,7 +1,7 @@
 import type { HandlerRegistry } from '../handler'
 import { inputGradient } from './inputGradient'
 import { predict } from './predict'
-import { labels, saliency } from './saliency'
+import { labels, probabilities, saliency } from './saliency'
 import { train } from './train'
 import { trainShardHandlers } from './trainShard'
 
@@ -15,5 +15,6 @@ export const builtinHandlers: HandlerRegistry = {
   train,
   saliency,
   labels,
+  probabilities,
   ...trainShardHandlers
 }

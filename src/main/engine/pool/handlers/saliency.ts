@@ -24,6 +24,7 @@ declare module '../protocol' {
   interface TaskMap {
     saliency: { payload: SaliencyPayload; result: SaliencyResult[]; progress: { step: number; steps: number } }
     labels: { payload: LabelsPayload; result: Uint16Array; progress: never }
+    probabilities: { payload: LabelsPayload; result: Float32Array; progress: never }
   }
 }
 
@@ -33,6 +34,12 @@ declare module '../protocol' {
  * verifies the new files' content hash.
  */
 async function folderStamp(dir: string): Promise<string> {
+  // An .onnx model is one file and its description beside it.
+  if ((await stat(dir)).isFile()) {
+    const files = [dir, `${dir}.ctxlens.json`]
+    const stats = await Promise.all(files.map((f) => stat(f).catch(() => null)))
+    return stats.map((s, i) => `${files[i]}:${s?.size}:${s?.mtimeMs}`).join('|')
+  }
   const names = (await readdir(dir)).sort()
   const stats = await Promise.all(names.map((n) => stat(join(dir, n))))
   return names.map((n, i) => `${n}:${stats[i].size}:${stats[i].mtimeMs}`).join('|')
@@ -69,4 +76,11 @@ export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p
 export const labels: TaskHandler<LabelsPayload, Uint16Array> = async (p, ctx) => {
   const model = await openedModel(ctx, p.modelDir)
   return predictLabelMaps(model, p.images, p.shape)
+}
+
+/** Per-pixel class probabilities [n, H, W, K] of a registered model through the seam (audits of ONNX models). */
+export const probabilities: TaskHandler<LabelsPayload, Float32Array> = async (p, ctx) => {
+  const model = await openedModel(ctx, p.modelDir)
+  const [batch, height, width, channels] = p.shape
+  return model.predict(p.images, { batch, height, width, channels })
 }
