@@ -6,7 +6,6 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@main/engine/backend'
-import { openOnnxModel } from '@main/engine/onnx/openOnnxModel'
 import type { OnnxSegmentationModel } from '@main/engine/onnx/onnxSegmentationModel'
 import { openSegmentationModel } from '@main/engine/openModel'
 import type { OpenedSegmentationModel } from '@main/engine/segmentationModel'
@@ -64,13 +63,11 @@ const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.
 beforeAll(async () => {
   await initBackend({ flag: 'wasm' })
   tfjs = await openSegmentationModel(DEMO)
-  onnx = await openOnnxModel(join(DEMO, 'model.onnx'), {
-    classes: tfjs.classIds.map((id) => ({ id })),
-    input: { height: H, width: W, channels: 3 },
-    normalisation: { kind: 'range', min: 0, max: 1 },
-    layout: 'NHWC',
-    output: 'probabilities'
-  })
+  // Through the committed description (model.onnx.ctxlens.json), as the app opens it.
+  const opened = await openSegmentationModel(join(DEMO, 'model.onnx'))
+  expect(opened.runtime).toBe('onnx')
+  expect(opened.classIds).toEqual(tfjs.classIds)
+  onnx = opened as OnnxSegmentationModel
 }, 120_000)
 
 afterAll(() => {
