@@ -31,15 +31,19 @@ export class ModelsPage {
   }
 
   /** Fill in what a user knows about the model; fields left out keep the dialog's defaults. */
-  async describe(d: { path: string; classes?: 'cityscapes' | 'voc' | { json: string }; normalise?: 'range:0,1' | 'range:-1,1' | 'imagenet'; input?: string }): Promise<void> {
+  async describe(d: { path: string; classes?: 'cityscapes' | 'voc' | { json: string } | { file: string }; normalise?: 'range:0,1' | 'range:-1,1' | 'imagenet'; input?: string; output?: 'logits' | 'probabilities' }): Promise<void> {
     await this.page.getByTestId('model-path').fill(d.path)
     if (typeof d.classes === 'string') await this.page.getByTestId('model-classes').selectOption(d.classes)
-    else if (d.classes) {
+    else if (d.classes && 'file' in d.classes) {
+      await this.page.getByTestId('model-classes').selectOption('file')
+      await this.page.getByTestId('model-classes-file').fill(d.classes.file)
+    } else if (d.classes) {
       await this.page.getByTestId('model-classes').selectOption('json')
       await this.page.getByTestId('model-classes-json').fill(d.classes.json)
     }
     if (d.normalise) await this.page.getByTestId('model-normalise').selectOption(d.normalise)
     if (d.input !== undefined) await this.page.getByTestId('model-input').fill(d.input)
+    if (d.output) await this.page.getByTestId('model-output').selectOption(d.output)
   }
 
   /** Run the checks on the server; resolves once their list is shown (or the dialog shows an error). */
