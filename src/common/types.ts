@@ -8,6 +8,17 @@ export type BackendName = z.infer<typeof BackendNameSchema>
 
 export const Id = z.number().int().positive()
 
+export const OnnxRuntimeInfoSchema = z.object({
+  available: z.boolean(),
+  version: z.string().nullable(),
+  /** The execution provider ONNX sessions ask for. */
+  provider: z.enum(['cpu', 'cuda']),
+  providers: z.array(z.string()),
+  /** Why the binding did not load, when it did not. */
+  reason: z.string().optional()
+})
+export type OnnxRuntimeInfo = z.infer<typeof OnnxRuntimeInfoSchema>
+
 export const AppInfoSchema = z.object({
   appName: z.string(),
   appVersion: z.string(),
@@ -20,6 +31,8 @@ export const AppInfoSchema = z.object({
     forcedBy: z.enum(['flag', 'env', 'setting']).optional(),
     skipped: z.array(z.object({ name: BackendNameSchema, reason: z.string() }))
   }),
+  /** The runtime of ONNX models (TensorFlow.js models run on `backend`). */
+  onnxRuntime: OnnxRuntimeInfoSchema,
   project: z
     .object({ path: z.string(), schemaVersion: z.number().int(), latestSchemaVersion: z.number().int() })
     .nullable()

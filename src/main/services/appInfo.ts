@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import type { AppInfo } from '@common/types'
 import { initBackend } from '../engine/backend'
+import { onnxRuntimeInfo } from '../engine/onnx/runtimeInfo'
 import { LATEST_SCHEMA_VERSION } from '../store/database'
 import type { ServiceContext } from './context'
 
@@ -30,6 +31,7 @@ export async function appInfo(ctx: ServiceContext): Promise<AppInfo> {
     platform: `${process.platform}-${process.arch}`,
     transport: ctx.transport,
     backend: { name: backend.name, tfBackend: backend.tfBackend, skipped: backend.skipped, ...(backend.forcedBy ? { forcedBy: backend.forcedBy } : {}) },
+    onnxRuntime: await onnxRuntimeInfo(),
     project: project ? { path: project.path, schemaVersion: project.schemaVersion, latestSchemaVersion: LATEST_SCHEMA_VERSION } : null
   }
 }

@@ -20,6 +20,7 @@ export function registerInfo(program: Command, run: CommandContext): void {
             ['Platform', info.platform],
             ['Backend', `${info.backend.name}${info.backend.forcedBy ? ` (forced by ${info.backend.forcedBy})` : ''}`],
             ...info.backend.skipped.map((s) => [`  skipped ${s.name}`, s.reason]),
+            ['ONNX Runtime', info.onnxRuntime.available ? `${info.onnxRuntime.version ?? '?'}, provider ${info.onnxRuntime.provider} (known: ${info.onnxRuntime.providers.join(', ')})` : `unavailable: ${info.onnxRuntime.reason}`],
             ['Project', info.project ? info.project.path : '(none)'],
             ['Schema version', info.project ? `${info.project.schemaVersion} (latest ${info.project.latestSchemaVersion})` : '-']
           ])

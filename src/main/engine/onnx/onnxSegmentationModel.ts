@@ -143,7 +143,16 @@ export class OnnxSegmentationModel implements OpenedSegmentationModel {
   private async createSession(kind: ObjectiveKind, g: ObjectiveGeometry): Promise<ort.InferenceSession> {
     const folded = await this.foldedAt(g)
     const bytes = encodeModel(composeObjective(folded, this.options.description, kind, g, this.options.source))
-    return ort.InferenceSession.create(bytes, sessionOptions(this.options.threads, this.provider))
+    try {
+      return await ort.InferenceSession.create(bytes, sessionOptions(this.options.threads, this.provider))
+    } catch (err) {
+      // The CUDA provider is not in the npm package: it is downloaded by onnxruntime-node's install script
+      // (skipped by this project's .npmrc), so asking for it without installing it must say so, not fall back quietly.
+      if (this.provider === 'cuda') {
+        throw new AppError('BACKEND_UNAVAILABLE', `${this.options.source}: CTXLENS_ONNX_PROVIDER=cuda, but ONNX Runtime's CUDA provider did not start (${err instanceof Error ? err.message : String(err)}); install it with \`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node\` on a machine with CUDA 12, or unset CTXLENS_ONNX_PROVIDER`)
+      }
+      throw new AppError('MODEL_FILE_INVALID', `${this.options.source}: ONNX Runtime refused the ${kind} graph Context Lens built: ${err instanceof Error ? err.message : String(err)}`)
+    }
   }
 
   /** Folding runs the model once at the size: shared by every kind at that geometry. */
