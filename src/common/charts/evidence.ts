@@ -1,4 +1,4 @@
-import type { Evidence, ExampleRef } from '../audit'
+import type { AuditStats, Evidence, ExampleRef } from '../audit'
 import { count, percent } from './format'
 
 // What a figure rests on and where its examples are, in the words the screen, the CLI and the PDF share.
@@ -19,4 +19,16 @@ export function evidenceText(e: Evidence): string {
 export function exampleLabel(e: ExampleRef): string {
   const image = `${e.image.name}${e.image.split ? ` (${e.image.split})` : ''}`
   return e.segment ? `${image}, ${e.segment.className} at (${e.segment.x}, ${e.segment.y}), ${e.segment.area} px` : image
+}
+
+/** "PARTIAL: 128 of 368 items": what a partial audit's statistics open with on the screen, in the CLI and the PDF. */
+export function partialLabel(s: Pick<AuditStats, 'partial'>): string | null {
+  return s.partial ? `PARTIAL: ${s.partial.done} of ${s.partial.total} items` : null
+}
+
+/** The partial label with why and what it means; null for a finished audit. */
+export function partialText(s: Pick<AuditStats, 'partial'>): string | null {
+  const p = s.partial
+  if (!p) return null
+  return `${partialLabel(s)} (audit ${p.state}${p.failed ? `, ${p.failed} failed` : ''}): these statistics cover only the items explained so far and will change if the audit goes on.`
 }
