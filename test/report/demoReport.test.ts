@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditStats } from '../../src/common/audit'
-import { alertLabel, contextTable, evidenceText, exampleLabel, fixed, percent, table1Table, type ReportTable } from '../../src/common/charts'
+import { alertLabel, contextTable, count, evidenceText, exampleLabel, fixed, percent, table1Table, type ReportTable } from '../../src/common/charts'
 import { startHttpServer } from '../../src/main/adapters/http'
 import { createDispatch } from '../../src/main/services/dispatch'
 import { createServices } from '../../src/main/services/index'
@@ -72,7 +72,7 @@ describe('PDF report of the demo project', () => {
     for (const fact of ['Context bias report', 'Demo street scenes', model.name, model.contentHash, model.architecture, 'Context saliency (preset cityscapes)', pkgVersion]) {
       expect(pages[0]).toContain(fact)
     }
-    expect(pages[0]).toMatch(new RegExp(`Statistics\\s+${stats.explanations} explanations`))
+    expect(pages[0]).toMatch(new RegExp(`Statistics\\s+${count(stats.explanations, 'explanation')} on ${count(stats.evidence.images, 'image')}`))
 
     // Contents: every section and requested class, each on the page it names.
     const toc = contents(text)

@@ -69,12 +69,13 @@ export function alertEvidence(a: BiasAlert, level: number): string {
 export function alertsTable(stats: AuditStats, which: 'alerts' | 'insufficient' = 'alerts'): ReportTable {
   return {
     columns: [
-      { label: '#', align: 'right', weight: 0.5 },
-      { label: 'Requested <- context', align: 'left', weight: 2.4 },
-      { label: 'Reason', align: 'left', weight: 1.1 },
-      { label: 'Evidence', align: 'left', weight: 4.2 },
-      { label: 'Rests on', align: 'left', weight: 2.2 },
-      { label: 'Examples', align: 'left', weight: 3.6 }
+      // Weights keep "Requested <- context" and "Reason" on one line at the PDF's 9 pt bold.
+      { label: '#', align: 'right', weight: 0.4 },
+      { label: 'Requested <- context', align: 'left', weight: 2.8 },
+      { label: 'Reason', align: 'left', weight: 1.2 },
+      { label: 'Evidence', align: 'left', weight: 3.5 },
+      { label: 'Rests on', align: 'left', weight: 2 },
+      { label: 'Examples', align: 'left', weight: 3.3 }
     ],
     rows: rankAlerts(stats[which]).map((a, i) => [
       String(i + 1),

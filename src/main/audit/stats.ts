@@ -224,9 +224,12 @@ export function countExplanation(
   return explanationCounts({ gt, request: e.request, saliency, width, height, object, contourRadius, classCount, ignoreIds })
 }
 
-/** An image as its dataset lists it: file name and split (no split when the dataset has none). */
+/**
+ * An image as its dataset lists it: file name and split. No split when the dataset has none ('all' is what the
+ * folder importer calls a folder without split subfolders).
+ */
 export function imageName(image: Pick<ImageRecord, 'path' | 'split'>): ExampleRef['image'] {
-  return { name: basename(image.path), split: image.split ? image.split : null }
+  return { name: basename(image.path), split: image.split && image.split !== 'all' ? image.split : null }
 }
 
 /** A request as a reader finds it on the image: its class, the centre of its bounding box, its area. */
