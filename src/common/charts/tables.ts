@@ -69,8 +69,8 @@ export function alertEvidence(a: BiasAlert, level: number): string {
 export function alertsTable(stats: AuditStats, which: 'alerts' | 'insufficient' = 'alerts'): ReportTable {
   return {
     columns: [
-      // Weights keep "Requested <- context" and "Reason" on one line at the PDF's 9 pt bold.
-      { label: '#', align: 'right', weight: 0.4 },
+      // Weights keep "Requested <- context", "Reason" and a three-digit rank on one line at the PDF's 9 pt.
+      { label: '#', align: 'right', weight: 0.7 },
       { label: 'Requested <- context', align: 'left', weight: 2.8 },
       { label: 'Reason', align: 'left', weight: 1.2 },
       { label: 'Evidence', align: 'left', weight: 3.5 },
