@@ -26,9 +26,14 @@ export function partialLabel(s: Pick<AuditStats, 'partial'>): string | null {
   return s.partial ? `PARTIAL: ${s.partial.done} of ${s.partial.total} items` : null
 }
 
-/** The partial label with why and what it means; null for a finished audit. */
-export function partialText(s: Pick<AuditStats, 'partial'>): string | null {
+/** Why the statistics are partial and what that means, to stand after the partial label; null for a finished audit. */
+export function partialNote(s: Pick<AuditStats, 'partial'>): string | null {
   const p = s.partial
   if (!p) return null
-  return `${partialLabel(s)} (audit ${p.state}${p.failed ? `, ${p.failed} failed` : ''}): these statistics cover only the items explained so far and will change if the audit goes on.`
+  return `(audit ${p.state}${p.failed ? `, ${p.failed} failed` : ''}): these statistics cover only the items explained so far and will change if the audit goes on.`
+}
+
+/** The partial label with its note; null for a finished audit. */
+export function partialText(s: Pick<AuditStats, 'partial'>): string | null {
+  return s.partial ? `${partialLabel(s)} ${partialNote(s)}` : null
 }
