@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { SaliencyMethodSchema, SaliencyParamsSchema, SaliencyPresetNameSchema } from './saliency'
 import { SEGMENT_KINDS_EXTRACTED, SegmentOptionsSchema } from './datasets'
-import { ClassDefSchema, Id, JobSummarySchema } from './types'
+import { ClassDefSchema, Id, JobStateSchema, JobSummarySchema } from './types'
 
 /**
  * Dataset audits (paper Sec. 5): predictions over a dataset, batch explanation jobs over its segments, and the
@@ -152,6 +152,12 @@ export const StatsOptionsSchema = z
      * the paper's C = 1 − R.
      */
     context: z.enum(['outside-object', 'outside-request']).default('outside-object'),
+    /**
+     * Count explanations whose perturbed image did not give back the model's score (`recovered` false). Off by
+     * default: such a mask does not show what the model needs, so statistics rest on recovered explanations only.
+     * Gradient methods have no recovery notion; their explanations always count.
+     */
+    includeUnrecovered: z.boolean().default(false),
     bootstrap: z
       .object({
         samples: z.number().int().min(10).max(100_000).default(1000),
@@ -165,8 +171,14 @@ export const StatsOptionsSchema = z
         shareMargin: z.number().min(0).default(0.05),
         /** Density ratio (class density / mean context density) whose CI lower bound exceeds this raises an alert. */
         densityRatio: z.number().min(1).default(3),
-        /** A bootstrap over fewer images says little: classes explained on fewer images raise no alert. */
+        /**
+         * Fewest counted explanations and distinct images behind an alert: one that clears its threshold on less
+         * is listed apart as insufficient evidence (a bootstrap over three images says little).
+         */
+        minExplanations: z.number().int().min(1).default(20),
         minImages: z.number().int().min(1).default(3),
+        /** Alerts of a class on other objects of its own class (a car beside cars); off unless asked. */
+        sameClass: z.boolean().default(false),
         /** Example explanations listed with each alert. */
         examples: z.number().int().min(0).max(50).default(3)
       })
@@ -177,6 +189,23 @@ export type StatsOptions = z.infer<typeof StatsOptionsSchema>
 export type StatsOptionsInput = z.input<typeof StatsOptionsSchema>
 
 const Interval = z.tuple([z.number(), z.number()])
+
+/**
+ * How much a figure rests on: the explanations and distinct images it counts, and the recovery of the group's
+ * explanations before unrecovered ones were left out (a reader weighs an alert on 5 of 40 recovered masks apart).
+ */
+export const EvidenceSchema = z.object({
+  explanations: z.number().int(),
+  images: z.number().int(),
+  /** The group's explanations in the job, counted or not. */
+  total: z.number().int(),
+  /** Of `total`: whose perturbed image gave back the model's score, and whose did not (gradient methods: neither). */
+  recovered: z.number().int(),
+  notRecovered: z.number().int(),
+  /** recovered / (recovered + notRecovered); null when no explanation has a recovery flag. */
+  recoveryRate: z.number().nullable()
+})
+export type Evidence = z.infer<typeof EvidenceSchema>
 
 export const ContextClassStatSchema = z.object({
   classId: z.number().int(),
@@ -197,10 +226,16 @@ export const ContextClassStatSchema = z.object({
 export type ContextClassStat = z.infer<typeof ContextClassStatSchema>
 
 export const RequestedClassStatsSchema = z.object({
+  /**
+   * The audited class of the requests: their ground-truth class (correct and misclassified regions, instances), or
+   * the predicted class of predicted segments; not the class explained there, which for a rider taken for a
+   * bicycle is bicycle.
+   */
   classId: z.number().int(),
   name: z.string(),
   explanations: z.number().int(),
   images: z.number().int(),
+  evidence: EvidenceSchema,
   /** Part of the saliency outside the requests that lies on the rest of the requested objects (0 with outside-request). */
   objectShare: z.number(),
   context: z.array(ContextClassStatSchema)
@@ -214,6 +249,7 @@ export const Table1RowSchema = z.object({
   predName: z.string(),
   kind: z.enum(['correct', 'misclassified']),
   explanations: z.number().int(),
+  evidence: EvidenceSchema,
   /** Saliency-weighted share of each GT context class, keyed by class id. */
   shares: z.record(z.string(), z.number()),
   densities: z.record(z.string(), z.number().nullable())
@@ -221,12 +257,19 @@ export const Table1RowSchema = z.object({
 export type Table1Row = z.infer<typeof Table1RowSchema>
 
 export const ExampleRefSchema = z.object({
+  /** Ids are link targets only; a reader is shown the names below. */
   explanationId: z.number().int(),
   segmentId: z.number().int().nullable(),
   imageId: z.number().int(),
+  /** The image's file name and split, as the dataset lists it. */
+  image: z.object({ name: z.string(), split: z.string().nullable() }),
+  /** The request: its audited class, the centre of its bounding box (image pixels), its area. */
+  segment: z.object({ className: z.string(), x: z.number().int(), y: z.number().int(), area: z.number().int() }).nullable(),
   /** The example's own share of its context saliency on the alert's context class. */
   share: z.number()
 })
+
+export type ExampleRef = z.infer<typeof ExampleRefSchema>
 
 export const BiasAlertSchema = z.object({
   requestedClass: z.number().int(),
@@ -241,6 +284,7 @@ export const BiasAlertSchema = z.object({
   share: z.number(),
   baselineShare: z.number(),
   densityRatio: z.number().nullable(),
+  evidence: EvidenceSchema,
   examples: z.array(ExampleRefSchema)
 })
 export type BiasAlert = z.infer<typeof BiasAlertSchema>
@@ -251,6 +295,13 @@ export const AuditStatsSchema = z.object({
   datasetId: Id,
   method: z.string(),
   explanations: z.number().int(),
+  /** The whole audit's: what all figures rest on, with its recovery rate. */
+  evidence: EvidenceSchema,
+  /**
+   * Set while the audit has items left (running, paused, cancelled, failed): its statistics are of `done` of
+   * `total` items only and may change; null for a finished audit.
+   */
+  partial: z.object({ state: JobStateSchema, done: z.number().int(), failed: z.number().int(), total: z.number().int() }).nullable(),
   /** Explanations left out, e.g. because their image's label map could not be read. */
   skipped: z.array(z.object({ explanationId: z.number().int(), reason: z.string() })),
   classes: z.array(ClassDefSchema),
@@ -259,10 +310,15 @@ export const AuditStatsSchema = z.object({
     context: z.enum(['outside-object', 'outside-request']),
     bootstrapSamples: z.number(),
     seed: z.number(),
-    level: z.number()
+    level: z.number(),
+    includeUnrecovered: z.boolean(),
+    minExplanations: z.number().int(),
+    minImages: z.number().int()
   }),
   perClass: z.array(RequestedClassStatsSchema),
   table1: z.array(Table1RowSchema),
-  alerts: z.array(BiasAlertSchema)
+  alerts: z.array(BiasAlertSchema),
+  /** Context classes that clear an alert threshold on fewer explanations or images than the minimum: not alerts. */
+  insufficient: z.array(BiasAlertSchema)
 })
 export type AuditStats = z.infer<typeof AuditStatsSchema>

@@ -164,6 +164,7 @@ describe('Table 1 and alerts from hand-built explanations', () => {
     gtClass: gt,
     predClass: pred,
     kind: gt === pred ? 'correct' : 'misclassified',
+    recovered: true,
     counts: c
   })
 

@@ -84,8 +84,8 @@ describe('audit statistics through the contract', () => {
   it('gives the hand-computed shares, baseline and densities', async () => {
     const stats = await call('audit:stats', { jobId, contourRadius: 1, context: 'outside-request', bootstrap: { samples: 50 } })
     expect(stats.explanations).toBe(2)
-    const blue = stats.perClass.find((p) => p.classId === 2)!
-    const ctxOf = (id: number) => blue.context.find((c) => c.classId === id)!
+    const red = stats.perClass.find((p) => p.classId === 0)!
+    const ctxOf = (id: number) => red.context.find((c) => c.classId === id)!
     // Context = 240 px: 224 of class 0, 16 of class 1. Mass: A puts 16 on class 1; B 0.5 everywhere → 112 + 8.
     expect(ctxOf(1).share).toBeCloseTo(24 / 136, 6)
     expect(ctxOf(0).share).toBeCloseTo(112 / 136, 6)
@@ -105,12 +105,12 @@ describe('audit statistics through the contract', () => {
   it('by default leaves the requested object (its GT class connected to the request) out of the context', async () => {
     const stats = await call('audit:stats', { jobId, contourRadius: 1, bootstrap: { samples: 50 } })
     expect(stats.options.context).toBe('outside-object')
-    const blue = stats.perClass.find((p) => p.classId === 2)!
+    const red = stats.perClass.find((p) => p.classId === 0)!
     // The requests' GT class 0 covers everything but the green square, all connected: it is the object. What is
     // left as context is green alone; B's 0.5 over the 224 object pixels (112) is the object's share of 136.
-    expect(blue.context.find((c) => c.classId === 1)!.share).toBeCloseTo(1, 6)
-    expect(blue.context.find((c) => c.classId === 0)!.pixels).toBe(0)
-    expect(blue.objectShare).toBeCloseTo(112 / 136, 6)
+    expect(red.context.find((c) => c.classId === 1)!.share).toBeCloseTo(1, 6)
+    expect(red.context.find((c) => c.classId === 0)!.pixels).toBe(0)
+    expect(red.objectShare).toBeCloseTo(112 / 136, 6)
   })
 
   it('exports CSV that parses back to the same numbers, and JSON equal to the answer', async () => {
@@ -121,11 +121,11 @@ describe('audit statistics through the contract', () => {
     expect(rows[0]).toEqual([...STATS_CSV_COLUMNS])
     expect(rows.slice(1).every((r) => r.length === STATS_CSV_COLUMNS.length)).toBe(true)
     const col = (name: (typeof STATS_CSV_COLUMNS)[number]) => STATS_CSV_COLUMNS.indexOf(name)
-    const green = rows.find((r) => r[col('section')] === 'context' && r[col('requested_class')] === 'blue' && r[col('context_class')] === 'green')!
+    const green = rows.find((r) => r[col('section')] === 'context' && r[col('requested_class')] === 'red' && r[col('context_class')] === 'green')!
     expect(Number(green[col('share')])).toBeCloseTo(24 / 136, 12)
     expect(Number(green[col('density')])).toBeCloseTo(0.75, 6)
     expect(rows.filter((r) => r[col('section')] === 'table1')).toHaveLength(3)
-    expect(rows.filter((r) => r[col('section')] === 'object').map((r) => r[col('requested_class')])).toEqual(['blue'])
+    expect(rows.filter((r) => r[col('section')] === 'object').map((r) => r[col('requested_class')])).toEqual(['red'])
     // Quoting survives: a name with a comma and quotes round-trips.
     expect(parseCsv('a,"b, ""c""",d\n')).toEqual([['a', 'b, "c"', 'd']])
 

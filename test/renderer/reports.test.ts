@@ -3,14 +3,16 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import type { Bridge, Reply } from '@common/contract'
-import { contextTable, percent, rankAlerts } from '@common/charts'
+import { contextTable, evidenceText, exampleLabel, percent, rankAlerts, table1Label } from '@common/charts'
 import type { AuditStats } from '@common/audit'
 import type { JobSummary } from '@common/types'
 
 // The report tests' fixture, shared rather than copied; imported by a computed path because the web type-check
 // project may not include files outside test/renderer.
 const fixture = '../report/fixtures/stats'
-const { syntheticStats } = (await import(/* @vite-ignore */ fixture)) as { syntheticStats: (o: { classes: number; alerts: number }) => AuditStats }
+const { syntheticStats } = (await import(/* @vite-ignore */ fixture)) as {
+  syntheticStats: (o: { classes: number; alerts: number; partial?: AuditStats['partial'] }) => AuditStats
+}
 
 type Call = { method: string; input: Record<string, unknown> }
 
@@ -75,9 +77,10 @@ describe('reports screen', () => {
 
   it('draws the statistics of the latest audit as SVG charts, tables and ranked alerts that open the image view', async () => {
     const { wrapper, calls, router } = await mountReports(auditProject)
-    expect(calls.filter((c) => c.method === 'audit:stats').map((c) => c.input)).toEqual([{ jobId: 3, contourRadius: 4 }])
+    expect(calls.filter((c) => c.method === 'audit:stats').map((c) => c.input)).toEqual([{ jobId: 3, contourRadius: 4, includeUnrecovered: false }])
     expect(wrapper.get('[data-testid="report-job"]').findAll('option').map((o) => o.text())).toEqual(['#3 street-unet on Street scenes (done, 81/81)'])
-    expect(wrapper.get('[data-testid="report-summary"]').text()).toContain('81 context explanations of street-unet on Street scenes')
+    expect(wrapper.get('[data-testid="report-summary"]').text()).toContain('context explanations of street-unet on Street scenes: 81 explanations on 41 images; 81 of 101 recovered (80%)')
+    expect(wrapper.find('[data-testid="report-partial"]').exists()).toBe(false)
 
     // Share and density alert charts, then per requested class: distribution, density/lift, Table 1 (both classes have rows).
     const charts = wrapper.findAll('[data-testid="report-chart"]')
@@ -91,7 +94,8 @@ describe('reports screen', () => {
     const riderRows = rider.findAll('table')[0].findAll('tbody tr').map((r) => r.findAll('td').map((d) => d.text()))
     expect(riderRows).toEqual(contextTable(stats.perClass[0]).rows)
     const t1 = rider.get('[data-testid="table1"]')
-    expect(t1.findAll('th').map((h) => h.text())).toEqual(['Context class', 'correct (n=30)', 'as person (n=10)'])
+    expect(t1.findAll('th').map((h) => h.text())).toEqual(['Context class', ...stats.table1.filter((r) => r.gtClass === 0).map(table1Label)])
+    expect(table1Label(stats.table1[0])).toBe('correct (n=30, 15 img, 81% rec.)')
     expect(t1.findAll('tbody tr')[0].findAll('td').map((d) => d.text())[1]).toBe(percent(Math.max(...Object.values(stats.table1[0].shares))))
 
     const alerts = wrapper.findAll('[data-testid="bias-alert"]')
@@ -115,13 +119,36 @@ describe('reports screen', () => {
     await wrapper.get('[data-testid="report-section-methods"]').setValue(false)
     await wrapper.get('[data-testid="export-pdf"]').trigger('click')
     for (let i = 0; i < 3; i++) await flushPromises()
-    expect(calls.filter((c) => c.method === 'reports:save').map((c) => c.input)).toEqual([{ jobId: 3, contourRadius: 4, sections: ['alerts', 'classes'] }])
+    expect(calls.filter((c) => c.method === 'reports:save').map((c) => c.input)).toEqual([{ jobId: 3, contourRadius: 4, includeUnrecovered: false, sections: ['alerts', 'classes'] }])
     expect(wrapper.get('[data-testid="export-status"]').text()).toBe('Saved /home/me/report.pdf (9 pages)')
 
     // A different radius recomputes the statistics for the screen and the export alike.
     await wrapper.get('[data-testid="report-radius"]').setValue('6')
     for (let i = 0; i < 3; i++) await flushPromises()
-    expect(calls.filter((c) => c.method === 'audit:stats').at(-1)!.input).toEqual({ jobId: 3, contourRadius: 6 })
+    expect(calls.filter((c) => c.method === 'audit:stats').at(-1)!.input).toEqual({ jobId: 3, contourRadius: 6, includeUnrecovered: false })
+    wrapper.unmount()
+  })
+
+  it('says what alerts rest on, names examples by file and place, lists insufficient evidence apart, and flags a partial audit', async () => {
+    const partial = syntheticStats({ classes: 12, alerts: 4, partial: { state: 'cancelled', done: 128, failed: 0, total: 368 } })
+    const weak = { ...partial.alerts[0], evidence: { explanations: 5, images: 2, total: 9, recovered: 5, notRecovered: 4, recoveryRate: 5 / 9 } }
+    const shown: AuditStats = { ...partial, insufficient: [weak] }
+    const { wrapper, calls } = await mountReports((m, i) => (m === 'audit:stats' ? { ok: true, result: shown } : auditProject(m, i)))
+    expect(wrapper.get('[data-testid="report-partial"]').text()).toMatch(/^PARTIAL: 128 of 368 items \(audit cancelled\)/)
+
+    const first = wrapper.findAll('[data-testid="bias-alert"]')[0]
+    const top = rankAlerts(shown.alerts)[0]
+    expect(first.get('[data-testid="alert-evidence"]').text()).toBe(`Rests on ${evidenceText(top.evidence)}`)
+    expect(first.get('[data-testid="alert-example"]').text()).toBe(`${exampleLabel(top.examples[0])} (40%)`)
+    expect(first.get('[data-testid="alert-example"]').text()).toMatch(/^scene-\d+\.png \(val\), (rider|person) at \(\d+, 20\), 312 px/)
+    const apart = wrapper.get('[data-testid="insufficient-evidence"]')
+    expect(apart.get('summary').text()).toContain('1 more on insufficient evidence (fewer than 20 explanations or 3 images)')
+    expect(apart.get('[data-testid="insufficient-alert"]').text()).toContain('5 explanations on 2 images; 5 of 9 recovered (56%)')
+
+    // Counting unrecovered explanations recomputes the statistics with them.
+    await wrapper.get('[data-testid="report-include-unrecovered"]').setValue(true)
+    for (let i = 0; i < 3; i++) await flushPromises()
+    expect(calls.filter((c) => c.method === 'audit:stats').at(-1)!.input).toEqual({ jobId: 3, contourRadius: 4, includeUnrecovered: true })
     wrapper.unmount()
   })
 })

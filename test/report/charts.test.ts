@@ -7,7 +7,8 @@ import { syntheticStats } from './fixtures/stats'
 
 const alert = (over: Partial<BiasAlert>): BiasAlert => ({
   requestedClass: 7, requestedName: 'rider', contextClass: 8, contextName: 'bicycle', reason: 'share', value: 0.2, ci: [0.1, 0.3],
-  threshold: 0.05, share: 0.3, baselineShare: 0.1, densityRatio: 2, examples: [], ...over
+  threshold: 0.05, share: 0.3, baselineShare: 0.1, densityRatio: 2, examples: [],
+  evidence: { explanations: 30, images: 10, total: 40, recovered: 30, notRecovered: 10, recoveryRate: 0.75 }, ...over
 })
 
 describe('shared chart definitions', () => {
@@ -39,7 +40,7 @@ describe('shared chart definitions', () => {
   it('turns Table 1 on its side: a row per context class, a column per correct / confused group', () => {
     const stats = syntheticStats({ classes: 5, alerts: 0 })
     const t = table1Table(stats, 0)!
-    expect(t.columns.map((c) => c.label)).toEqual(['Context class', 'correct (n=30)', 'as person (n=10)'])
+    expect(t.columns.map((c) => c.label)).toEqual(['Context class', 'correct (n=30, 15 img, 81% rec.)', 'as person (n=10, 5 img, 83% rec.)'])
     expect(t.rows).toHaveLength(5)
     expect(table1Table(stats, 4)).toBeNull()
   })

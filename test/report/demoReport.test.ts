@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditStats } from '../../src/common/audit'
-import { alertLabel, contextTable, count, fixed, percent, table1Table, type ReportTable } from '../../src/common/charts'
+import { alertLabel, contextTable, count, evidenceText, exampleLabel, fixed, percent, table1Table, type ReportTable } from '../../src/common/charts'
 import { startHttpServer } from '../../src/main/adapters/http'
 import { createDispatch } from '../../src/main/services/dispatch'
 import { createServices } from '../../src/main/services/index'
@@ -72,17 +72,18 @@ describe('PDF report of the demo project', () => {
     for (const fact of ['Context bias report', 'Demo street scenes', model.name, model.contentHash, model.architecture, 'Context saliency (preset cityscapes)', pkgVersion]) {
       expect(pages[0]).toContain(fact)
     }
-    expect(pages[0]).toMatch(new RegExp(`Statistics\\s+${stats.explanations} explanations`))
+    expect(pages[0]).toMatch(new RegExp(`Statistics\\s+${count(stats.explanations, 'explanation')} on ${count(stats.evidence.images, 'image')}`))
 
     // Contents: every section and requested class, each on the page it names.
     const toc = contents(text)
-    expect(toc.map((e) => e.title)).toEqual(['Bias alerts', 'Context per requested class', ...stats.perClass.map((c) => `${c.name} (class ${c.classId})`), 'Bookmarked cases', 'Methods appendix', 'Saliency', 'Statistics', 'Parameters used'])
+    const insufficient = stats.insufficient.length ? ['Insufficient evidence'] : []
+    expect(toc.map((e) => e.title)).toEqual(['Bias alerts', ...insufficient, 'Context per requested class', ...stats.perClass.map((c) => `${c.name} (class ${c.classId})`), 'Bookmarked cases', 'Methods appendix', 'Saliency', 'Statistics', 'Parameters used'])
     for (const e of toc) expect(pages[e.page - 1], `"${e.title}" on page ${e.page}`).toContain(e.title)
     pages.slice(1).forEach((p, i) => expect(p).toContain(`Page ${i + 2} of ${result.pages}`))
 
     // The statistics' own numbers: every context-table and Table-1 row, every alert with its interval.
     for (const c of stats.perClass) {
-      expect(text).toContain(`${count(c.explanations, 'explanation')} over ${count(c.images, 'image')}.`)
+      expect(text.replace(/\s+/g, ' ')).toContain(`Rests on ${evidenceText(c.evidence)}.`)
       expectRows(text, contextTable(c))
       const t1 = table1Table(stats, c.classId)
       if (t1) expectRows(text, t1)
@@ -90,10 +91,12 @@ describe('PDF report of the demo project', () => {
     expect(stats.table1.some((r) => r.kind === 'misclassified'), 'the demo audit has a misclassified row').toBe(true)
     const flat = pdfToText(out, 'raw').replace(/\s+/g, ' ')
     if (stats.alerts.length === 0) expect(flat).toContain('No bias alerts')
-    for (const a of stats.alerts) {
+    for (const a of [...stats.alerts, ...stats.insufficient]) {
       expect(flat).toContain(alertLabel(a))
       expect(flat).toContain(`CI ${fixed(a.ci[0])} to ${fixed(a.ci[1])}`)
       expect(flat).toContain(`share ${percent(a.share)} vs baseline ${percent(a.baselineShare)}`)
+      expect(flat).toContain(evidenceText(a.evidence))
+      for (const e of a.examples) expect(flat).toContain(exampleLabel(e))
     }
 
     // Bookmarked cases with their note; the methods appendix with the parameters used.

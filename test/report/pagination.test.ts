@@ -38,7 +38,8 @@ beforeAll(async () => {
     target: `segment ${1000 + i}`,
     imageId: 5000 + i,
     imagePath: `images/${i}.png`,
-    segment: { id: 1000 + i, kind: 'misclassified', gt: 'rider', pred: 'person', area: 50 + i },
+    imageName: { name: `scene-${5000 + i}.png`, split: 'val' },
+    segment: { id: 1000 + i, kind: 'misclassified', gt: 'rider', pred: 'person', area: 50 + i, x: 40, y: 12 },
     explanation: { id: 9000 + i, method: 'context', className: 'person' },
     // Some cases carry long notes, so blocks differ in height and breaks fall in different places.
     notes: i % 5 === 0 ? [{ body: `Note for case ${i + 1}. ${'The rider is seen against the building facade, the bicycle hidden. '.repeat(1 + (i % 4))}`, createdAt: '2026-11-20T10:00:00Z' }] : [],
@@ -134,7 +135,7 @@ describe('pagination of a large report', () => {
       // Cases 1, 12, 23... have no stored prediction: two images and an empty frame.
       const expected = ids.reduce((a, id) => a + ((id - 1) % 11 === 0 ? 2 : 3), 0)
       expect(imagesPerPage.get(i + 1) ?? 0, `images on page ${i + 1} (cases ${ids.join(', ')})`).toBe(expected)
-      for (const id of ids) expect(pages[i]).toContain(`image ${5000 + id - 1}`)
+      for (const id of ids) expect(pages[i]).toContain(`scene-${5000 + id - 1}.png (val)`)
     })
   })
 

@@ -1,5 +1,6 @@
 import type { EChartsOption } from 'echarts'
 import type { AuditStats, RequestedClassStats } from '../audit'
+import { evidenceText } from './evidence'
 import { count, round } from './format'
 import { presentContext, table1Label, table1Rows } from './tables'
 import { CHART_WIDTH, COLOURS, type ReportChart } from './types'
@@ -48,7 +49,7 @@ export function contextDistributionChart(stats: AuditStats, c: RequestedClassSta
   return {
     key: `context-${c.classId}`,
     title: `${c.name}: context saliency vs. contour baseline`,
-    caption: `Share of all context saliency of ${c.name} requests (${count(c.explanations, 'explanation')}, ${count(c.images, 'image')}) per ground-truth class, beside the share of a ${stats.options.contourRadius}-pixel ring around each request.${shownNote(rows.length, present.length)}`,
+    caption: `Share of all context saliency of ${c.name} requests (${evidenceText(c.evidence)}) per ground-truth class, beside the share of a ${stats.options.contourRadius}-pixel ring around each request.${shownNote(rows.length, present.length)}`,
     width: CHART_WIDTH,
     height: barHeight(categories.length, 2),
     option: horizontalBars(

@@ -1,4 +1,5 @@
 import type { AuditStats, BiasAlert, RequestedClassStats } from '../audit'
+import { evidenceShort, evidenceText, exampleLabel } from './evidence'
 import { fixed, percent } from './format'
 import { rankAlerts } from './alerts'
 
@@ -34,7 +35,7 @@ export function table1Rows(stats: AuditStats, gtClass: number): AuditStats['tabl
 }
 
 export const table1Label = (r: AuditStats['table1'][number]): string =>
-  r.kind === 'correct' ? `correct (n=${r.explanations})` : `as ${r.predName} (n=${r.explanations})`
+  `${r.kind === 'correct' ? 'correct' : `as ${r.predName}`} (${evidenceShort(r.evidence)})`
 
 /**
  * The paper's Table 1 for one ground-truth class, turned on its side: a row per context class and a column per
@@ -61,22 +62,28 @@ export function alertEvidence(a: BiasAlert, level: number): string {
     : `density ratio ${fixed(a.value)} (${ci}; alert above ${fixed(a.threshold)}); share ${percent(a.share)} vs baseline ${percent(a.baselineShare)}`
 }
 
-/** The ranked alerts with their evidence and example explanations. */
-export function alertsTable(stats: AuditStats): ReportTable {
+/**
+ * The ranked alerts (or, with `which` 'insufficient', those resting on too little) with their evidence, what they
+ * rest on, and example explanations by file name and place.
+ */
+export function alertsTable(stats: AuditStats, which: 'alerts' | 'insufficient' = 'alerts'): ReportTable {
   return {
     columns: [
-      { label: '#', align: 'right', weight: 0.5 },
-      { label: 'Requested <- context', align: 'left', weight: 2.6 },
+      // Weights keep "Requested <- context", "Reason" and a three-digit rank on one line at the PDF's 9 pt.
+      { label: '#', align: 'right', weight: 0.7 },
+      { label: 'Requested <- context', align: 'left', weight: 2.8 },
       { label: 'Reason', align: 'left', weight: 1.2 },
-      { label: 'Evidence', align: 'left', weight: 5 },
-      { label: 'Examples', align: 'left', weight: 2.2 }
+      { label: 'Evidence', align: 'left', weight: 3.5 },
+      { label: 'Rests on', align: 'left', weight: 2 },
+      { label: 'Examples', align: 'left', weight: 3.3 }
     ],
-    rows: rankAlerts(stats.alerts).map((a, i) => [
+    rows: rankAlerts(stats[which]).map((a, i) => [
       String(i + 1),
       alertLabel(a),
       a.reason === 'share' ? 'share' : 'density',
       alertEvidence(a, stats.options.level),
-      a.examples.map((e) => `image ${e.imageId}${e.segmentId !== null ? ` seg ${e.segmentId}` : ''} (${percent(e.share, 0)})`).join(', ') || '-'
+      evidenceText(a.evidence),
+      a.examples.map((e) => `${exampleLabel(e)} (${percent(e.share, 0)})`).join('; ') || '-'
     ])
   }
 }

@@ -1,4 +1,5 @@
-import type { AuditStats } from '@common/audit'
+import type { AuditStats, Evidence } from '@common/audit'
+import { exampleLabel } from '@common/charts'
 
 /**
  * Statistics as one CSV table in long format (one row per number group), so spreadsheets and pandas read it
@@ -20,7 +21,12 @@ export const STATS_CSV_COLUMNS = [
   'value',
   'ci_low',
   'ci_high',
-  'examples'
+  'examples',
+  'images',
+  'recovered',
+  'not_recovered',
+  'recovery_rate',
+  'example_explanation_ids'
 ] as const
 
 type Cell = string | number | null | undefined
@@ -34,9 +40,11 @@ function cell(v: Cell): string {
 export function statsToCsv(stats: AuditStats): string {
   const rows: Cell[][] = [[...STATS_CSV_COLUMNS]]
   const row = (values: Partial<Record<(typeof STATS_CSV_COLUMNS)[number], Cell>>): Cell[] => STATS_CSV_COLUMNS.map((c) => values[c])
+  // What each figure rests on, on every row of it.
+  const n = (e: Evidence) => ({ explanations: e.explanations, images: e.images, recovered: e.recovered, not_recovered: e.notRecovered, recovery_rate: e.recoveryRate })
   for (const r of stats.perClass) {
     // The requested object's own saliency outside the request, which no context class holds (context outside-object).
-    rows.push(row({ section: 'object', requested_class: r.name, share: r.objectShare, explanations: r.explanations }))
+    rows.push(row({ section: 'object', requested_class: r.name, share: r.objectShare, ...n(r.evidence) }))
     for (const c of r.context) {
       rows.push(
         row({
@@ -48,7 +56,7 @@ export function statsToCsv(stats: AuditStats): string {
           lift: c.lift,
           density: c.density,
           density_ratio: c.densityRatio,
-          explanations: r.explanations
+          ...n(r.evidence)
         })
       )
     }
@@ -56,13 +64,14 @@ export function statsToCsv(stats: AuditStats): string {
   const nameOf = (id: string): string => stats.classes.find((c) => String(c.id) === id)?.name ?? id
   for (const t of stats.table1) {
     for (const [k, share] of Object.entries(t.shares)) {
-      rows.push(row({ section: 'table1', gt_class: t.gtName, pred_class: t.predName, context_class: nameOf(k), share, density: t.densities[k], explanations: t.explanations }))
+      rows.push(row({ section: 'table1', gt_class: t.gtName, pred_class: t.predName, context_class: nameOf(k), share, density: t.densities[k], ...n(t.evidence) }))
     }
   }
-  for (const a of stats.alerts) {
+  const alerts = [...stats.alerts.map((a) => ['alert', a] as const), ...stats.insufficient.map((a) => ['insufficient_evidence', a] as const)]
+  for (const [section, a] of alerts) {
     rows.push(
       row({
-        section: 'alert',
+        section,
         requested_class: a.requestedName,
         context_class: a.contextName,
         share: a.share,
@@ -72,7 +81,9 @@ export function statsToCsv(stats: AuditStats): string {
         value: a.value,
         ci_low: a.ci[0],
         ci_high: a.ci[1],
-        examples: a.examples.map((e) => e.explanationId).join(' ')
+        examples: a.examples.map(exampleLabel).join('; '),
+        example_explanation_ids: a.examples.map((e) => e.explanationId).join(' '),
+        ...n(a.evidence)
       })
     )
   }

@@ -1,8 +1,11 @@
+import { basename } from 'node:path'
 import {
   StatsOptionsSchema,
   type AuditStats,
   type StatsOptions,
   type BiasAlert,
+  type Evidence,
+  type ExampleRef,
   type RequestedClassStats,
   type StatsOptionsInput,
   type Table1Row
@@ -11,7 +14,9 @@ import { AppError, isAppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
+import type { ImageRecord } from '@main/store/repositories/datasets'
 import type { ExplanationRecord } from '@main/store/repositories/explanations'
+import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadLabelMap } from '../datasets/import'
 import { upsampleBilinear } from '../saliency'
 import { addCounts, bootstrapIntervals, emptyCounts, explanationCounts, requestedObject, summarise, type ContextCounts } from './contextStats'
@@ -23,10 +28,16 @@ export interface CountedExplanation {
   explanationId: number
   segmentId: number | null
   imageId: number
+  /** The audited class of the request (see auditedClass), which the statistics group by. */
   requestedClass: number
   gtClass: number | null
   predClass: number | null
   kind: string
+  /** Whether the perturbed image gave back the model's score; null for methods without that notion. */
+  recovered: boolean | null
+  /** What a reader is shown for this explanation instead of its ids; absent in hand-made inputs. */
+  image?: ExampleRef['image']
+  segment?: ExampleRef['segment']
   counts: ContextCounts
 }
 
@@ -38,30 +49,66 @@ export interface StatsInput {
 const nameOf = (classes: ClassDef[], id: number): string => classes.find((c) => c.id === id)?.name ?? String(id)
 
 /**
- * The statistics from counted explanations (pure; `auditStats` reads them from a project). Per requested class:
+ * The class a request was audited for: the ground-truth class of a correct or misclassified region or an
+ * instance, the predicted class of a predicted segment. The explained class (what the model predicted there) is
+ * another thing: grouping by it filed a rider taken for a bicycle under "bicycle", whose context then held the
+ * rider's own bicycle, and gave alerts of a class on itself.
+ */
+export function auditedClass(e: { kind: string; gtClass: number | null; predClass: number | null }, explainedClass: number): number {
+  if (e.kind === 'predicted' || e.kind === 'drawn') return e.predClass ?? explainedClass
+  return e.gtClass ?? explainedClass
+}
+
+/** n, images and recovery of a group: `all` its explanations, `counted` those its figures rest on. */
+export function evidenceOf(all: readonly CountedExplanation[], counted: readonly CountedExplanation[]): Evidence {
+  const recovered = all.filter((e) => e.recovered === true).length
+  const notRecovered = all.filter((e) => e.recovered === false).length
+  return {
+    explanations: counted.length,
+    images: new Set(counted.map((e) => e.imageId)).size,
+    total: all.length,
+    recovered,
+    notRecovered,
+    recoveryRate: recovered + notRecovered > 0 ? recovered / (recovered + notRecovered) : null
+  }
+}
+
+function groupBy<K>(list: readonly CountedExplanation[], key: (e: CountedExplanation) => K): Map<K, CountedExplanation[]> {
+  const groups = new Map<K, CountedExplanation[]>()
+  for (const e of list) {
+    const k = key(e)
+    const g = groups.get(k) ?? []
+    g.push(e)
+    groups.set(k, g)
+  }
+  return groups
+}
+
+/**
+ * The statistics from counted explanations (pure; `auditStats` reads them from a project). Per audited class:
  * Fig. 6 shares beside the contour baseline, densities, and bootstrap intervals over images; Table 1 rows per
- * (GT, predicted) pair of correct and misclassified requests; and the alerts.
+ * (GT, predicted) pair of correct and misclassified requests; and the alerts, those resting on too little apart.
+ * Unrecovered explanations are counted only when asked; every figure carries what it rests on.
  */
 export function computeStats(
   input: StatsInput,
   optionsInput: StatsOptionsInput = {}
-): Pick<AuditStats, 'perClass' | 'table1' | 'alerts'> {
+): Pick<AuditStats, 'perClass' | 'table1' | 'alerts' | 'insufficient' | 'evidence'> {
   const options = StatsOptionsSchema.parse(optionsInput)
   const { classes, explanations } = input
   const K = explanations[0]?.counts.mass.length ?? Math.max(0, ...classes.map((c) => c.id)) + 1
   const contextIds = classes.map((c) => c.id).filter((id) => id < K)
+  const counts = (e: CountedExplanation): boolean => options.includeUnrecovered || e.recovered !== false
+  const { minExplanations, minImages } = options.alerts
 
-  const byRequested = new Map<number, CountedExplanation[]>()
-  for (const e of explanations) {
-    const list = byRequested.get(e.requestedClass) ?? []
-    list.push(e)
-    byRequested.set(e.requestedClass, list)
-  }
-
+  const byRequested = groupBy(explanations, (e) => e.requestedClass)
   const perClass: RequestedClassStats[] = []
   const alerts: BiasAlert[] = []
+  const insufficient: BiasAlert[] = []
   for (const requested of [...byRequested.keys()].sort((a, b) => a - b)) {
-    const list = byRequested.get(requested)!
+    const all = byRequested.get(requested)!
+    const list = all.filter(counts)
+    const evidence = evidenceOf(all, list)
     const perImage = new Map<number, ContextCounts>()
     for (const e of list) perImage.set(e.imageId, addCounts(perImage.get(e.imageId) ?? emptyCounts(K), e.counts))
     const units = [...perImage.values()]
@@ -72,6 +119,7 @@ export function computeStats(
       name: nameOf(classes, requested),
       explanations: list.length,
       images: units.length,
+      evidence,
       objectShare: s.objectShare,
       context: contextIds.map((k) => ({
         classId: k,
@@ -85,7 +133,8 @@ export function computeStats(
       }))
     })
 
-    if (units.length < options.alerts.minImages) continue
+    if (units.length === 0) continue
+    const enough = list.length >= minExplanations && units.length >= minImages
     // Both alert statistics per context class, from one set of resamples so their intervals share the draws.
     const ci = bootstrapIntervals(
       units,
@@ -97,11 +146,19 @@ export function computeStats(
       { samples: options.bootstrap.samples, seed: options.bootstrap.seed, level: options.bootstrap.level }
     )
     contextIds.forEach((k, j) => {
+      if (k === requested && !options.alerts.sameClass) return
       const examples = (): BiasAlert['examples'] =>
         list
           .map((e) => {
             const m = e.counts.mass.reduce((a, b) => a + b, 0)
-            return { explanationId: e.explanationId, segmentId: e.segmentId, imageId: e.imageId, share: m > 0 ? e.counts.mass[k] / m : 0 }
+            return {
+              explanationId: e.explanationId,
+              segmentId: e.segmentId,
+              imageId: e.imageId,
+              image: e.image ?? { name: `image ${e.imageId}`, split: null },
+              segment: e.segment ?? null,
+              share: m > 0 ? e.counts.mass[k] / m : 0
+            }
           })
           .filter((x) => x.share > 0)
           .sort((a, b) => b.share - a.share || a.explanationId - b.explanationId)
@@ -113,45 +170,42 @@ export function computeStats(
         contextName: nameOf(classes, k),
         share: s.share[k],
         baselineShare: s.baselineShare[k],
-        densityRatio: s.densityRatio[k]
+        densityRatio: s.densityRatio[k],
+        evidence
       }
+      const into = enough ? alerts : insufficient
       const shareCi = ci[j]
       if (shareCi && shareCi[0] > options.alerts.shareMargin) {
-        alerts.push({ ...common, reason: 'share', value: s.share[k] - s.baselineShare[k], ci: shareCi, threshold: options.alerts.shareMargin, examples: examples() })
+        into.push({ ...common, reason: 'share', value: s.share[k] - s.baselineShare[k], ci: shareCi, threshold: options.alerts.shareMargin, examples: examples() })
       }
       const densityCi = ci[contextIds.length + j]
       if (densityCi && densityCi[0] > options.alerts.densityRatio && s.densityRatio[k] !== null) {
-        alerts.push({ ...common, reason: 'density', value: s.densityRatio[k]!, ci: densityCi, threshold: options.alerts.densityRatio, examples: examples() })
+        into.push({ ...common, reason: 'density', value: s.densityRatio[k]!, ci: densityCi, threshold: options.alerts.densityRatio, examples: examples() })
       }
     })
   }
 
-  const pairs = new Map<string, { gt: number; pred: number; n: number; counts: ContextCounts }>()
-  for (const e of explanations) {
-    if ((e.kind !== 'correct' && e.kind !== 'misclassified') || e.gtClass === null || e.predClass === null) continue
-    const key = `${e.gtClass}:${e.predClass}`
-    const entry = pairs.get(key) ?? { gt: e.gtClass, pred: e.predClass, n: 0, counts: emptyCounts(K) }
-    entry.n++
-    addCounts(entry.counts, e.counts)
-    pairs.set(key, entry)
-  }
+  const regions = explanations.filter((e) => (e.kind === 'correct' || e.kind === 'misclassified') && e.gtClass !== null && e.predClass !== null)
+  const pairs = groupBy(regions, (e) => `${e.gtClass}:${e.predClass}`)
   const table1: Table1Row[] = [...pairs.values()]
+    .map((all) => ({ gt: all[0].gtClass!, pred: all[0].predClass!, all, list: all.filter(counts) }))
     // Rows of one GT class together, its correct prediction first, as the paper's Table 1.
     .sort((a, b) => a.gt - b.gt || Number(a.gt !== a.pred) - Number(b.gt !== b.pred) || a.pred - b.pred)
     .map((p) => {
-      const s = summarise(p.counts)
+      const s = summarise(p.list.reduce((acc, e) => addCounts(acc, e.counts), emptyCounts(K)))
       return {
         gtClass: p.gt,
         gtName: nameOf(classes, p.gt),
         predClass: p.pred,
         predName: nameOf(classes, p.pred),
         kind: p.gt === p.pred ? 'correct' : 'misclassified',
-        explanations: p.n,
+        explanations: p.list.length,
+        evidence: evidenceOf(p.all, p.list),
         shares: Object.fromEntries(contextIds.map((k) => [String(k), s.share[k]])),
         densities: Object.fromEntries(contextIds.map((k) => [String(k), s.density[k]]))
       }
     })
-  return { perClass, table1, alerts }
+  return { perClass, table1, alerts, insufficient, evidence: evidenceOf(explanations, explanations.filter(counts)) }
 }
 
 /** Counts one stored explanation against its image's ground truth. */
@@ -168,6 +222,20 @@ export function countExplanation(
   const object = options.context === 'outside-object' ? requestedObject(gt, e.request, width, height, summary.gtClass ?? e.classId) : undefined
   const { contourRadius, classCount, ignoreIds } = options
   return explanationCounts({ gt, request: e.request, saliency, width, height, object, contourRadius, classCount, ignoreIds })
+}
+
+/**
+ * An image as its dataset lists it: file name and split. No split when the dataset has none ('all' is what the
+ * folder importer calls a folder without split subfolders).
+ */
+export function imageName(image: Pick<ImageRecord, 'path' | 'split'>): ExampleRef['image'] {
+  return { name: basename(image.path), split: image.split && image.split !== 'all' ? image.split : null }
+}
+
+/** A request as a reader finds it on the image: its class, the centre of its bounding box, its area. */
+export function segmentPlace(s: Pick<SegmentRecord, 'bbox' | 'area'>, className: string): NonNullable<ExampleRef['segment']> {
+  const [x, y, w, h] = s.bbox
+  return { className, x: Math.round(x + w / 2), y: Math.round(y + h / 2), area: s.area }
 }
 
 /** The statistics of one audit job's explanations. */
@@ -201,27 +269,47 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
       skipped.push({ explanationId: e.id, reason: gt.message })
       continue
     }
-    const summary = e.summary as { kind?: string; gtClass?: number | null; predClass?: number | null }
+    const summary = e.summary as { kind?: string; gtClass?: number | null; predClass?: number | null; recovered?: boolean | null }
+    const kind = summary.kind ?? 'drawn'
+    const gtClass = summary.gtClass ?? null
+    const predClass = summary.predClass ?? null
+    const requested = auditedClass({ kind, gtClass, predClass }, e.classId)
+    const segment = e.segmentId === null ? null : project.segments.get(e.segmentId)
     counted.push({
       explanationId: e.id,
       segmentId: e.segmentId,
       imageId: e.imageId,
-      requestedClass: e.classId,
-      gtClass: summary.gtClass ?? null,
-      predClass: summary.predClass ?? null,
-      kind: summary.kind ?? 'drawn',
+      requestedClass: requested,
+      gtClass,
+      predClass,
+      kind,
+      recovered: summary.recovered ?? null,
+      image: imageName(image),
+      segment: segment ? segmentPlace(segment, nameOf(classes, requested)) : null,
       counts: countExplanation(e, gt, image.width, image.height, { contourRadius: options.contourRadius, classCount, ignoreIds, context: options.context })
     })
   }
+  const computed = computeStats({ classes, explanations: counted }, options)
+  const job = project.jobs.get(jobId)!
   return {
     jobId,
     modelId: params.modelId,
     datasetId: params.datasetId,
     method: params.saliency.method,
-    explanations: counted.length,
+    explanations: computed.evidence.explanations,
+    partial: job.state === 'done' && job.done + job.failed >= job.total ? null : { state: job.state, done: job.done, failed: job.failed, total: job.total },
     skipped,
     classes,
-    options: { contourRadius: options.contourRadius, context: options.context, bootstrapSamples: options.bootstrap.samples, seed: options.bootstrap.seed, level: options.bootstrap.level },
-    ...computeStats({ classes, explanations: counted }, options)
+    options: {
+      contourRadius: options.contourRadius,
+      context: options.context,
+      bootstrapSamples: options.bootstrap.samples,
+      seed: options.bootstrap.seed,
+      level: options.bootstrap.level,
+      includeUnrecovered: options.includeUnrecovered,
+      minExplanations: options.alerts.minExplanations,
+      minImages: options.alerts.minImages
+    },
+    ...computed
   }
 }

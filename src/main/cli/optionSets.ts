@@ -17,7 +17,10 @@ export interface StatsCliOptions {
   seed: number
   margin: number
   densityRatio: number
+  minExplanations: number
   minImages: number
+  includeUnrecovered?: boolean
+  sameClassAlerts?: boolean
 }
 
 export function addStatsOptions(command: Command): Command {
@@ -32,15 +35,19 @@ export function addStatsOptions(command: Command): Command {
     .option('--seed <n>', 'bootstrap seed', integer, 0)
     .option('--margin <x>', 'share − baseline margin for alerts', nonNegativeNumber, 0.05)
     .option('--density-ratio <x>', 'density ratio threshold for alerts', numberAtLeast(1), 3)
-    .option('--min-images <n>', 'fewest images a requested class needs for alerts', positiveInt, 3)
+    .option('--min-explanations <n>', 'fewest explanations behind an alert; fewer: listed as insufficient evidence', positiveInt, 20)
+    .option('--min-images <n>', 'fewest distinct images behind an alert; fewer: listed as insufficient evidence', positiveInt, 3)
+    .option('--include-unrecovered', "also count explanations whose perturbed image did not give back the model's score")
+    .option('--same-class-alerts', 'also raise alerts of a class on other objects of its own class')
 }
 
-export function statsInput(o: StatsCliOptions): Pick<StatsOptionsInput, 'contourRadius' | 'context' | 'bootstrap' | 'alerts'> {
+export function statsInput(o: StatsCliOptions): Pick<StatsOptionsInput, 'contourRadius' | 'context' | 'includeUnrecovered' | 'bootstrap' | 'alerts'> {
   return {
     contourRadius: o.radius,
     context: o.context,
+    includeUnrecovered: o.includeUnrecovered === true,
     bootstrap: { samples: o.bootstrap, seed: o.seed },
-    alerts: { shareMargin: o.margin, densityRatio: o.densityRatio, minImages: o.minImages }
+    alerts: { shareMargin: o.margin, densityRatio: o.densityRatio, minExplanations: o.minExplanations, minImages: o.minImages, sameClass: o.sameClassAlerts === true }
   }
 }
 

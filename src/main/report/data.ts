@@ -5,7 +5,7 @@ import { AppError, isAppError } from '@common/errors'
 import type { ReportOptions } from '@common/methods/reports'
 import type { Bookmark, ClassDef } from '@common/types'
 import { auditJobParams } from '../audit/jobs'
-import { auditStats } from '../audit/stats'
+import { auditStats, imageName, segmentPlace } from '../audit/stats'
 import { loadImage } from '../datasets/import'
 import { appRoot } from '../paths'
 import type { Project } from '../store/project'
@@ -43,7 +43,10 @@ export interface ReportCase {
   target: string
   imageId: number | null
   imagePath: string | null
-  segment: { id: number; kind: string; gt: string; pred: string; area: number } | null
+  /** The image as a reader finds it in the dataset: file name and split. */
+  imageName: { name: string; split: string | null } | null
+  /** `x`, `y`: the centre of the segment's bounding box, image pixels. */
+  segment: { id: number; kind: string; gt: string; pred: string; area: number; x: number; y: number } | null
   explanation: { id: number; method: string; className: string } | null
   notes: { body: string; createdAt: string }[]
   /** JPEG or PNG images of equal size; `aspect` is their height over width. */
@@ -114,6 +117,7 @@ async function reportCase(project: Project, b: Bookmark, stats: AuditStats): Pro
     target: `${b.targetKind} ${b.targetId}`,
     imageId: null,
     imagePath: null,
+    imageName: null,
     segment: null,
     explanation: null,
     notes: [],
@@ -147,7 +151,18 @@ async function reportCase(project: Project, b: Bookmark, stats: AuditStats): Pro
     ...base,
     imageId: image.id,
     imagePath: image.path,
-    segment: segment ? { id: segment.id, kind: segment.kind, gt: className(stats.classes, segment.gtClass), pred: className(stats.classes, segment.predClass), area: segment.area } : null,
+    imageName: imageName(image),
+    segment: segment
+      ? {
+          id: segment.id,
+          kind: segment.kind,
+          gt: className(stats.classes, segment.gtClass),
+          pred: className(stats.classes, segment.predClass),
+          area: segment.area,
+          x: segmentPlace(segment, '').x,
+          y: segmentPlace(segment, '').y
+        }
+      : null,
     explanation: explanation ? { id: explanation.id, method: explanation.method, className: className(stats.classes, explanation.classId) } : null,
     notes: notes.map((n) => ({ body: n.body, createdAt: n.createdAt }))
   }

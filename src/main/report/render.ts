@@ -1,3 +1,4 @@
+import { partialLabel } from '@common/charts'
 import { REPORT_SECTIONS, type ReportOptions } from '@common/methods/reports'
 import type { ReportData } from './data'
 import { alertsSection } from './sections/alerts'
@@ -24,7 +25,11 @@ export async function renderReport(
   titlePage(w, data, options)
 
   // The contents need the page numbers of what follows, so their pages are reserved now and filled at the end.
-  const tocLines = sections.length + (sections.includes('classes') ? data.stats.perClass.length : 0) + (sections.includes('methods') ? 3 : 0)
+  const tocLines =
+    sections.length +
+    (sections.includes('classes') ? data.stats.perClass.length : 0) +
+    (sections.includes('methods') ? 3 : 0) +
+    (sections.includes('alerts') && data.stats.insufficient.length ? 1 : 0)
   const tocPages = Math.max(1, Math.ceil(tocLines / TOC_LINES_PER_PAGE))
   for (let i = 0; i < tocPages; i++) w.newPage()
 
@@ -39,7 +44,9 @@ export async function renderReport(
   }
   onProgress?.('layout', sections.length, sections.length)
   w.writeToc(1)
-  w.writeFooters(`${data.meta.title}: ${data.meta.projectName}, audit job ${data.meta.job.id}`)
+  // A partial audit says so on every page, so no page read alone passes for a finished audit's.
+  const partial = partialLabel(data.stats)
+  w.writeFooters(`${partial ? `${partial} - ` : ''}${data.meta.title}: ${data.meta.projectName}, audit job ${data.meta.job.id}`)
   const pages = w.pageCount
   return { pdf: await w.end(), pages }
 }

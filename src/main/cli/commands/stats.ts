@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { Command } from 'commander'
-import type { AuditStats } from '@common/audit'
+import type { AuditStats, BiasAlert } from '@common/audit'
+import { evidenceText, exampleLabel, partialText, percent, rankAlerts } from '@common/charts'
 import { statsToCsv } from '../../audit/export'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
@@ -9,13 +10,23 @@ import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets
 
 const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2))
 
+function printAlert(a: BiasAlert, level: number): void {
+  const what = a.reason === 'share' ? `share − baseline ${f2(a.value)}` : `density ×${f2(a.value)}`
+  console.log(`  ${a.requestedName} ← ${a.contextName}: ${what} (${Math.round(100 * level)}% CI ${f2(a.ci[0])}–${f2(a.ci[1])}); ${evidenceText(a.evidence)}`)
+  if (a.examples.length) console.log(`      examples: ${a.examples.map((e) => exampleLabel(e)).join('; ')}`)
+}
+
 function printStats(s: AuditStats): void {
+  const banner = partialText(s)
+  if (banner) console.log(`${banner}\n`)
+  const which = s.options.includeUnrecovered ? 'all explanations, recovered or not' : 'recovered explanations only (--include-unrecovered to count all)'
   console.log(
-    `Audit job #${s.jobId}: ${s.explanations} ${s.method} explanations (contour baseline radius ${s.options.contourRadius} px; context ${s.options.context})`
+    `Audit job #${s.jobId}: ${s.method} explanations, ${evidenceText(s.evidence)}; counted: ${which} (contour baseline radius ${s.options.contourRadius} px; context ${s.options.context})`
   )
   for (const r of s.perClass) {
     const own = s.options.context === 'outside-object' ? `; ${f2(r.objectShare)} of the saliency outside the requests lies on the requested objects themselves` : ''
-    console.log(`\n${r.name}: ${r.explanations} explanations over ${r.images} images${own}`)
+    console.log(`\n${r.name}: ${evidenceText(r.evidence)}${own}`)
+    if (r.explanations === 0) continue
     const rows = [...r.context].sort((a, b) => b.share - a.share)
     console.log(
       table([
@@ -27,18 +38,19 @@ function printStats(s: AuditStats): void {
   if (s.table1.length) {
     const ids = Object.keys(s.table1[0].shares)
     const names = ids.map((id) => s.classes.find((c) => String(c.id) === id)?.name ?? id)
+    const head = ['GT', 'prediction', 'n', 'images', 'recovered', ...names]
+    const lead = (t: AuditStats['table1'][number]) => [t.gtName, t.predName, t.explanations, t.evidence.images, t.evidence.recoveryRate === null ? '-' : percent(t.evidence.recoveryRate, 0)]
     console.log('\nCorrect vs misclassified (Table 1): saliency share of each GT context class')
-    console.log(table([['GT', 'prediction', 'n', ...names], ...s.table1.map((t) => [t.gtName, t.predName, t.explanations, ...ids.map((k) => f2(t.shares[k]))])]))
+    console.log(table([head, ...s.table1.map((t) => [...lead(t), ...ids.map((k) => f2(t.shares[k]))])]))
     // Shares favour large classes; density (mean saliency per pixel) shows a small decisive object.
     console.log('\nCorrect vs misclassified: saliency density (mean saliency per context pixel) of each GT context class')
-    console.log(table([['GT', 'prediction', 'n', ...names], ...s.table1.map((t) => [t.gtName, t.predName, t.explanations, ...ids.map((k) => f2(t.densities[k]))])]))
+    console.log(table([head, ...s.table1.map((t) => [...lead(t), ...ids.map((k) => f2(t.densities[k]))])]))
   }
   console.log(s.alerts.length ? '\nBias alerts' : '\nNo bias alerts')
-  for (const a of s.alerts) {
-    const what = a.reason === 'share' ? `share − baseline ${f2(a.value)}` : `density ×${f2(a.value)}`
-    console.log(
-      `  ${a.requestedName} ← ${a.contextName}: ${what} (${Math.round(100 * s.options.level)}% CI ${f2(a.ci[0])}–${f2(a.ci[1])}); examples: ${a.examples.map((e) => `explanation ${e.explanationId}`).join(', ') || '-'}`
-    )
+  for (const a of rankAlerts(s.alerts)) printAlert(a, s.options.level)
+  if (s.insufficient.length) {
+    console.log(`\nInsufficient evidence (fewer than ${s.options.minExplanations} explanations or ${s.options.minImages} images): not alerts`)
+    for (const a of rankAlerts(s.insufficient)) printAlert(a, s.options.level)
   }
 }
 

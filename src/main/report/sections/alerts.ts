@@ -1,4 +1,4 @@
-import { alertsTable, biasAlertsChart } from '@common/charts'
+import { alertsTable, biasAlertsChart, partialText } from '@common/charts'
 import type { ReportOptions } from '@common/methods/reports'
 import type { ReportData } from '../data'
 import type { PdfWriter } from '../writer'
@@ -9,15 +9,33 @@ export function alertsSection(w: PdfWriter, data: ReportData, options: ReportOpt
   const level = Math.round(100 * stats.options.level)
   w.heading('Bias alerts', 1)
   w.paragraph(
-    `An alert says that a requested class's context saliency leans on a context class more than chance placement would: either its share exceeds the share of a ${stats.options.contourRadius}-pixel ring around the requests (the contour baseline) by more than ${options.alerts.shareMargin}, or saliency per context pixel of that class is more than ${options.alerts.densityRatio} times that of the average context. The test uses the lower end of a ${level}% bootstrap interval over images (${stats.options.bootstrapSamples} resamples), and classes explained on fewer than ${options.alerts.minImages} images raise none. Alerts are ranked by how far that lower end clears its threshold (lower bound / threshold).`
+    `An alert says that a requested class's context saliency leans on a context class more than chance placement would: either its share exceeds the share of a ${stats.options.contourRadius}-pixel ring around the requests (the contour baseline) by more than ${options.alerts.shareMargin}, or saliency per context pixel of that class is more than ${options.alerts.densityRatio} times that of the average context. The test uses the lower end of a ${level}% bootstrap interval over images (${stats.options.bootstrapSamples} resamples). ${counted(data)} An alert needs at least ${options.alerts.minExplanations} explanations on ${options.alerts.minImages} distinct images; one that clears its threshold on less is listed apart as insufficient evidence. Requested classes are the audited (ground-truth) classes of the requests. Alerts are ranked by how far that lower end clears its threshold (lower bound / threshold).`
   )
+  const partial = partialText(stats)
+  if (partial) w.paragraph(partial, { font: 'bold', colour: '#b00020' })
   if (stats.alerts.length === 0) {
-    w.paragraph(`No bias alerts: none of the ${stats.perClass.length} requested classes leaned on a context class beyond these thresholds with ${level}% confidence.`, { font: 'bold' })
-    return
+    w.paragraph(`No bias alerts: none of the ${stats.perClass.length} requested classes leaned on a context class beyond these thresholds with ${level}% confidence on enough evidence.`, { font: 'bold' })
+  } else {
+    w.table(alertsTable(stats), `${stats.alerts.length} bias alert${stats.alerts.length === 1 ? '' : 's'}, ranked`)
+    for (const reason of ['share', 'density'] as const) {
+      const chart = biasAlertsChart(stats, reason)
+      if (chart) w.chart(chart)
+    }
   }
-  w.table(alertsTable(stats), `${stats.alerts.length} bias alert${stats.alerts.length === 1 ? '' : 's'}, ranked`)
-  for (const reason of ['share', 'density'] as const) {
-    const chart = biasAlertsChart(stats, reason)
-    if (chart) w.chart(chart)
+  if (stats.insufficient.length) {
+    w.heading('Insufficient evidence', 2)
+    w.paragraph(
+      `These context classes cleared an alert threshold, but on fewer than ${options.alerts.minExplanations} explanations or ${options.alerts.minImages} images: too little to stand as an alert. More explanations of these classes would settle them.`
+    )
+    w.table(alertsTable(stats, 'insufficient'), `${stats.insufficient.length} on insufficient evidence`)
   }
+}
+
+/** Which explanations the figures count, and how many of the audit's recovered. */
+function counted(data: ReportData): string {
+  const e = data.stats.evidence
+  const recovery = e.recoveryRate === null ? '' : ` ${e.recovered} of the audit's ${e.recovered + e.notRecovered} explanations recovered the model's score (${Math.round(100 * e.recoveryRate)}%).`
+  return data.stats.options.includeUnrecovered
+    ? `All explanations are counted, including those whose perturbed image did not give back the model's score.${recovery}`
+    : `Only recovered explanations are counted (the perturbed image gave back the model's score); an unrecovered mask does not show what the model needs.${recovery}`
 }

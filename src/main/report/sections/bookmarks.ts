@@ -4,13 +4,16 @@ import { FONT, type PdfWriter } from '../writer'
 
 const GAP = 8
 
+/** What the case is, by the names a reader finds in the dataset: file, split, class and place; no database ids. */
 function describe(c: ReportCase): string {
-  const parts = [c.imageId !== null ? `image ${c.imageId}${c.imagePath ? ` (${c.imagePath})` : ''}` : c.target]
+  const parts = [c.imageName ? `${c.imageName.name}${c.imageName.split ? ` (${c.imageName.split})` : ''}` : c.target]
   if (c.segment) {
     const s = c.segment
-    parts.push(s.kind === 'misclassified' ? `segment ${s.id}: ${s.gt} predicted as ${s.pred}, ${s.area} px` : `segment ${s.id}: ${s.kind} ${s.gt}, ${s.area} px`)
+    const at = `at (${s.x}, ${s.y}), ${s.area} px`
+    parts.push(s.kind === 'misclassified' ? `${s.gt} ${at}, predicted as ${s.pred}` : `${s.kind} ${s.gt} ${at}`)
   }
-  if (c.explanation) parts.push(`explanation ${c.explanation.id} (${c.explanation.method}, class ${c.explanation.className})`)
+  if (c.explanation) parts.push(`${c.explanation.method} explanation of class ${c.explanation.className}`)
+  if (c.imagePath && c.imageName && c.imagePath !== c.imageName.name) parts.push(`file ${c.imagePath}`)
   return parts.join('; ')
 }
 

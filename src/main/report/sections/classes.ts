@@ -1,4 +1,4 @@
-import { count, contextDistributionChart, contextTable, densityLiftChart, table1Chart, table1Table } from '@common/charts'
+import { contextDistributionChart, evidenceText, contextTable, densityLiftChart, table1Chart, table1Table } from '@common/charts'
 import type { ReportData } from '../data'
 import type { PdfWriter } from '../writer'
 
@@ -19,7 +19,11 @@ export function classesSection(w: PdfWriter, data: ReportData): void {
     // The heading stays with the line under it and its first chart.
     w.heading(`${c.name} (class ${c.classId})`, 2, 36 + w.spaceFor(distribution))
     const object = c.objectShare > 0 ? ` ${(100 * c.objectShare).toFixed(1)}% of the saliency outside the requests lay on the rest of the requested ${c.name} objects and is not counted as context.` : ''
-    w.paragraph(`${count(c.explanations, 'explanation')} over ${count(c.images, 'image')}.${object}`)
+    w.paragraph(`Rests on ${evidenceText(c.evidence)}.${object}`)
+    if (c.explanations === 0) {
+      w.paragraph(`No ${stats.options.includeUnrecovered ? '' : 'recovered '}explanation of ${c.name} to count.`, { colour: '#8a4b00' })
+      continue
+    }
     w.chart(distribution)
     w.table(contextTable(c), `${c.name}: context shares, baseline, lift and density`)
     w.chart(densityLiftChart(c))

@@ -25,7 +25,7 @@ export function methodsSection(w: PdfWriter, data: ReportData, options: ReportOp
   w.paragraph(CONTEXT)
   if (GRADIENT[meta.method]) w.paragraph(GRADIENT[meta.method])
   w.paragraph(
-    `This audit used ${methodName(meta.method).toLowerCase()} with the ${meta.preset} preset. Each request was a ${meta.selection.kinds.join(' or ')} region: the pixels of one ground-truth class that the model predicted as that class (correct) or as another class (misclassified), at least ${meta.selection.minArea} px, and the explained class was the one the model predicted there.`
+    `This audit used ${methodName(meta.method).toLowerCase()} with the ${meta.preset} preset. Each request was a ${meta.selection.kinds.join(' or ')} region: the pixels of one ground-truth class that the model predicted as that class (correct) or as another class (misclassified), at least ${meta.selection.minArea} px, and the explained class was the one the model predicted there. The statistics group requests by their ground-truth class (a rider taken for a bicycle counts among the riders).`
   )
   w.heading('Statistics', 2)
   w.paragraph(
@@ -35,7 +35,7 @@ export function methodsSection(w: PdfWriter, data: ReportData, options: ReportOp
     'Density: saliency per context pixel of a class; density ratio = that density over the saliency per pixel of all context, so 1 means the class drew no more saliency than its area would. Table 1: the shares computed separately for the correct regions of a ground-truth class and for each class it was mistaken for.'
   )
   w.paragraph(
-    `Intervals: a percentile bootstrap over images (${stats.options.bootstrapSamples} resamples, seed ${stats.options.seed}, ${Math.round(100 * stats.options.level)}% level), resampling whole images so explanations of one image move together. Alerts: share alert when the interval's lower end of share minus baseline share exceeds ${options.alerts.shareMargin}; density alert when the lower end of the density ratio exceeds ${options.alerts.densityRatio}; requested classes explained on fewer than ${options.alerts.minImages} images raise none; up to ${options.alerts.examples} examples per alert, the explanations with the largest share on the alert's context class.`
+    `Intervals: a percentile bootstrap over images (${stats.options.bootstrapSamples} resamples, seed ${stats.options.seed}, ${Math.round(100 * stats.options.level)}% level), resampling whole images so explanations of one image move together. Alerts: share alert when the interval's lower end of share minus baseline share exceeds ${options.alerts.shareMargin}; density alert when the lower end of the density ratio exceeds ${options.alerts.densityRatio}; an alert on fewer than ${options.alerts.minExplanations} explanations or ${options.alerts.minImages} images is listed as insufficient evidence instead; ${stats.options.includeUnrecovered ? 'unrecovered explanations are counted' : "only explanations whose perturbed image recovered the model's score are counted"}; ${options.alerts.sameClass ? 'alerts of a class on other objects of its own class are included (asked for)' : 'a class raises no alert on other objects of its own class'}; up to ${options.alerts.examples} examples per alert, the explanations with the largest share on the alert's context class.`
   )
   w.heading('Parameters used', 2)
   w.table(
@@ -55,7 +55,9 @@ export function methodsSection(w: PdfWriter, data: ReportData, options: ReportOp
         ['interval level', String(stats.options.level)],
         ['alert share margin', String(options.alerts.shareMargin)],
         ['alert density ratio', String(options.alerts.densityRatio)],
-        ['alert minimum images', String(options.alerts.minImages)]
+        ['alert minimum explanations', String(options.alerts.minExplanations)],
+        ['alert minimum images', String(options.alerts.minImages)],
+        ['unrecovered explanations counted', String(stats.options.includeUnrecovered)]
       ]
     },
     'Saliency and statistics parameters'

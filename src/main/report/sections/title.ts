@@ -1,3 +1,4 @@
+import { evidenceText, partialLabel, partialText } from '@common/charts'
 import { REPORT_SECTION_TITLES, type ReportOptions } from '@common/methods/reports'
 import type { ReportData } from '../data'
 import { keyParams } from '../params'
@@ -22,6 +23,13 @@ export function titlePage(w: PdfWriter, data: ReportData, options: ReportOptions
   w.space(6)
   doc.font(FONT.regular).fontSize(13).fillColor('#555555').text(pdfText(`${meta.projectName}: ${methodName(meta.method).toLowerCase()} audit of ${meta.model.name} on ${meta.dataset.name}`), { width: w.width })
   doc.fillColor('#1a1a1a')
+  const partial = partialText(stats)
+  if (partial) {
+    w.space(14)
+    doc.font(FONT.bold).fontSize(16).fillColor('#b00020').text(pdfText(partialLabel(stats)!), w.left, doc.y, { width: w.width })
+    doc.font(FONT.regular).fontSize(10).text(pdfText(partial), { width: w.width })
+    doc.fillColor('#1a1a1a')
+  }
   w.space(30)
   const split = meta.dataset.split ? `, split ${meta.dataset.split}` : ''
   w.facts([
@@ -47,9 +55,9 @@ export function titlePage(w: PdfWriter, data: ReportData, options: ReportOptions
     ],
     [
       'Statistics',
-      `${stats.explanations} explanations; contour baseline radius ${stats.options.contourRadius} px; ${stats.options.bootstrapSamples} bootstrap resamples over images at ${Math.round(100 * stats.options.level)}% (seed ${stats.options.seed})`
+      `${evidenceText(stats.evidence)}; ${stats.options.includeUnrecovered ? 'unrecovered explanations counted' : 'recovered explanations only'}; contour baseline radius ${stats.options.contourRadius} px; ${stats.options.bootstrapSamples} bootstrap resamples over images at ${Math.round(100 * stats.options.level)}% (seed ${stats.options.seed})`
     ],
-    ['Bias alerts', `${stats.alerts.length}`],
+    ['Bias alerts', `${stats.alerts.length}${stats.insufficient.length ? `; ${stats.insufficient.length} more on insufficient evidence (fewer than ${stats.options.minExplanations} explanations or ${stats.options.minImages} images)` : ''}`],
     ['Sections', options.sections.map((s) => REPORT_SECTION_TITLES[s]).join(', ')],
     ['Context Lens version', meta.appVersion],
     ['Generated', meta.generatedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')]
