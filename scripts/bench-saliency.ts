@@ -4,7 +4,7 @@
  *
  *   npm run bench:saliency -- [--runtime tfjs|onnx] [--model LOCATION] [--preset synthetic|cityscapes]
  *                             [--steps N] [--batches 1,16] [--methods grid,context,vg,ig,sg] [--ig-steps 50]
- *                             [--sg-samples 50] [--workers 2] [--threads N] [--backend wasm] [--levels 4] [--repeat 3]
+ *                             [--sg-samples 50] [--workers 2 (0: no pool rows)] [--threads N] [--backend wasm] [--levels 4] [--repeat 3]
  *
  * Without --model: the benchmark U-Net (zoo 'unet-vgg', 64×64×1, 11 classes, random but fixed weights), as a tfjs
  * folder, or exported to ONNX (the zoo exporter) for --runtime onnx. With --model: a tfjs folder or a described
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   const poolRequests = requests(model, Math.max(...batches) * workers)
   model.dispose()
 
-  if (workers > 1) {
+  if (workers >= 1) {
     const pool = await EnginePool.create(workers, { backend: backend.name })
     for (const method of methods) {
       const batch = Math.max(...batches)
