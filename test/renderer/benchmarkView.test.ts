@@ -9,7 +9,7 @@ type Call = { method: string; input: Record<string, unknown> }
 
 const info = {
   appName: 'Context Lens', appVersion: '0.1.0', nodeVersion: '20', platform: 'linux-x64', transport: 'electron',
-  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, project: null
+  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, onnxRuntime: { available: true, version: '1.30.0', provider: 'cpu', providers: ['cpu'] }, project: null
 }
 const presets = [
   { name: 'quick', description: 'Committed models, about 5 minutes.', models: 2, config: {} },

@@ -13,7 +13,7 @@ const project = {
 }
 const info = {
   appName: 'Context Lens', appVersion: '0.1.0', nodeVersion: '20', platform: 'linux-x64', transport: 'electron',
-  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, project
+  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, onnxRuntime: { available: true, version: '1.30.0', provider: 'cpu', providers: ['cpu'] }, project
 }
 const job = (over: Partial<JobSummary> = {}): JobSummary => ({
   id: 7, kind: 'audit', state: 'running', done: 10, failed: 1, total: 100,

@@ -22,7 +22,7 @@ const project = {
 }
 const info = {
   appName: 'Context Lens', appVersion: '0.1.0', nodeVersion: '20', platform: 'linux-x64', transport: 'electron',
-  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, project
+  backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, onnxRuntime: { available: true, version: '1.30.0', provider: 'cpu', providers: ['cpu'] }, project
 }
 const job = (id: number, over: Partial<JobSummary> = {}): JobSummary => ({
   id, kind: 'audit', state: 'done', done: 81, failed: 0, total: 81, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', error: null, ...over

@@ -32,7 +32,7 @@ describe('renderer shell', () => {
             ok: true,
             result: {
               appName: 'Context Lens', appVersion: '0.1.0', nodeVersion: '20', platform: 'linux-x64', transport: 'electron',
-              backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, project: null
+              backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, onnxRuntime: { available: true, version: '1.30.0', provider: 'cpu', providers: ['cpu'] }, project: null
             }
           },
           'project:current': { ok: true, result: null }
@@ -45,6 +45,7 @@ describe('renderer shell', () => {
     await flushPromises()
     expect(calls).toContain('app:info')
     expect(wrapper.get('[data-testid="backend"]').text()).toContain('cpu')
+    expect(wrapper.get('[data-testid="onnx-runtime"]').text()).toBe('ONNX Runtime: CPU')
     expect(wrapper.get('[data-testid="transport"]').text()).toBe('desktop')
     expect(wrapper.get('[data-testid="empty-datasets"]').text()).toContain('Open a project')
   })
