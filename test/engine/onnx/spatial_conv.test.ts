@@ -42,6 +42,7 @@ function convCase(s: ConvSpec, opType: 'Conv' | 'ConvTranspose' = 'Conv', extra:
 
 const convCases: ConvSpec[] = [
   { name: '3x3 stride 1 pad 1', x: [1, 3, 7, 8], cout: 4, k: [3, 3], pads: [1, 1, 1, 1] },
+  { name: '2x3 kernel stride 1 asymmetric pads, dilation 1x2 (flipped dense Conv)', x: [1, 3, 8, 9], cout: 5, k: [2, 3], dilations: [1, 2], pads: [1, 2, 0, 1] },
   { name: '3x3 stride 2 pad 1 on odd input', x: [1, 3, 9, 7], cout: 2, k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'stride 2 with rows never read', x: [1, 2, 8, 8], cout: 3, k: [3, 3], strides: [2, 2] },
   { name: 'stride 3 asymmetric pads', x: [1, 2, 10, 9], cout: 2, k: [3, 2], strides: [3, 2], pads: [0, 2, 1, 0] },
@@ -78,7 +79,7 @@ describe('Conv backward rule against finite differences', () => {
   }
 
   it('emits one ConvTranspose with the same weights, group, strides and dilations', async () => {
-    const { emitted } = await buildRuleGraph(convCase(convCases[5]))
+    const { emitted } = await buildRuleGraph(convCase(convCases.find((c) => c.name === 'dilation 2 stride 2 asymmetric pads')!))
     const ct = emitted.filter((n) => n.opType === 'ConvTranspose')
     expect(ct).toHaveLength(1)
     expect(ct[0].inputs[1]).toBe('w')
@@ -89,6 +90,12 @@ describe('Conv backward rule against finite differences', () => {
   it('writes a stride-1 depthwise 3x3 backward as a Conv with the flipped kernel', async () => {
     const { emitted } = await buildRuleGraph(convCase(convCases.find((c) => c.name.startsWith('depthwise 3x3 stride 1'))!))
     expect(emitted.map((n) => n.opType)).toContain('Conv')
+    expect(emitted.map((n) => n.opType)).not.toContain('ConvTranspose')
+  })
+
+  it('writes a stride-1 dense backward as a Conv with the flipped, in/out-swapped kernel', async () => {
+    const { emitted } = await buildRuleGraph(convCase(convCases.find((c) => c.name.startsWith('2x3 kernel stride 1'))!))
+    expect(emitted.filter((n) => n.opType === 'Conv')).toHaveLength(1)
     expect(emitted.map((n) => n.opType)).not.toContain('ConvTranspose')
   })
 

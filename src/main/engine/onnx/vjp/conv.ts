@@ -17,7 +17,7 @@ export const convGrad: GradRule = (ctx, gradOutputs, wanted) => {
   const xShape = ctx.shape(node.inputs[0])
   const geo = windowGeometry(node, kernel, xShape, ctx.shape(node.outputs[0]))
   const group = attrInt(node, 'group', 1)
-  const flipped = depthwiseAsConv(ctx, gy, group, wShape, geo)
+  const flipped = depthwiseAsConv(ctx, gy, group, wShape, geo) ?? denseAsConv(ctx, gy, group, wShape, geo)
   if (flipped) return [flipped, undefined, undefined]
   return [scatterWindows(ctx, gy, node.inputs[1], group, geo), undefined, undefined]
 }
@@ -45,6 +45,39 @@ function depthwiseAsConv(ctx: GradContext, gy: string, group: number, wShape: nu
     dilations: intsAttr(geo.dilations),
     pads: intsAttr([...padsBegin, ...padsEnd]),
     group: intAttr(group)
+  })[0]
+}
+
+/**
+ * The adjoint of a stride-1 dense (group 1) 2-D convolution is a convolution of dL/dy with the kernel flipped and
+ * its in/out channels swapped ([Cout, Cin, kh, kw] → [Cin, Cout, kh, kw]), pads mirrored. ONNX Runtime runs Conv
+ * in its blocked NCHWc layout, while ConvTranspose goes through im2col and layout reorders around it: on the zoo
+ * U-Net (all 3×3 stride-1) the rewrite cut the whole grid-saliency step (BENCHMARKS.md, ONNX Runtime section).
+ * Returns undefined where the rewrite does not apply.
+ */
+function denseAsConv(ctx: GradContext, gy: string, group: number, wShape: number[], geo: WindowGeometry): string | undefined {
+  if (group !== 1 || geo.kernel.length !== 2 || geo.strides.some((s) => s !== 1)) return undefined
+  const w = ctx.constant(ctx.node.inputs[1])
+  if (!w || w.dataType !== 'float32') return undefined
+  const padsBegin = geo.kernel.map((k, i) => geo.dilations[i] * (k - 1) - geo.padsBegin[i])
+  const padsEnd = geo.kernel.map((k, i) => geo.inSize[i] - 1 + geo.dilations[i] * (k - 1) + 1 - geo.outSize[i] - padsBegin[i])
+  if ([...padsBegin, ...padsEnd].some((p) => p < 0)) return undefined
+  const [cout, cin, kh, kw] = wShape
+  const taps = kh * kw
+  const src = w.data as Float32Array
+  const swapped = new Float32Array(src.length)
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      const from = (o * cin + i) * taps
+      const to = (i * cout + o) * taps
+      for (let t = 0; t < taps; t++) swapped[to + t] = src[from + taps - 1 - t]
+    }
+  }
+  return ctx.emit('Conv', [gy, ctx.float(swapped, [cin, cout, kh, kw])], {
+    kernel_shape: intsAttr(geo.kernel),
+    dilations: intsAttr(geo.dilations),
+    pads: intsAttr([...padsBegin, ...padsEnd]),
+    group: intAttr(1)
   })[0]
 }
 
