@@ -1,3 +1,4 @@
+import { isOnnxPath } from '../modelImport'
 import { loadModel, type LoadOptions } from './modelFiles'
 import type { OpenedSegmentationModel } from './segmentationModel'
 import { openDescribedOnnxModel } from './onnx/openOnnxModel'
@@ -13,6 +14,6 @@ import { fromLoadedModel } from './tfjsModel'
  */
 export async function openSegmentationModel(location: string, options: LoadOptions = {}): Promise<OpenedSegmentationModel> {
   // An .onnx file runs on ONNX Runtime with the gradient graphs Context Lens builds (onnx/objectives.ts).
-  if (/\.onnx$/i.test(location)) return openDescribedOnnxModel(location)
+  if (isOnnxPath(location)) return openDescribedOnnxModel(location)
   return fromLoadedModel(await loadModel(location, options))
 }

@@ -1,5 +1,5 @@
 import { AppError } from '@common/errors'
-import { interpolationMatrix } from '../../saliency/upsample'
+import { interpolationMatrix } from '../segmentationModel'
 import { addInputGradient, toAttribute } from './build'
 import { type FoldedModel, foldModel } from './fold'
 import { type AttrValue, encodeModel, type IrAttribute, type IrModel, type IrTensor, type IrValueInfo, float32Tensor, int64Tensor, intsAttr } from './ir'

@@ -5,6 +5,7 @@ import { type Normalisation, normalisationAffine } from '@common/models'
 import { modelFileHash, readModelDescription } from '../../modelImport'
 import { decodeModel, OnnxFormatError } from './ir'
 import { OnnxSegmentationModel, type OnnxProvider } from './onnxSegmentationModel'
+import { envOnnxThreads, onnxProvider } from './threads'
 
 /** What Context Lens must know about an ONNX file that the file does not say (its description, or flags). */
 export interface OnnxModelSpec {
@@ -27,13 +28,7 @@ export interface OnnxRuntimeOptions {
  * the pool (CLI in-process runs, tests) uses all cores.
  */
 export function onnxThreads(): number {
-  const fromEnv = Number(process.env.CTXLENS_ONNX_THREADS)
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.max(1, cpus().length)
-}
-
-/** The execution provider asked for with CTXLENS_ONNX_PROVIDER (cpu unless the user installed CUDA 12 and asks). */
-export function onnxProvider(): OnnxProvider {
-  return process.env.CTXLENS_ONNX_PROVIDER === 'cuda' ? 'cuda' : 'cpu'
+  return envOnnxThreads() ?? Math.max(1, cpus().length)
 }
 
 export async function openOnnxModel(file: string, spec: OnnxModelSpec, options: OnnxRuntimeOptions = {}): Promise<OnnxSegmentationModel> {

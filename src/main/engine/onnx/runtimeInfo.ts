@@ -1,5 +1,5 @@
 import type { OnnxRuntimeInfo } from '@common/types'
-import { onnxProvider } from './openOnnxModel'
+import { onnxProvider } from './threads'
 
 /**
  * Which ONNX Runtime this build runs ONNX models on, for the app's header and `ctxlens info`: its version, the

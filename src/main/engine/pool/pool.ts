@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, type TransferListItem } from 'node:worker_threads'
 import { AppError, type ErrorShape } from '@common/errors'
 import type { BackendInfo } from '../backend'
+import { envOnnxThreads } from '../onnx/threads'
 import type { MainToWorker, PayloadOf, ProgressOf, ResultOf, TaskType, WorkerInit, WorkerToMain } from './protocol'
 
 export interface PoolOptions {
@@ -26,10 +27,7 @@ export interface PoolOptions {
  * cores idle nor oversubscribes them (each ORT session otherwise starts one spinning thread per core).
  */
 export function onnxThreadsPerWorker(workers: number, options: PoolOptions = {}): number {
-  const fromEnv = Number(process.env.CTXLENS_ONNX_THREADS)
-  if (options.onnxThreads) return options.onnxThreads
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv
-  return Math.max(1, Math.floor(availableParallelism() / workers))
+  return options.onnxThreads ?? envOnnxThreads() ?? Math.max(1, Math.floor(availableParallelism() / workers))
 }
 
 export interface Task<K extends string = string, P = unknown> {

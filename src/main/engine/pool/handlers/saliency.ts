@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
+import { descriptionPath } from '../../../modelImport'
 import { computeSaliency, type SaliencyRequest } from '../../../saliency'
 import { openSegmentationModel } from '../../openModel'
 import { type OpenedSegmentationModel, predictLabelMaps } from '../../segmentationModel'
@@ -36,7 +37,7 @@ declare module '../protocol' {
 async function folderStamp(dir: string): Promise<string> {
   // An .onnx model is one file and its description beside it.
   if ((await stat(dir)).isFile()) {
-    const files = [dir, `${dir}.ctxlens.json`]
+    const files = [dir, descriptionPath(dir)]
     const stats = await Promise.all(files.map((f) => stat(f).catch(() => null)))
     return stats.map((s, i) => `${files[i]}:${s?.size}:${s?.mtimeMs}`).join('|')
   }
