@@ -81,7 +81,7 @@ export class OnnxSegmentationModel implements OpenedSegmentationModel {
       clipLow: tensor(Float32Array.of(lo), [1]),
       clipHigh: tensor(Float32Array.of(hi), [1])
     }
-    const out = await this.run(a.withGradient ? 'perturbation' : 'perturbationLoss', { ...a, maskHeight: mh, maskWidth: mw }, feeds)
+    const out = await this.run(a.withGradient ? 'perturbation' : 'perturbationLoss', a, feeds)
     return {
       loss: out.loss.data as Float32Array,
       preservation: out.preservation.data as Float32Array,
