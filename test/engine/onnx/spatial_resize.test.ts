@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { elementCount, float32Tensor, floatAttr, int64Tensor, intsAttr, stringAttr, type IrAttribute, type IrTensor } from '../../../src/main/engine/onnx/ir'
-import { interpolationMatrix, resizeAxes } from '../../../src/main/engine/onnx/vjp/resize'
+import { resizeAxes, resizeAxisMatrix } from '../../../src/main/engine/onnx/vjp/resize'
 import { spatialRules } from '../../../src/main/engine/onnx/vjp/spatial'
 import { UnsupportedGradientError } from '../../../src/main/engine/onnx/vjp/types'
 import { checkAgainstFiniteDifferences, FD_TOLERANCE, forward, makeNode, randomArray, seeded, type RuleCase } from './ruleHarness'
@@ -64,8 +64,8 @@ function resizeByMatrices(c: RuleCase, x: Float32Array, yShape: number[]): Float
   const axes = resizeAxes(c.node, c.opset, constant, c.inputShape, yShape)
   const [n, ch, h, w] = c.inputShape
   const [oh, ow] = yShape.slice(2)
-  const AH = interpolationMatrix(axes[2])
-  const AW = interpolationMatrix(axes[3])
+  const AH = resizeAxisMatrix(axes[2])
+  const AW = resizeAxisMatrix(axes[3])
   const y = new Float64Array(n * ch * oh * ow)
   for (let p = 0; p < n * ch; p++) {
     for (let i = 0; i < oh; i++) {

@@ -98,7 +98,7 @@ function cubicCoefficients(t: number, a: number): number[] {
 }
 
 /** The [out, in] matrix (row-major) of one resized axis. */
-export function interpolationMatrix(a: ResizeAxis): Float32Array {
+export function resizeAxisMatrix(a: ResizeAxis): Float32Array {
   const { inLength: n, outLength: m } = a
   const A = new Float32Array(m * n)
   const extrapolates = (x: number) => a.coordinate === 'tf_crop_and_resize' && (x < 0 || x > n - 1)
@@ -260,7 +260,7 @@ export const resizeGrad: GradRule = (ctx, gradOutputs, wanted) => {
   }
   const rest = node.inputs.slice(1).map(() => undefined)
   if (resized.length === 0) return [ctx.emit('Identity', [gy])[0], ...rest]
-  const matrices = resized.map((i) => ({ axis: i, matrix: interpolationMatrix(axes[i]), outLength: axes[i].outLength, inLength: axes[i].inLength }))
+  const matrices = resized.map((i) => ({ axis: i, matrix: resizeAxisMatrix(axes[i]), outLength: axes[i].outLength, inLength: axes[i].inLength }))
   return [applyTransposedAxisMatrices(ctx, gy, rank, matrices), ...rest]
 }
 
