@@ -88,7 +88,9 @@ export const events = {
     total: z.number(),
     message: z.string().optional(),
     /** While the task runs a stored job: its job:progress events carry the same progress, with rate and failures. */
-    jobId: Id.optional()
+    jobId: Id.optional(),
+    /** A user is waiting for it at the screen that started it (an explanation): not shown as background work. */
+    interactive: z.boolean().optional()
   }),
   log: z.object({
     level: z.enum(['debug', 'info', 'warn', 'error']),

@@ -1,11 +1,14 @@
 import type { ModelSidecar } from '@common/models'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
-import type { EnginePool } from '../engine/pool/pool'
+import type { EnginePool, PoolLoad, TaskPriority } from '../engine/pool/pool'
 import type { SaliencyRequest } from '../saliency'
 
 export interface RunHooks {
   signal?: AbortSignal
   onProgress?: (step: number, steps: number) => void
+  /** Called when the work is queued behind other work (with what occupies the pool) and when it starts. */
+  onQueued?: (load: PoolLoad) => void
+  onStart?: () => void
 }
 
 /**
@@ -18,14 +21,25 @@ export interface SaliencyEngine {
   saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: RunHooks): Promise<SaliencyResult[]>
 }
 
-/** Requests are split into one contiguous share per worker; progress is the sum of the shares' steps. */
-export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSidecar): SaliencyEngine {
+/**
+ * Requests are split into one contiguous share per worker; progress is the sum of the shares' steps.
+ * `priority: 'interactive'` is for a user waiting at the screen: such work overtakes queued batch work.
+ */
+export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSidecar, options: { priority?: TaskPriority } = {}): SaliencyEngine {
+  const { priority = 'background' } = options
   return {
     sidecar,
     labels: (image, hooks = {}) =>
-      pool.run({ type: 'labels', payload: { modelDir, images: image.data, shape: [1, image.height, image.width, image.channels] } }, { signal: hooks.signal }),
+      pool.run(
+        { type: 'labels', payload: { modelDir, images: image.data, shape: [1, image.height, image.width, image.channels] } },
+        { signal: hooks.signal, priority }
+      ),
     saliency: async (requests, params, hooks = {}) => {
       const parts = Math.min(pool.size, requests.length)
+      const load = pool.load()
+      const waits =
+        load.busy >= load.workers || load.queued.interactive > 0 || (priority === 'background' && load.queued.background > 0)
+      if (waits) hooks.onQueued?.(load)
       const progress = new Array<{ step: number; steps: number }>(parts).fill({ step: 0, steps: 0 })
       const shares = await pool.split<SaliencyResult[], { step: number; steps: number }>(
         'saliency',
@@ -34,6 +48,8 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
         {
           parts,
           signal: hooks.signal,
+          priority,
+          onStart: hooks.onStart,
           onProgress: ({ index, data }) => {
             progress[index] = data
             hooks.onProgress?.(
@@ -46,4 +62,12 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
       return shares.flat()
     }
   }
+}
+
+/** Why an interactive run has not started: what holds the workers, and that this run goes next. */
+export function queuedMessage(load: PoolLoad): string {
+  const ahead = load.queued.interactive
+  if (ahead > 0) return `Waiting for a worker: ${ahead} interactive run${ahead === 1 ? '' : 's'} ahead of this one`
+  const busy = `${load.busy === 1 && load.workers === 1 ? 'the only worker is' : `all ${load.workers} workers are`}`
+  return `Waiting for a worker: ${busy} busy with background work (see Jobs); this run goes first when one is free`
 }

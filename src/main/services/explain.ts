@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { explainImage } from '../explain/explainImage'
-import { poolEngine } from '../explain/saliencyEngine'
+import { poolEngine, queuedMessage } from '../explain/saliencyEngine'
 import { ensureDescribed } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
 import type { explainMethods } from '@common/methods/explain'
@@ -14,11 +14,12 @@ export function explainServices(ctx: ServiceContext): AreaServices<typeof explai
         const modelDir = resolve(input.modelDir)
         const sidecar = await ensureDescribed(modelDir, input.description)
         await requireModelRuntime(modelDir, sidecar)
-        const engine = poolEngine(await ctx.engine(), modelDir, sidecar)
+        const engine = poolEngine(await ctx.engine(), modelDir, sidecar, { priority: 'interactive' })
         return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,
+          onQueued: (load) => task.progress(0, 0, queuedMessage(load)),
           onProgress: (step, steps) => task.progress(step, steps)
         })
-      })
+      }, { interactive: true })
   }
 }

@@ -17,7 +17,7 @@ export class TaskRegistry {
 
   constructor(private readonly events: EventBus) {}
 
-  async run<T>(label: string, body: (task: TaskHandle) => Promise<T>): Promise<T> {
+  async run<T>(label: string, body: (task: TaskHandle) => Promise<T>, options: { interactive?: boolean } = {}): Promise<T> {
     const id = this.next++
     const controller = new AbortController()
     this.running.set(id, { label, controller })
@@ -30,7 +30,8 @@ export class TaskRegistry {
         done: last.done,
         total: last.total,
         ...(message ? { message } : {}),
-        ...(last.jobId !== undefined ? { jobId: last.jobId } : {})
+        ...(last.jobId !== undefined ? { jobId: last.jobId } : {}),
+        ...(options.interactive ? { interactive: true } : {})
       })
     emit('running')
     try {

@@ -12,7 +12,7 @@ import { requireModel } from '../audit/models'
 import { descriptionPath, readModelDescription } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
 import { normalisationText } from '@common/modelDescription'
-import { poolEngine } from '../explain/saliencyEngine'
+import { poolEngine, queuedMessage } from '../explain/saliencyEngine'
 import { parseSaliencyParams, upsampleBilinear } from '../saliency'
 import type { Project } from '../store/project'
 import type { ExplanationRecord } from '../store/repositories/explanations'
@@ -218,13 +218,15 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
         await requireModelRuntime(model.dir, sidecar)
-        const engine = poolEngine(await ctx.engine(), model.dir, sidecar)
+        const engine = poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive' })
         const [r] = await engine.saliency([{ image, request, classId: channel }], params, {
           signal: task.signal,
+          onQueued: (load) => task.progress(0, 0, queuedMessage(load)),
+          onStart: () => task.progress(0, 0, 'Starting…'),
           onProgress: (step, steps) => task.progress(step, steps)
         })
         return r
-      })
+      }, { interactive: true })
       const { mask, upsampled: _u, pixelMap: _p, params: usedParams, ...numbers } = result
       const id = project.explanations.insert({
         imageId: input.imageId,
@@ -277,7 +279,8 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const perturbed = perturbedInput(input, mask, e.request, e.params as Parameters<typeof perturbedInput>[3], sidecar)
       await requireModelRuntime(model.dir, sidecar)
       const labels = await ctx.tasks.run('predict perturbed', async (task) =>
-        poolEngine(await ctx.engine(), model.dir, sidecar).labels({ ...input, data: perturbed }, { signal: task.signal })
+        poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive' }).labels({ ...input, data: perturbed }, { signal: task.signal }),
+        { interactive: true }
       )
       return { png: await pngDataUrl(inputToRgb(perturbed, width * height, sidecar), width, height), prediction: labelsToBase64(labels), width, height }
     },

@@ -228,4 +228,28 @@ describe('EnginePool', () => {
     const r = await pool.run({ type: 'predict', payload: { model: ref, images: randomArray(64, 5), shape: [1, 8, 8, 1] } })
     expect(r.shape).toEqual([1, 8, 8, 3])
   })
+
+  it('an interactive task overtakes queued background tasks, and load() says what holds the workers', async () => {
+    // Earlier tests crash workers on purpose: wait until both replacements are up.
+    await Promise.all([0, 1].map((w) => pool.run({ type: 'test.echo', payload: {} }, { worker: w })))
+    // Both workers busy with background work, three more background tasks queued, then one interactive task.
+    const blockers = [0, 1].map((w) => pool.run({ type: 'test.busy', payload: { ms: 400 } }, { worker: w, priority: 'background' }))
+    const order: string[] = []
+    const queued = [1, 2, 3].map((i) =>
+      pool.run({ type: 'test.echo', payload: { value: i } }, { priority: 'background', onStart: () => order.push(`background ${i}`) })
+    )
+    const interactive = pool.run({ type: 'test.echo', payload: { value: 'ui' } }, { priority: 'interactive', onStart: () => order.push('interactive') })
+    expect(pool.load()).toEqual({ workers: 2, busy: 2, queued: { interactive: 1, background: 3 } })
+    await Promise.all([...blockers, ...queued, interactive])
+    expect(order[0]).toBe('interactive')
+    expect(order.slice(1)).toEqual(['background 1', 'background 2', 'background 3'])
+    expect(pool.load()).toEqual({ workers: 2, busy: 0, queued: { interactive: 0, background: 0 } })
+  })
+
+  it('map() tells its caller once when the first of its parts reaches a worker', async () => {
+    let starts = 0
+    const out = await pool.map<{ value: number }>('test.echo', [1, 2, 3, 4].map((value) => ({ payload: { value } })), { onStart: () => starts++ })
+    expect(out.map((o) => o.value)).toEqual([1, 2, 3, 4])
+    expect(starts).toBe(1)
+  })
 })

@@ -42,6 +42,22 @@ export interface RunOptions<G = unknown> {
   signal?: AbortSignal
   /** Pin the task to one pool slot (for handlers that keep state in their worker). */
   worker?: number
+  /**
+   * 'interactive' tasks (a user waiting at the image screen) go to the next free worker ahead of every queued
+   * 'background' task (audits, benchmarks). Running tasks are never preempted: a batch task finishes its share.
+   */
+  priority?: TaskPriority
+  /** Called once, when the task is handed to a worker (it may wait in the queue before that). */
+  onStart?: () => void
+}
+
+export type TaskPriority = 'interactive' | 'background'
+
+/** What the pool is doing now: for a caller that wants to say why its task waits. */
+export interface PoolLoad {
+  workers: number
+  busy: number
+  queued: { interactive: number; background: number }
 }
 
 interface Pending {
@@ -181,6 +197,15 @@ export class EnginePool {
     return this.slots.find((s) => s.ready)?.handlerTypes ?? []
   }
 
+  load(): PoolLoad {
+    const interactive = this.queue.filter((p) => p.opts.priority === 'interactive').length
+    return {
+      workers: this.slots.length,
+      busy: this.slots.filter((s) => s.current !== null || s.draining !== null).length,
+      queued: { interactive, background: this.queue.length - interactive }
+    }
+  }
+
   run<K extends TaskType>(task: Task<K, PayloadOf<K>>, opts?: RunOptions<ProgressOf<K>>): Promise<ResultOf<K>>
   run<R = unknown, G = unknown>(task: Task, opts?: RunOptions<G>): Promise<R>
   run(task: Task, opts: RunOptions = {}): Promise<unknown> {
@@ -225,11 +250,23 @@ export class EnginePool {
     const onOuterAbort = (): void => controller.abort()
     if (opts.signal?.aborted) controller.abort()
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true })
+    let started = false
+    // The caller hears once that its work began, when the first part reaches a worker.
+    const startOnce = (): void => {
+      if (started) return
+      started = true
+      opts.onStart?.()
+    }
     try {
       const parts = payloads.map((p, index) =>
         this.run<R, G>(
           { type, payload: p.payload, transfer: p.transfer },
-          { signal: controller.signal, onProgress: opts.onProgress ? (data) => opts.onProgress!({ index, data }) : undefined }
+          {
+            signal: controller.signal,
+            priority: opts.priority,
+            onStart: startOnce,
+            onProgress: opts.onProgress ? (data) => opts.onProgress!({ index, data }) : undefined
+          }
         )
       )
       for (const part of parts) part.catch(() => controller.abort())
@@ -445,7 +482,9 @@ export class EnginePool {
     if (this.disposed) return
     for (const slot of this.slots) {
       if (!slot.ready || !slot.worker || slot.current || slot.draining !== null) continue
-      const i = this.queue.findIndex((p) => p.opts.worker === undefined || p.opts.worker === slot.index)
+      const fits = (p: Pending): boolean => p.opts.worker === undefined || p.opts.worker === slot.index
+      let i = this.queue.findIndex((p) => fits(p) && p.opts.priority === 'interactive')
+      if (i < 0) i = this.queue.findIndex(fits)
       if (i < 0) continue
       const [p] = this.queue.splice(i, 1)
       slot.current = p
@@ -455,6 +494,12 @@ export class EnginePool {
       } catch (err) {
         slot.current = null
         this.settle(p, new AppError('INVALID_PAYLOAD', `Task "${p.type}" cannot be sent to a worker: ${err instanceof Error ? err.message : String(err)}`))
+        continue
+      }
+      try {
+        p.opts.onStart?.()
+      } catch {
+        // A caller's notification must not stall the queue.
       }
     }
   }
