@@ -60,6 +60,37 @@ describe('ctxlens demo', () => {
     const second = await call('audit:demo', input)
     expect(second).toMatchObject({ datasetId: first.datasetId, modelId: first.modelId, job: { id: first.job.id, state: 'done' } })
     expect(second.predict.predicted).toBe(0)
+    expect(second.reused).toBe(true)
+    expect(first.reused).toBe(false)
     expect(ctx.requireProject().jobs.list()).toHaveLength(1)
+
+    // Other settings never silently get the old audit: refused, naming what differs, until --rebuild.
+    const other = await call('audit:demo', { ...input, params: { steps: 3 } }).then(
+      () => null,
+      (err: unknown) => err as { code: string; message: string }
+    )
+    expect(other?.code).toBe('CONFLICT')
+    expect(other?.message).toContain('steps 2 before, 3 now')
+    expect(other?.message).toContain('--rebuild')
+    const rebuilt = await call('audit:demo', { ...input, params: { steps: 3 }, rebuild: true })
+    expect(rebuilt.reused).toBe(false)
+    expect(rebuilt.predict.predicted).toBe(4)
+    expect(ctx.requireProject().jobs.list()).toHaveLength(1)
+    expect(ctx.requireProject().explanations.forJob(rebuilt.job.id)[0].params).toMatchObject({ steps: 3 })
+  })
+
+  it('--rebuild refuses to delete a project that holds more than the demo', async () => {
+    const path = dir.file('mine.ctxlens')
+    await call('project:create', { path })
+    const project = ctx.requireProject()
+    const classSet = project.classSets.create({ name: 'survey', classes: [{ id: 0, name: 'road', color: [128, 64, 128] }] })
+    project.datasets.createWithImages({ name: 'My survey', format: 'folder', root: dir.file('survey'), classSetId: classSet.id }, [])
+    const err = await call('audit:demo', { modelDir, images: 4, sampleSize: 5, params: { steps: 2 }, projectPath: path, rebuild: true }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string }
+    )
+    expect(err?.code).toBe('CONFLICT')
+    expect(err?.message).toContain('"My survey"')
+    expect(existsSync(path)).toBe(true)
   })
 })

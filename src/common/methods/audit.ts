@@ -14,6 +14,12 @@ import { Id, JobSummarySchema } from '../types'
 
 const jobRef = z.object({ jobId: Id }).strict()
 
+/**
+ * The demo's one sampling setting, for the app's first start and `ctxlens demo` alike: 150 segments per
+ * (GT, predicted) pair (60 failed the demo's own 3× check).
+ */
+export const DEMO_SAMPLE_PER_PAIR = 150
+
 export const DemoOptionsSchema = z
   .object({
     /** The demo project file; default projects/demo.ctxlens in the app home, the file the desktop app's first start opens. It is opened afterwards. */
@@ -29,9 +35,15 @@ export const DemoOptionsSchema = z
      * Segments audited per (GT, predicted) pair at most (seeded): thins the many correct riders and persons, keeps
      * every one of the rare rider→person errors.
      */
-    samplePerPair: z.number().int().min(1).default(150),
+    samplePerPair: z.number().int().min(1).default(DEMO_SAMPLE_PER_PAIR),
     /** Segments audited at most, over all pairs (seeded sample). */
-    sampleSize: z.number().int().min(1).optional()
+    sampleSize: z.number().int().min(1).optional(),
+    /**
+     * Delete the demo project and build it again. Without it an existing demo is reused when it was built with the
+     * same settings, and refused (CONFLICT, naming the differences) when not, so other flags never silently get
+     * the old audit.
+     */
+    rebuild: z.boolean().default(false)
   })
   .strict()
 
@@ -41,7 +53,9 @@ export const DemoReportSchema = z.object({
   modelId: Id,
   datasetDir: z.string(),
   predict: PredictReportSchema,
-  job: JobSummarySchema
+  job: JobSummarySchema,
+  /** The audit existed before this call (built with the same settings) and was reused or resumed, not rebuilt. */
+  reused: z.boolean()
 })
 
 /** Dataset audits: models in a project, predictions, explanation jobs, and their context statistics (Sec. 5). */

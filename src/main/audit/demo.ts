@@ -9,7 +9,11 @@ import { importDataset } from '../datasets/import'
 import { writeStreetScenes } from '../datasets/streetScenes'
 import type { EnginePool } from '../engine/pool/pool'
 import { appHome, appRoot } from '../paths'
-import { AUDIT_JOB_KIND, createAuditJob, runAuditJob, type JobProgress } from './jobs'
+import { AppError } from '@common/errors'
+import type { AuditJobParams, AuditOptions } from '@common/audit'
+import { saliencyParams, type SaliencyParamsInput } from '@common/saliency'
+import { parseSaliencyParams } from '../saliency'
+import { AUDIT_JOB_KIND, auditJobParams, createAuditJob, runAuditJob, type JobProgress } from './jobs'
 import { registerModel, registeredSidecar } from './models'
 import { confusionReport, predictDataset } from './predict'
 
@@ -48,7 +52,7 @@ export async function buildDemo(
   pool: EnginePool,
   input: DemoInput,
   hooks: DemoHooks = {}
-): Promise<{ datasetId: number; modelId: number; datasetDir: string; predict: PredictReport; job: JobSummary }> {
+): Promise<{ datasetId: number; modelId: number; datasetDir: string; predict: PredictReport; job: JobSummary; reused: boolean }> {
   const modelDir = resolve(input.modelDir ?? defaultDemoModelDir())
   const model = await registerModel(project, modelDir)
   const sidecar = await registeredSidecar(model)
@@ -84,32 +88,46 @@ export async function buildDemo(
           { signal: hooks.signal, onProgress: (d, t) => hooks.onProgress?.('predict', d, t) }
         )
 
+  const options: AuditOptions = {
+    datasetId: dataset.id,
+    modelId: model.id,
+    method: 'context',
+    preset: 'cityscapes',
+    // The Cityscapes preset's own 16×32 mask grid (4×4-pixel cells at 64×128): measured on the demo model, an 8×16
+    // grid smears the bicycle's saliency over the road and sidewalk around it (BENCHMARKS.md, demo model).
+    params: input.params,
+    segments: {
+      classes: [STREET_CLASS.rider, STREET_CLASS.person],
+      kinds: ['correct', 'misclassified'],
+      // Table 1's 625 px at Cityscapes scale is 2 px here: fragments that small are label noise, not objects.
+      minArea: DEMO_MIN_AREA,
+      seed: input.seed,
+      samplePerPair: input.samplePerPair,
+      ...(input.sampleSize ? { sampleSize: input.sampleSize } : {})
+    },
+    // Larger batches amortise each forward/backward pass; split over the workers.
+    batchSize: 16,
+    wait: true
+  }
   const existing = project.jobs
     .list()
-    .find((j) => j.kind === AUDIT_JOB_KIND && j.state !== 'cancelled' && (project.jobs.params(j.id) as { modelId?: number }).modelId === model.id)
-  const job =
-    existing ??
-    (await createAuditJob(project, {
-      datasetId: dataset.id,
-      modelId: model.id,
-      method: 'context',
-      preset: 'cityscapes',
-      // The Cityscapes preset's own 16×32 mask grid (4×4-pixel cells at 64×128): measured on the demo model, an 8×16
-      // grid smears the bicycle's saliency over the road and sidewalk around it (BENCHMARKS.md, demo model).
-      params: input.params,
-      segments: {
-        classes: [STREET_CLASS.rider, STREET_CLASS.person],
-        kinds: ['correct', 'misclassified'],
-        // Table 1's 625 px at Cityscapes scale is 2 px here: fragments that small are label noise, not objects.
-        minArea: DEMO_MIN_AREA,
-        seed: input.seed,
-        samplePerPair: input.samplePerPair,
-        ...(input.sampleSize ? { sampleSize: input.sampleSize } : {})
-      },
-      // Larger batches amortise each forward/backward pass; split over the workers.
-      batchSize: 16,
-      wait: true
-    }))
+    .find((j) => {
+      if (j.kind !== AUDIT_JOB_KIND || j.state === 'cancelled') return false
+      const p = project.jobs.params(j.id) as { modelId?: number; datasetId?: number }
+      return p.modelId === model.id && p.datasetId === dataset.id
+    })
+  if (existing) {
+    const differences = demoDifferences(auditJobParams(project, existing.id), options)
+    if (differences.length > 0) {
+      throw new AppError(
+        'CONFLICT',
+        `The demo project ${project.path} holds an audit (job ${existing.id}) built with other settings: ${differences.join('; ')}. ` +
+          'Rebuild it with these settings (ctxlens demo --rebuild), or give another --project.',
+        { jobId: existing.id, differences }
+      )
+    }
+  }
+  const job = existing ?? (await createAuditJob(project, options))
   const final =
     job.state === 'done'
       ? job
@@ -120,5 +138,25 @@ export async function buildDemo(
             hooks.onProgress?.('audit', p.done + p.failed, p.total, p.jobId)
           }
         })
-  return { datasetId: dataset.id, modelId: model.id, datasetDir, predict, job: final }
+  return { datasetId: dataset.id, modelId: model.id, datasetDir, predict, job: final, reused: existing !== undefined }
+}
+
+/**
+ * What a stored demo audit was built with, against what is asked now: the saliency parameters as resolved from the
+ * preset and overrides (so `--steps 80` on an 80-step preset is no difference) and the segment sample.
+ */
+export function demoDifferences(stored: AuditJobParams, asked: AuditOptions): string[] {
+  const out: string[] = []
+  const resolved = parseSaliencyParams({ ...saliencyParams(asked.method, asked.preset), ...asked.params, method: asked.method } as SaliencyParamsInput)
+  const before = stored.saliency as Record<string, unknown>
+  const now = resolved as Record<string, unknown>
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(now)])].sort()) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(now[key])) out.push(`${key} ${JSON.stringify(before[key])} before, ${JSON.stringify(now[key])} now`)
+  }
+  const sel = stored.selection
+  const want = asked.segments
+  if ((sel.samplePerPair ?? null) !== (want.samplePerPair ?? null)) out.push(`samples per pair ${sel.samplePerPair ?? 'all'} before, ${want.samplePerPair ?? 'all'} now`)
+  if ((sel.sampleSize ?? null) !== (want.sampleSize ?? null)) out.push(`sample size ${sel.sampleSize ?? 'all'} before, ${want.sampleSize ?? 'all'} now`)
+  if (sel.seed !== want.seed) out.push(`seed ${sel.seed} before, ${want.seed} now`)
+  return out
 }

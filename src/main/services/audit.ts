@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import type { auditMethods } from '@common/methods/audit'
 import type { JobSummary } from '@common/types'
-import { buildDemo } from '../audit/demo'
+import { DEMO_DATASET_NAME, buildDemo } from '../audit/demo'
 import { statsToCsv } from '../audit/export'
 import { auditJobParams, createAuditJob, runAuditJob, type StopReason } from '../audit/jobs'
 import { modelSummary, registerModel } from '../audit/models'
@@ -146,7 +146,21 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
     'audit:demo': async (input) => {
       const projectPath = resolve(input.projectPath ?? demoProjectPath())
       const current = ctx.currentProject
-      if (!current || resolve(current.path) !== projectPath) {
+      if (input.rebuild && existsSync(projectPath)) {
+        // --rebuild deletes a file: only one that holds nothing but the demo, never a user's own project.
+        const project = current && resolve(current.path) === projectPath ? current : Project.open(projectPath)
+        const others = project.datasets.list().filter((d) => d.name !== DEMO_DATASET_NAME)
+        if (project !== current) project.close()
+        if (others.length > 0) {
+          throw new AppError('CONFLICT', `${projectPath} is not a demo project (it holds ${others.map((d) => `"${d.name}"`).join(', ')}); --rebuild deletes only demo projects`, {
+            projectPath
+          })
+        }
+        if (project === current) ctx.setProject(null)
+        // The project file only: the generated images (keyed by size, seed and count) are the same and reused.
+        for (const suffix of ['', '-wal', '-shm']) rmSync(projectPath + suffix, { force: true })
+      }
+      if (!ctx.currentProject || resolve(ctx.currentProject.path) !== projectPath) {
         mkdirSync(dirname(projectPath), { recursive: true })
         ctx.setProject(existsSync(projectPath) ? Project.open(projectPath) : Project.create(projectPath, 'Demo'))
       }

@@ -5,6 +5,7 @@ import { withProgress } from '../progress'
 import { printJob } from './audit'
 import { printConfusion } from './predict'
 import { intInRange, positiveInt } from '../argParsers'
+import { DEMO_SAMPLE_PER_PAIR } from '@common/methods/audit'
 
 export function registerDemo(program: Command, run: CommandContext): void {
   program
@@ -13,17 +14,19 @@ export function registerDemo(program: Command, run: CommandContext): void {
     .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)')
     .option('--model <dir>', 'model folder (default: resources/demo-model)')
     .option('--images <n>', 'test images to generate', intInRange(1, 10_000), 300)
-    .option('--sample-per-pair <n>', 'audit at most n segments per (GT, predicted) class pair', positiveInt, 60)
+    .option('--sample-per-pair <n>', `audit at most n segments per (GT, predicted) class pair (default: ${DEMO_SAMPLE_PER_PAIR}, as the desktop app)`, positiveInt)
     .option('--sample <n>', 'audit at most n segments in all', positiveInt)
     .option('--steps <n>', 'saliency optimisation steps (default: the preset)', positiveInt)
+    .option('--rebuild', 'delete the demo project and build it again (an existing demo is otherwise reused when its settings match, refused when not)')
     .option('--no-progress', 'no progress bars')
     .option('--json', 'print the result as JSON')
-    .action((opts: { project?: string; model?: string; images: number; samplePerPair: number; sample?: number; steps?: number; progress: boolean; json?: boolean }) =>
+    .action((opts: { project?: string; model?: string; images: number; samplePerPair?: number; sample?: number; steps?: number; rebuild?: boolean; progress: boolean; json?: boolean }) =>
       run(opts, async (session) => {
         const result = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('audit:demo', {
             images: opts.images,
-            samplePerPair: opts.samplePerPair,
+            ...(opts.samplePerPair ? { samplePerPair: opts.samplePerPair } : {}),
+            ...(opts.rebuild ? { rebuild: true } : {}),
             ...(opts.project ? { projectPath: opts.project } : {}),
             ...(opts.model ? { modelDir: opts.model } : {}),
             ...(opts.sample ? { sampleSize: opts.sample } : {}),
@@ -31,6 +34,9 @@ export function registerDemo(program: Command, run: CommandContext): void {
           })
         )
         if (opts.json) return printJson(result)
+        if (result.reused) {
+          console.log(`Reused the demo audit (job ${result.job.id}) built before with these settings; --rebuild builds it again.\n`)
+        }
         console.log(table([['Project', result.projectPath], ['Dataset', `#${result.datasetId} ${result.datasetDir}`], ['Model', `#${result.modelId}`]]))
         console.log('')
         printConfusion(result.predict)
