@@ -1,11 +1,20 @@
 import type { ModelSidecar } from '@common/models'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
-import type { EnginePool } from '../engine/pool/pool'
+import type { SaliencyProgress } from '../engine/pool/handlers/saliency'
+import { splitRanges, type EnginePool } from '../engine/pool/pool'
 import type { SaliencyRequest } from '../saliency'
 
 export interface RunHooks {
   signal?: AbortSignal
   onProgress?: (step: number, steps: number) => void
+}
+
+export interface SaliencyHooks extends RunHooks {
+  /**
+   * Each result as soon as it is computed (index into the requests), before the others are: a job commits it at
+   * once, so a killed process loses only what was still being computed.
+   */
+  onResult?: (index: number, result: SaliencyResult) => void
 }
 
 /**
@@ -15,7 +24,7 @@ export interface RunHooks {
 export interface SaliencyEngine {
   sidecar: ModelSidecar
   labels(image: { data: Float32Array; height: number; width: number; channels: number }, hooks?: RunHooks): Promise<Uint16Array>
-  saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: RunHooks): Promise<SaliencyResult[]>
+  saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: SaliencyHooks): Promise<SaliencyResult[]>
 }
 
 /** Requests are split into one contiguous share per worker; progress is the sum of the shares' steps. */
@@ -26,15 +35,26 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
       pool.run({ type: 'labels', payload: { modelDir, images: image.data, shape: [1, image.height, image.width, image.channels] } }, { signal: hooks.signal }),
     saliency: async (requests, params, hooks = {}) => {
       const parts = Math.min(pool.size, requests.length)
+      const ranges = splitRanges(requests.length, parts)
       const progress = new Array<{ step: number; steps: number }>(parts).fill({ step: 0, steps: 0 })
-      const shares = await pool.split<SaliencyResult[], { step: number; steps: number }>(
+      const stream = hooks.onResult !== undefined
+      const streamed = new Array<SaliencyResult>(requests.length)
+      const shares = await pool.split<SaliencyResult[], SaliencyProgress>(
         'saliency',
         requests.length,
-        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params } }),
+        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream } }),
         {
           parts,
           signal: hooks.signal,
           onProgress: ({ index, data }) => {
+            if ('results' in data) {
+              data.indices.forEach((i, k) => {
+                const at = ranges[index].start + i
+                streamed[at] = data.results[k]
+                hooks.onResult?.(at, data.results[k])
+              })
+              return
+            }
             progress[index] = data
             hooks.onProgress?.(
               progress.reduce((a, p) => a + p.step, 0),
@@ -43,7 +63,7 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
           }
         }
       )
-      return shares.flat()
+      return stream ? streamed : shares.flat()
     }
   }
 }
