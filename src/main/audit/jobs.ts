@@ -330,6 +330,7 @@ async function runLeased(
     }
     interrupted = true
   }
+  if (!project.db.open) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
   const reason = stopReason()
   const left = project.jobs.pendingItems(jobId).length
   // A stop that did not come from pause or cancel (the pool shut down with the app) leaves the job resumable.
