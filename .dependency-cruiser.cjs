@@ -9,7 +9,7 @@
  * interface; the engine knows no store, saliency or services; the renderer and the preload know only the contract.
  */
 const ADAPTERS = '^src/main/(adapters/|cli/|cli\\.ts$|server\\.ts$|index\\.ts$)'
-const DOMAIN = '^src/main/(audit|datasets|report|metrics|explain|viewer|benchmark|modelImport|saliency|engine|store)/'
+const DOMAIN = '^src/main/(jobs|audit|datasets|report|metrics|explain|viewer|benchmark|modelImport|saliency|engine|store)/'
 
 module.exports = {
   forbidden: [

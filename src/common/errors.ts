@@ -41,7 +41,9 @@ export const ERROR_CODES = [
   'INVALID_PARAMETERS',
   // jobs
   'JOB_NOT_FOUND',
-  'JOB_STATE'
+  'JOB_STATE',
+  /** Another live process owns the job (its lease is fresh): refused instead of running the same items twice. */
+  'JOB_RUNNING'
 ] as const
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES)

@@ -82,9 +82,15 @@ export const DatasetSummarySchema = z.object({
 })
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>
 
-export const JOB_STATES = ['queued', 'running', 'paused', 'cancelled', 'failed', 'done'] as const
+/**
+ * 'interrupted' is never stored: it is how a job reads whose row says running but whose owner stopped beating
+ * (killed, crashed, power lost). It can be resumed like a paused job.
+ */
+export const JOB_STATES = ['queued', 'running', 'interrupted', 'paused', 'cancelled', 'failed', 'done'] as const
 export const JobStateSchema = z.enum(JOB_STATES)
 export type JobState = z.infer<typeof JobStateSchema>
+/** The states a job row can hold. */
+export type StoredJobState = Exclude<JobState, 'interrupted'>
 
 export const JobSummarySchema = z.object({
   id: Id,

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
 import { copyFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AuditOptionsSchema } from '../../src/common/audit'
 import { selectSegments } from '../../src/main/audit/jobs'
+import { buildProgram } from '../../src/main/cli/program'
 import { Project } from '../../src/main/store/project'
 import type { ExplanationRecord } from '../../src/main/store/repositories/explanations'
 import { tempDir } from '../helpers/tempdir'
@@ -26,21 +27,50 @@ afterAll(() => {
   dir.cleanup()
 })
 
-function runAndKill(path: string, options: unknown, killAfterDone: number): Promise<string> {
+/**
+ * Starts an audit in a second OS process that freezes once `freezeAfter` items are done (alive, holding the job,
+ * storing nothing more); resolves when it froze, with its pid and a kill that resolves once it is gone.
+ */
+function startFrozenAudit(path: string, options: unknown, freezeAfter: number, workers: number): Promise<{ pid: number; out: () => string; kill: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'killedAudit.ts'), path, JSON.stringify(options)], {
+    const script = join(import.meta.dirname, 'fixtures', 'killedAudit.ts')
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path, JSON.stringify(options), String(freezeAfter), String(workers)], {
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let out = ''
     let err = ''
+    const exited = new Promise<void>((done) => child.on('exit', () => done()))
+    const handle = {
+      pid: child.pid!,
+      out: () => out,
+      kill: async () => {
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
-      const m = [...out.matchAll(/done (\d+) of/g)].map((x) => Number(x[1]))
-      if (m.some((n) => n >= killAfterDone)) child.kill('SIGKILL')
+      if (out.includes('frozen after')) resolve(handle)
     })
     child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(out) : reject(new Error(`audit ended without being killed: ${err || out}`))))
+    child.on('exit', (_code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`audit ended without freezing: ${err || out}`))
+    })
   })
+}
+
+/** The real CLI program in this process, its console output captured. */
+async function ctxlensInProcess(...args: string[]): Promise<{ out: string; exitCode: number | string | undefined }> {
+  const lines: string[] = []
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
+  const before = process.exitCode
+  try {
+    await buildProgram('0.0.0').parseAsync(['node', 'ctxlens', ...args])
+    return { out: lines.join('\n'), exitCode: process.exitCode }
+  } finally {
+    log.mockRestore()
+    process.exitCode = before
+  }
 }
 
 const byKey = (rows: ExplanationRecord[]) => new Map(rows.map((r) => [r.jobItemKey!, r]))
@@ -71,22 +101,40 @@ describe('segment selection', () => {
 })
 
 describe('audit jobs', () => {
-  it('a killed audit, resumed, ends with exactly the results of an uninterrupted one', async () => {
-    const options = auditOptions(base.datasetId, base.modelId)
+  it('a second process is refused while the job runs; killed, it reads interrupted, keeps each item it finished, and resumes to the results of an uninterrupted run', async () => {
+    // Batches of 4 over 2 workers in the child: items are stored as each share finishes, not per batch.
+    const options = { ...auditOptions(base.datasetId, base.modelId), batchSize: 4 }
     const killedPath = copyProject(base.path, dir.file('killed.ctxlens'))
     const cleanPath = copyProject(base.path, dir.file('clean.ctxlens'))
 
-    await runAndKill(killedPath, options, 3)
-    // What the kill left: a job still marked running, some items done, none half-stored.
-    const inspect = Project.open(killedPath) // recovers: running → paused
-    const [killedJob] = inspect.jobs.list()
-    expect(killedJob.state).toBe('paused')
-    expect(killedJob.done).toBeGreaterThanOrEqual(3)
-    expect(killedJob.done).toBeLessThan(killedJob.total)
-    expect(inspect.explanations.forJob(killedJob.id)).toHaveLength(killedJob.done)
-    inspect.close()
+    const child = await startFrozenAudit(killedPath, options, 3, 2)
+    try {
+      // This test process is the second runner: same file, the job still owned by the live (frozen) child.
+      await call('project:open', { path: killedPath })
+      const [owned] = await call('jobs:list', {})
+      expect(owned.state).toBe('running')
+      const refused = await call('audit:resume', { jobId: owned.id, wait: true }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string }
+      )
+      expect(refused?.code).toBe('JOB_RUNNING')
+      expect(refused?.message).toMatch(new RegExp(`^Job ${owned.id} \\(audit\\) is running in process ${child.pid} \\(last heartbeat \\d+ s ago\\)`))
+      await expect(call('audit:cancel', { jobId: owned.id })).rejects.toMatchObject({ code: 'JOB_RUNNING' })
+      expect(ctx.requireProject().explanations.forJob(owned.id)).toHaveLength(3)
+    } finally {
+      await child.kill()
+    }
+    // Its process is gone: interrupted at once (no waiting for the heartbeat to age), in the service and the CLI.
+    const [killedJob] = await call('jobs:list', {})
+    expect(killedJob.state).toBe('interrupted')
+    // Killed after 3 items were reported done: exactly those 3 are stored, none half-stored, none of the batch lost.
+    expect(killedJob.done).toBe(3)
+    expect(ctx.requireProject().explanations.forJob(killedJob.id)).toHaveLength(3)
+    const cli = await ctxlensInProcess('jobs', 'list', '--project', killedPath)
+    expect(cli.exitCode).toBeFalsy()
+    expect(cli.out).toMatch(new RegExp(`#${killedJob.id}\\s+audit\\s+interrupted\\s+3\\s+0\\s+${killedJob.total}`))
+    expect(cli.out).toContain(`--resume ${killedJob.id}`)
 
-    await call('project:open', { path: killedPath })
     const resumed = await call('audit:resume', { jobId: killedJob.id, wait: true })
     expect(resumed).toMatchObject({ state: 'done', done: killedJob.total, failed: 0 })
     const killedRows = ctx.requireProject().explanations.forJob(killedJob.id)

@@ -125,6 +125,40 @@ describe('jobs screen', () => {
     ])
   })
 
+  it('re-reads a job another process runs and offers to resume it once it reads as interrupted', async () => {
+    // No push comes for a job the CLI runs; its process is killed and the next list call says interrupted.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      let state: JobSummary['state'] = 'running'
+      const { wrapper, calls, count } = await mountJobs((m) => {
+        if (m === 'jobs:list') return { ok: true, result: [job({ state })] }
+        if (m === 'audit:resume') return { ok: true, result: job({ state: 'running' }) }
+        return undefined
+      })
+      const row = () => wrapper.get('[data-testid="job-7"]')
+      expect(row().get('[data-testid="job-state"]').text()).toBe('running')
+      expect(row().get('[data-testid="job-resume"]').attributes('disabled')).toBeDefined()
+      const lists = count('jobs:list')
+      state = 'interrupted'
+      await vi.advanceTimersByTimeAsync(10_000)
+      await flushPromises()
+      expect(count('jobs:list')).toBe(lists + 1)
+      const badge = row().get('[data-testid="job-state"]')
+      expect(badge.text()).toBe('interrupted')
+      expect(badge.attributes('title')).toContain('Resume to continue')
+      expect(row().get('[data-testid="job-pause"]').attributes('disabled')).toBeDefined()
+      expect(row().get('[data-testid="job-resume"]').attributes('disabled')).toBeUndefined()
+      // Nothing listed runs any more: no further polling.
+      await vi.advanceTimersByTimeAsync(30_000)
+      expect(count('jobs:list')).toBe(lists + 1)
+      await row().get('[data-testid="job-resume"]').trigger('click')
+      await flushPromises()
+      expect(calls.filter((c) => c.method === 'audit:resume').map((c) => c.input)).toEqual([{ jobId: 7, wait: false }])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('shows a refused resume with its code and then the state the engine has', async () => {
     // The list said paused, but the job was cancelled elsewhere meanwhile: resume answers JOB_STATE.
     let state: JobSummary['state'] = 'paused'

@@ -46,6 +46,22 @@ describe('batched requests', () => {
     expect(seen).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, 8]))
   })
 
+  it('hands each batch its results as soon as it is done, before the next batch takes a step', async () => {
+    let step = 0
+    const handed: { ids: (string | undefined)[]; indices: number[]; atStep: number }[] = []
+    const res = await computeSaliency(model, requests, { method: 'grid', steps: 4 }, {
+      maxBatch: 2,
+      onProgress: (s) => (step = s),
+      onResults: (indices, results) => handed.push({ indices, ids: results.map((r) => r.id), atStep: step })
+    })
+    expect(handed).toEqual([
+      { indices: [0, 1], ids: ['a0', 'a2'], atStep: 4 },
+      { indices: [2], ids: ['b1'], atStep: 8 }
+    ])
+    // The same objects the call returns: a caller that stored them has stored the results.
+    expect(res.map((r) => r.id)).toEqual(['a0', 'a2', 'b1'])
+  })
+
   it('cancels at the next step when the signal aborts, without leaking tensors', async () => {
     const before = tf.memory().numTensors
     const controller = new AbortController()

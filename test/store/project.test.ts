@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isAppError } from '@common/errors'
+import { getJob } from '@main/jobs/status'
 import { LATEST_SCHEMA_VERSION } from '@main/store/database'
 import { decodeMask, encodeMask } from '@main/store/maskCodec'
 import { Project } from '@main/store/project'
@@ -147,9 +148,11 @@ describe('project store', () => {
     expect(project.jobs.pendingItems(job.id)).toEqual(['c'])
     expect(project.jobs.failures(job.id)).toEqual([{ itemKey: 'b', code: 'IMAGE_UNREADABLE', message: 'cannot decode b.png' }])
     project.close()
-    // A job that was running when the process died comes back paused, ready to resume.
+    // A job whose row says running but that no process holds (its process died) reads as interrupted, ready to
+    // resume; opening the file does not rewrite it, since another process might own it.
     const reopened = Project.open(dir.file('jobs.ctxlens'))
-    expect(reopened.jobs.get(job.id)!.state).toBe('paused')
+    expect(reopened.jobs.get(job.id)!.state).toBe('running')
+    expect(getJob(reopened, job.id)!.state).toBe('interrupted')
     reopened.close()
   })
 

@@ -5,6 +5,7 @@ import type { ModelSidecar } from '@common/models'
 import { isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
+import { JobLease } from '../jobs/lease'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
@@ -115,6 +116,8 @@ export interface RunJobHooks {
   onProgress?: (p: JobProgress) => void
   /** Tests: called after each item is stored or failed. */
   onItem?: (key: string, ok: boolean) => void
+  /** The job's lease, when the caller took it (the service does, so a refusal is its reply); else taken here. */
+  lease?: JobLease
 }
 
 interface Prepared {
@@ -126,13 +129,33 @@ interface Prepared {
 }
 
 /**
- * Runs the pending items of an audit job on an engine (the worker pool in the app). Each explanation is stored in
- * the same transaction that marks its item done, so a job stopped at any point (pause, cancel, a killed process)
- * resumes with exactly the items that have no result. An item that fails is recorded with its error and the job
- * carries on. Resolves with the job's final summary; the state is 'done', 'paused' or 'cancelled'.
+ * Runs the pending items of an audit job on an engine (the worker pool in the app). The job is leased to this
+ * process for the run (src/main/jobs/lease.ts): a second runner is refused with JOB_RUNNING while this one beats.
+ * Each explanation is stored, in the same transaction that marks its item done, as soon as the engine has it, so a
+ * job stopped at any point (pause, cancel, a killed process) resumes with exactly the items that have no result
+ * and loses only those still being computed. An item that fails is recorded with its error and the job carries
+ * on. Resolves with the job's final summary; the state is 'done', 'paused' or 'cancelled'.
  */
 export async function runAuditJob(project: Project, jobId: number, engineOrPool: EnginePool | SaliencyEngine, hooks: RunJobHooks = {}): Promise<JobSummary> {
   const params = auditJobParams(project, jobId)
+  const lease = hooks.lease ?? JobLease.acquire(project, jobId)
+  try {
+    return await runLeased(project, jobId, params, engineOrPool, lease, hooks)
+  } finally {
+    // Only on an unexpected throw is the lease still held here: the row stays running without an owner, which
+    // reads as interrupted and can be resumed.
+    lease.release()
+  }
+}
+
+async function runLeased(
+  project: Project,
+  jobId: number,
+  params: AuditJobParams,
+  engineOrPool: EnginePool | SaliencyEngine,
+  lease: JobLease,
+  hooks: RunJobHooks
+): Promise<JobSummary> {
   let sidecar: ModelSidecar
   let engine: SaliencyEngine
   try {
@@ -142,11 +165,15 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
     engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar)
   } catch (err) {
     // A model moved or changed since the job was made: the job says why, and resumes once the files are back.
-    project.jobs.setState(jobId, 'failed', toErrorShape(err).message)
+    lease.release('failed', toErrorShape(err).message)
     throw err
   }
   const signal = hooks.signal
-  project.jobs.setState(jobId, 'running')
+  // Another process took the job over (this one was frozen past the staleness limit): stop computing at once.
+  const lost = new AbortController()
+  const runSignal = signal ? AbortSignal.any([signal, lost.signal]) : lost.signal
+  lease.write(() => project.jobs.setState(jobId, 'running'))
+  lease.startHeartbeat(() => lost.abort())
 
   const started = performance.now()
   let processed = 0
@@ -161,9 +188,10 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
   const stopReason = (): StopReason | null => (signal?.aborted ? (signal.reason === 'cancel' ? 'cancel' : 'pause') : null)
   const fail = (key: string, err: unknown): void => {
     const shape = toErrorShape(err)
-    project.jobs.failItem(jobId, key, shape.code, shape.message)
+    lease.write(() => project.jobs.failItem(jobId, key, shape.code, shape.message))
     processed++
     hooks.onItem?.(key, false)
+    emit('running')
   }
   emit('running')
 
@@ -189,37 +217,40 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
   }
 
   const store = (item: Prepared, r: SaliencyResult): void => {
-    project.jobs.completeItem(jobId, item.key, () =>
-      project.explanations.insert({
-        imageId: item.segment.imageId,
-        modelId: params.modelId,
-        segmentId: item.segment.id,
-        jobId,
-        jobItemKey: item.key,
-        method: r.method,
-        classId: item.classId,
-        request: item.mask,
-        params: { ...r.params, preset: params.preset },
-        saliency: r.mask,
-        saliencyHeight: r.maskHeight,
-        saliencyWidth: r.maskWidth,
-        summary: {
-          kind: item.segment.kind,
-          gtClass: item.segment.gtClass,
-          predClass: item.segment.predClass,
-          area: item.segment.area,
-          scoreOriginal: r.scoreOriginal,
-          scorePerturbed: r.scorePerturbed,
-          preservation: r.preservation,
-          maskL1: r.maskL1,
-          recovered: r.recovered,
-          stepsRun: r.stepsRun,
-          timeMs: r.timeMs
-        }
-      })
+    lease.write(() =>
+      project.jobs.completeItem(jobId, item.key, () =>
+        project.explanations.insert({
+          imageId: item.segment.imageId,
+          modelId: params.modelId,
+          segmentId: item.segment.id,
+          jobId,
+          jobItemKey: item.key,
+          method: r.method,
+          classId: item.classId,
+          request: item.mask,
+          params: { ...r.params, preset: params.preset },
+          saliency: r.mask,
+          saliencyHeight: r.maskHeight,
+          saliencyWidth: r.maskWidth,
+          summary: {
+            kind: item.segment.kind,
+            gtClass: item.segment.gtClass,
+            predClass: item.segment.predClass,
+            area: item.segment.area,
+            scoreOriginal: r.scoreOriginal,
+            scorePerturbed: r.scorePerturbed,
+            preservation: r.preservation,
+            maskL1: r.maskL1,
+            recovered: r.recovered,
+            stepsRun: r.stepsRun,
+            timeMs: r.timeMs
+          }
+        })
+      )
     )
     processed++
     hooks.onItem?.(item.key, true)
+    emit('running')
   }
 
   const isStop = (err: unknown): boolean => signal?.aborted === true || isAppError(err, 'CANCELLED')
@@ -229,60 +260,82 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
     const pending = project.jobs.pendingItems(jobId)
     for (let i = 0; i < pending.length && !interrupted; i += params.batchSize) {
       if (signal?.aborted) break
-      // The app switched projects under a background job: stop without writing; reopening marks it paused.
+      if (lost.signal.aborted) throw lease.lostError()
+      // The app switched projects under a background job: stop without writing; closing paused it.
       if (!project.db.open) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
       const items: Prepared[] = []
       for (const key of pending.slice(i, i + params.batchSize)) {
         const p = await prepare(key)
         if (p) items.push(p)
       }
-      if (items.length > 0) {
-        // Computing and storing are kept apart: only an engine failure may mark an item failed, never a
-        // storage error on an item whose result is already stored.
-        let results: SaliencyResult[] | null = null
-        try {
-          results = await engine.saliency(
-            items.map((p) => p.request),
-            params.saliency,
-            { signal }
-          )
-        } catch (err) {
-          if (isStop(err)) break
-        }
-        if (results) items.forEach((p, k) => store(p, results[k]))
-        else {
-          // One bad request fails its whole batch: run them one by one so only the bad one is recorded as failed.
-          for (const p of items) {
-            let one: SaliencyResult | null = null
-            try {
-              one = (await engine.saliency([p.request], params.saliency, { signal }))[0]
-            } catch (e) {
-              if (isStop(e)) {
-                interrupted = true
-                break
+      if (items.length === 0) continue
+      // Computing and storing are kept apart: only an engine failure may mark an item failed, never a storage
+      // error (or a lost lease) on an item whose result came back; those end the job.
+      const stored = new Set<number>()
+      let storeError: unknown = null
+      let engineFailed = false
+      try {
+        await engine.saliency(
+          items.map((p) => p.request),
+          params.saliency,
+          {
+            signal: runSignal,
+            onResult: (k, r) => {
+              try {
+                // Results travel back out of order across workers: never store one under another segment.
+                if (r.id !== undefined && r.id !== items[k].key) throw new AppError('INTERNAL', `Result for ${r.id} arrived as ${items[k].key}`)
+                store(items[k], r)
+                stored.add(k)
+              } catch (err) {
+                storeError = err
+                throw err // ends the engine call; rethrown below as what it is
               }
-              fail(p.key, e)
             }
-            if (one) store(p, one)
           }
+        )
+      } catch (err) {
+        if (storeError !== null) throw storeError
+        if (lost.signal.aborted) throw lease.lostError()
+        if (isStop(err)) break
+        engineFailed = true
+      }
+      if (engineFailed) {
+        // One bad request fails the batch it was computed in: run the rest one by one so only the bad one is
+        // recorded as failed.
+        for (const [k, p] of items.entries()) {
+          if (stored.has(k)) continue
+          let one: SaliencyResult | null = null
+          try {
+            one = (await engine.saliency([p.request], params.saliency, { signal: runSignal }))[0]
+          } catch (e) {
+            if (lost.signal.aborted) throw lease.lostError()
+            if (isStop(e)) {
+              interrupted = true
+              break
+            }
+            fail(p.key, e)
+          }
+          if (one) store(p, one)
         }
       }
-      emit('running')
     }
   } catch (err) {
     if (!project.db.open) throw err
+    // Taken over: the new owner's job now, so nothing more is written here.
+    if (isAppError(err, 'JOB_RUNNING') || lost.signal.aborted) throw isAppError(err, 'JOB_RUNNING') ? err : lease.lostError()
     if (!isStop(err)) {
-      project.jobs.setState(jobId, 'failed', toErrorShape(err).message)
+      lease.release('failed', toErrorShape(err).message)
       emit('failed')
       throw err
     }
     interrupted = true
   }
+  if (!project.db.open) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
   const reason = stopReason()
   const left = project.jobs.pendingItems(jobId).length
   // A stop that did not come from pause or cancel (the pool shut down with the app) leaves the job resumable.
   const state: JobSummary['state'] = left === 0 ? 'done' : reason === 'cancel' ? 'cancelled' : 'paused'
-  project.jobs.setState(jobId, state)
+  if (!lease.release(state)) throw lease.lostError()
   emit(state)
   return project.jobs.get(jobId)!
 }

@@ -21,6 +21,7 @@ import { loadLabelMap } from '../datasets/import'
 import { upsampleBilinear } from '../saliency'
 import { addCounts, bootstrapIntervals, emptyCounts, explanationCounts, requestedObject, summarise, type ContextCounts } from './contextStats'
 import { AUDIT_JOB_KIND, auditJobParams } from './jobs'
+import { getJob } from '../jobs/status'
 import { datasetClasses } from './predict'
 
 /** One explanation reduced to what the statistics need. */
@@ -290,7 +291,7 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
     })
   }
   const computed = computeStats({ classes, explanations: counted }, options)
-  const job = project.jobs.get(jobId)!
+  const job = getJob(project, jobId)!
   return {
     jobId,
     modelId: params.modelId,

@@ -8,6 +8,7 @@ import { registerDemo } from './commands/demo'
 import { registerExplain } from './commands/explain'
 import { registerImport } from './commands/import'
 import { registerInfo } from './commands/info'
+import { registerJobs } from './commands/jobs'
 import { registerModels } from './commands/models'
 import { registerPredict } from './commands/predict'
 import { registerProject } from './commands/project'
@@ -47,6 +48,7 @@ export function buildProgram(version: string): Command {
   registerModels(program, run)
   registerPredict(program, run)
   registerAudit(program, run)
+  registerJobs(program, run)
   registerStats(program, run)
   registerReport(program, run)
   registerBenchmark(program, run)

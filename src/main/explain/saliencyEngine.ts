@@ -1,6 +1,7 @@
 import type { ModelSidecar } from '@common/models'
 import type { SaliencyParams, SaliencyResult } from '@common/saliency'
-import type { EnginePool, PoolLoad, TaskPriority } from '../engine/pool/pool'
+import type { SaliencyProgress } from '../engine/pool/handlers/saliency'
+import { splitRanges, type EnginePool, type PoolLoad, type TaskPriority } from '../engine/pool/pool'
 import type { SaliencyRequest } from '../saliency'
 
 export interface RunHooks {
@@ -11,6 +12,14 @@ export interface RunHooks {
   onStart?: () => void
 }
 
+export interface SaliencyHooks extends RunHooks {
+  /**
+   * Each result as soon as it is computed (index into the requests), before the others are: a job commits it at
+   * once, so a killed process loses only what was still being computed.
+   */
+  onResult?: (index: number, result: SaliencyResult) => void
+}
+
 /**
  * Where explanations are computed: spread over the engine's worker threads, so nothing heavy runs on the
  * Electron main thread or blocks the server.
@@ -18,7 +27,7 @@ export interface RunHooks {
 export interface SaliencyEngine {
   sidecar: ModelSidecar
   labels(image: { data: Float32Array; height: number; width: number; channels: number }, hooks?: RunHooks): Promise<Uint16Array>
-  saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: RunHooks): Promise<SaliencyResult[]>
+  saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: SaliencyHooks): Promise<SaliencyResult[]>
 }
 
 /**
@@ -40,17 +49,28 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
       const waits =
         load.busy >= load.workers || load.queued.interactive > 0 || (priority === 'background' && load.queued.background > 0)
       if (waits) hooks.onQueued?.(load)
+      const ranges = splitRanges(requests.length, parts)
       const progress = new Array<{ step: number; steps: number }>(parts).fill({ step: 0, steps: 0 })
-      const shares = await pool.split<SaliencyResult[], { step: number; steps: number }>(
+      const stream = hooks.onResult !== undefined
+      const streamed = new Array<SaliencyResult>(requests.length)
+      const shares = await pool.split<SaliencyResult[], SaliencyProgress>(
         'saliency',
         requests.length,
-        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params } }),
+        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream } }),
         {
           parts,
           signal: hooks.signal,
           priority,
           onStart: hooks.onStart,
           onProgress: ({ index, data }) => {
+            if ('results' in data) {
+              data.indices.forEach((i, k) => {
+                const at = ranges[index].start + i
+                streamed[at] = data.results[k]
+                hooks.onResult?.(at, data.results[k])
+              })
+              return
+            }
             progress[index] = data
             hooks.onProgress?.(
               progress.reduce((a, p) => a + p.step, 0),
@@ -59,7 +79,7 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
           }
         }
       )
-      return shares.flat()
+      return stream ? streamed : shares.flat()
     }
   }
 }

@@ -7,6 +7,7 @@ import type { Bookmark, ClassDef } from '@common/types'
 import { auditJobParams } from '../audit/jobs'
 import { auditStats, imageName, segmentPlace } from '../audit/stats'
 import { loadImage } from '../datasets/import'
+import { getJob } from '../jobs/status'
 import { appRoot } from '../paths'
 import type { Project } from '../store/project'
 import type { ExplanationRecord } from '../store/repositories/explanations'
@@ -75,7 +76,7 @@ function reportMeta(project: Project, stats: AuditStats, options: ReportOptions,
   const params = auditJobParams(project, stats.jobId)
   const dataset = project.datasets.get(stats.datasetId)
   const model = project.models.get(stats.modelId)
-  const job = project.jobs.get(stats.jobId)!
+  const job = getJob(project, stats.jobId)!
   const { method: _m, ...saliency } = params.saliency as Record<string, unknown>
   return {
     title: options.title ?? 'Context bias report',

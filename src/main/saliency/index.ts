@@ -32,6 +32,11 @@ export interface SaliencyOptions {
   signal?: AbortSignal
   /** Most requests per forward/backward pass; default 16. */
   maxBatch?: number
+  /**
+   * Called with each batch's results (and their request indices) as soon as that batch is done, before the next
+   * one runs: a job stores them at once instead of when every batch is through.
+   */
+  onResults?: (indices: number[], results: SaliencyResult[]) => void
 }
 
 /** Parses (and defaults) parameters, mapping schema failures to INVALID_PARAMETERS. */
@@ -109,6 +114,7 @@ export async function computeSaliency(
       { onStep: (step) => report(bi * per + step), signal: options.signal }
     )
     indices.forEach((ri, k) => (results[ri] = batchResults[k]))
+    options.onResults?.(indices, batchResults)
     // A batch whose requests all stopped early skips its remaining steps; progress still reaches its end.
     if (reported < (bi + 1) * per) report((bi + 1) * per)
   }

@@ -10,6 +10,8 @@ import { auditJobParams, createAuditJob, runAuditJob, type StopReason } from '..
 import { modelSummary, registerModel } from '../audit/models'
 import { confusionReport, predictDataset } from '../audit/predict'
 import { auditStats } from '../audit/stats'
+import { JobLease } from '../jobs/lease'
+import { getJob } from '../jobs/status'
 import { demoProjectPath } from '../paths'
 import { Project } from '../store/project'
 import type { AreaServices } from './area'
@@ -20,7 +22,7 @@ interface RunningJob {
   finished: Promise<JobSummary>
 }
 
-const RESUMABLE = new Set(['queued', 'paused', 'failed'])
+const RESUMABLE = new Set(['queued', 'paused', 'failed', 'interrupted'])
 
 export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMethods> {
   // Jobs running in this app, so pause and cancel can reach them; the stored state is the truth across processes.
@@ -34,10 +36,12 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
 
   /**
    * Runs a job as a task (so the CLI's bar, tasks:cancel and shutdown reach it). Stopping the task from outside
-   * pauses the job: it stays resumable.
+   * pauses the job: it stays resumable. The job's lease is taken first, so a job another process runs is refused
+   * (JOB_RUNNING) as this call's reply rather than in the background.
    */
   const launch = (project: Project, jobId: number): Promise<JobSummary> => {
     if (running.has(project, jobId)) throw new AppError('JOB_STATE', `Job ${jobId} is already running`, { jobId })
+    const lease = JobLease.acquire(project, jobId)
     const controller = new AbortController()
     const finished = ctx.tasks
       .run(`audit #${jobId}`, async (task) => {
@@ -46,6 +50,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
         try {
           const pool = await ctx.engine()
           return await runAuditJob(project, jobId, pool, {
+            lease,
             signal: controller.signal,
             onProgress: (p) => {
               ctx.events.emit('job:progress', p)
@@ -54,6 +59,8 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
           })
         } finally {
           task.signal.removeEventListener('abort', onTaskAbort)
+          // Only when the run never started (no engine): the job stays as it was, free for the next try.
+          lease.release()
         }
       })
       .finally(() => runs.delete(keyOf(project, jobId)))
@@ -72,16 +79,15 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
     if (run) {
       run.controller.abort(reason)
       await run.finished.catch(() => undefined)
-      return project.jobs.get(jobId)!
+      return getJob(project, jobId)!
     }
-    const job = project.jobs.get(jobId)!
+    const job = getJob(project, jobId)!
     if (job.state === 'done' || job.state === 'cancelled') return job
-    if (job.state === 'running') {
-      throw new AppError('JOB_STATE', `Job ${jobId} is running in another process; stop it there`, { jobId })
-    }
-    if (reason === 'cancel') project.jobs.setState(jobId, 'cancelled')
-    else if (job.state === 'queued') project.jobs.setState(jobId, 'paused')
-    return project.jobs.get(jobId)!
+    // Through the lease: a job another process runs is refused (JOB_RUNNING, stop it there), and an interrupted
+    // one is taken over first, so its owner, were it only frozen, cannot write after this.
+    const lease = JobLease.acquire(project, jobId)
+    lease.release(reason === 'cancel' ? 'cancelled' : job.state === 'failed' ? 'failed' : 'paused', job.state === 'failed' ? job.error : null)
+    return getJob(project, jobId)!
   }
 
   return {
@@ -101,26 +107,27 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
       const finished = launch(project, job.id)
       if (wait) return finished
       background(finished, job.id)
-      return project.jobs.get(job.id)!
+      return getJob(project, job.id)!
     },
 
     'audit:resume': async ({ jobId, wait }) => {
       const project = ctx.requireProject()
       auditJobParams(project, jobId)
-      const job = project.jobs.get(jobId)!
+      const job = getJob(project, jobId)!
       if (job.state === 'done') return job
       const run = running.get(project, jobId)
       if (run) {
         if (wait) return run.finished
         return job
       }
-      if (!RESUMABLE.has(job.state)) {
-        throw new AppError('JOB_STATE', `Job ${jobId} is ${job.state}; only queued, paused or failed jobs can be resumed`, { jobId, state: job.state })
+      // 'running' here is another live process's run: launch's lease refuses it with JOB_RUNNING, naming it.
+      if (job.state !== 'running' && !RESUMABLE.has(job.state)) {
+        throw new AppError('JOB_STATE', `Job ${jobId} is ${job.state}; only queued, paused, interrupted or failed jobs can be resumed`, { jobId, state: job.state })
       }
       const finished = launch(project, jobId)
       if (wait) return finished
       background(finished, jobId)
-      return project.jobs.get(jobId)!
+      return getJob(project, jobId)!
     },
 
     'audit:pause': ({ jobId }) => stop(jobId, 'pause'),
@@ -128,7 +135,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
 
     'audit:job': async ({ jobId }) => {
       const project = ctx.requireProject()
-      const job = project.jobs.get(jobId)
+      const job = getJob(project, jobId)
       if (!job) throw new AppError('JOB_NOT_FOUND', `No job ${jobId}`, { jobId })
       return { ...job, params: project.jobs.params(jobId), failures: project.jobs.failures(jobId), running: running.has(project, jobId) }
     },

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { listJobs } from '../jobs/status'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { coreMethods } from '@common/methods/core'
@@ -26,6 +27,6 @@ export function coreServices(ctx: ServiceContext): AreaServices<typeof coreMetho
     },
     'tasks:list': async () => ctx.tasks.list(),
     'tasks:cancel': async ({ taskId }) => ({ cancelled: ctx.tasks.cancel(taskId) }),
-    'jobs:list': async ({ state }) => ctx.requireProject().jobs.list(state)
+    'jobs:list': async ({ state }) => listJobs(ctx.requireProject(), state)
   }
 }

@@ -164,6 +164,19 @@ export const migrations: Migration[] = [
           created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
         );
       `)
+  },
+  {
+    version: 2,
+    description: 'job leases: the owner process and its heartbeat in the job row',
+    // A job row says 'running' whether its process lives or was killed; the owner's heartbeat tells them apart,
+    // so a second process neither runs the same items again nor leaves a dead job looking busy (src/main/jobs/lease.ts).
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE jobs ADD COLUMN owner_pid    INTEGER;
+        ALTER TABLE jobs ADD COLUMN owner_host   TEXT;
+        ALTER TABLE jobs ADD COLUMN owner_token  TEXT;     -- pid + random: tells two handles in one process apart
+        ALTER TABLE jobs ADD COLUMN heartbeat_at INTEGER;  -- ms since the epoch, the owner's clock
+      `)
   }
 ]
 

@@ -51,10 +51,9 @@ export class Project {
   }
 
   static open(path: string): Project {
-    const project = new Project(path, openDatabase(path))
-    // A job that was running when the app died is resumable, not running.
-    project.jobs.recoverInterrupted()
-    return project
+    // A job whose row says running is left as it is: another process may own it. Whether it still runs is read
+    // from its lease (src/main/jobs/status.ts), and one whose owner died reads as interrupted.
+    return new Project(path, openDatabase(path))
   }
 
   get schemaVersion(): number {
@@ -79,8 +78,28 @@ export class Project {
     }
   }
 
+  private readonly closing = new Set<() => void>()
+
+  /**
+   * Runs `fn` just before the file closes, while it can still be written (a running job gives up its lease, so
+   * reopening the project finds it resumable at once). The returned function unregisters it.
+   */
+  beforeClose(fn: () => void): () => void {
+    this.closing.add(fn)
+    return () => this.closing.delete(fn)
+  }
+
   close(): void {
-    if (this.db.open) this.db.close()
+    if (!this.db.open) return
+    for (const fn of [...this.closing]) {
+      try {
+        fn()
+      } catch {
+        // Closing must not fail because one hook did; what that hook would have written is derived on reopen.
+      }
+    }
+    this.closing.clear()
+    this.db.close()
   }
 }
 

@@ -139,7 +139,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
         }
         if (opts.json) return printJson(job)
         printJob(job)
-        if (job.state === 'paused') console.log(`\nResume with: ctxlens audit --project ${opts.project} --resume ${job.id}`)
+        if (job.state === 'paused' || job.state === 'interrupted') console.log(`\nResume with: ctxlens audit --project ${opts.project} --resume ${job.id}`)
         if (job.failed > 0) {
           const detail = await session.call('audit:job', { jobId: job.id })
           console.log('\nFailed items:')

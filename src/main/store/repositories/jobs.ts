@@ -1,12 +1,12 @@
 import { AppError } from '@common/errors'
-import type { JobState, JobSummary } from '@common/types'
+import type { JobSummary, StoredJobState } from '@common/types'
 import type { Db } from '../database'
 import { parseJson } from './json'
 
 interface JobRow {
   id: number
   kind: string
-  state: JobState
+  state: StoredJobState
   params: string
   total: number
   error: string | null
@@ -14,6 +14,15 @@ interface JobRow {
   updated_at: string
   done: number
   failed: number
+}
+
+/** Who runs a job: written by the owner when it takes the job, refreshed by its heartbeat, cleared on release. */
+export interface JobLeaseRecord {
+  pid: number
+  host: string
+  token: string
+  /** ms since the epoch, on the owner's clock. */
+  heartbeatAt: number
 }
 
 export interface JobItemFailure {
@@ -71,14 +80,15 @@ export class JobRepo {
     return parseJson(row.params, {} as T)
   }
 
-  list(state?: JobState): JobSummary[] {
+  /** Stored states only: 'interrupted' is derived from the lease (src/main/jobs/status.ts). */
+  list(state?: StoredJobState): JobSummary[] {
     const rows = (
       state ? this.db.prepare(`${SELECT_JOB} WHERE j.state = ? ORDER BY j.id DESC`).all(state) : this.db.prepare(`${SELECT_JOB} ORDER BY j.id DESC`).all()
     ) as JobRow[]
     return rows.map(toSummary)
   }
 
-  setState(id: number, state: JobState, error: string | null = null): void {
+  setState(id: number, state: StoredJobState, error: string | null = null): void {
     const changes = this.db
       .prepare("UPDATE jobs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?")
       .run(state, error, id).changes
@@ -121,8 +131,55 @@ export class JobRepo {
     ).map((r) => ({ itemKey: r.item_key, code: r.error_code, message: r.error }))
   }
 
-  /** Jobs that were running when the process died: mark them paused so the user (or start-up) can resume them. */
-  recoverInterrupted(): number {
-    return this.db.prepare("UPDATE jobs SET state = 'paused', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE state = 'running'").run().changes
+  lease(id: number): JobLeaseRecord | null {
+    const row = this.db.prepare('SELECT owner_pid, owner_host, owner_token, heartbeat_at FROM jobs WHERE id = ?').get(id) as
+      | { owner_pid: number | null; owner_host: string | null; owner_token: string | null; heartbeat_at: number | null }
+      | undefined
+    if (!row || row.owner_token === null) return null
+    return { pid: row.owner_pid ?? 0, host: row.owner_host ?? '', token: row.owner_token, heartbeatAt: row.heartbeat_at ?? 0 }
+  }
+
+  /**
+   * Takes the job for `owner` in one statement, so two processes that both found it free cannot both win: only
+   * when nobody holds it, its heartbeat is older than `staleBefore`, or it is still held by `replacing` (a lease
+   * the caller judged dead, say by its pid). True when the job is now the owner's.
+   */
+  acquireLease(id: number, owner: Omit<JobLeaseRecord, 'heartbeatAt'>, now: number, staleBefore: number, replacing: string | null): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET owner_pid = ?, owner_host = ?, owner_token = ?, heartbeat_at = ?
+           WHERE id = ? AND (owner_token IS NULL OR heartbeat_at < ? OR owner_token = ?)`
+        )
+        .run(owner.pid, owner.host, owner.token, now, id, staleBefore, replacing).changes === 1
+    )
+  }
+
+  /** The owner's heartbeat; false when `token` no longer holds the job (it was taken over). */
+  beat(id: number, token: string, now: number): boolean {
+    return this.db.prepare('UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?').run(now, id, token).changes === 1
+  }
+
+  /**
+   * Runs `write` in one transaction with a heartbeat, only while `token` still holds the job, so an owner that
+   * lost its lease (frozen past the staleness limit, then woken) cannot store a result the new owner also stores.
+   * Returns whether it ran.
+   */
+  whileHolding(id: number, token: string, now: number, write: () => void): boolean {
+    return this.db.transaction(() => {
+      if (!this.beat(id, token, now)) return false
+      write()
+      return true
+    })()
+  }
+
+  /** Gives the job up, setting its state in the same statement when one is given; false when `token` did not hold it. */
+  releaseLease(id: number, token: string, state?: StoredJobState, error: string | null = null): boolean {
+    const stamp = "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    const sql = state
+      ? `UPDATE jobs SET state = ?, error = ?, ${stamp}, owner_pid = NULL, owner_host = NULL, owner_token = NULL, heartbeat_at = NULL WHERE id = ? AND owner_token = ?`
+      : 'UPDATE jobs SET owner_pid = NULL, owner_host = NULL, owner_token = NULL, heartbeat_at = NULL WHERE id = ? AND owner_token = ?'
+    const args = state ? [state, error, id, token] : [id, token]
+    return this.db.prepare(sql).run(...args).changes === 1
   }
 }

@@ -6,6 +6,7 @@ import { computeSaliency, type SaliencyRequest } from '../../../saliency'
 import { openSegmentationModel } from '../../openModel'
 import { type OpenedSegmentationModel, predictLabelMaps } from '../../segmentationModel'
 import type { TaskContext, TaskHandler } from '../handler'
+import { transferables } from '../protocol'
 
 export interface SaliencyPayload {
   /** A model folder (model files + ctxlens.model.json); opened once per worker. */
@@ -13,7 +14,15 @@ export interface SaliencyPayload {
   requests: SaliencyRequest[]
   params: SaliencyParams
   maxBatch?: number
+  /**
+   * Send each batch's results as progress as soon as it is done, and return none at the end: a job stores them
+   * while the rest of the share still runs.
+   */
+  stream?: boolean
 }
+
+/** Per-step progress, or (streaming) the finished results of one batch with their indices in the share. */
+export type SaliencyProgress = { step: number; steps: number } | { indices: number[]; results: SaliencyResult[] }
 
 export interface LabelsPayload {
   modelDir: string
@@ -23,7 +32,7 @@ export interface LabelsPayload {
 
 declare module '../protocol' {
   interface TaskMap {
-    saliency: { payload: SaliencyPayload; result: SaliencyResult[]; progress: { step: number; steps: number } }
+    saliency: { payload: SaliencyPayload; result: SaliencyResult[]; progress: SaliencyProgress }
     labels: { payload: LabelsPayload; result: Uint16Array; progress: never }
     probabilities: { payload: LabelsPayload; result: Float32Array; progress: never }
   }
@@ -67,11 +76,14 @@ async function openedModel(ctx: TaskContext, dir: string): Promise<OpenedSegment
  */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
   const model = await openedModel(ctx, p.modelDir)
-  return computeSaliency(model, p.requests, p.params, {
+  const results = await computeSaliency(model, p.requests, p.params, {
     signal: ctx.signal,
     maxBatch: p.maxBatch,
-    onProgress: (step, steps) => ctx.progress({ step, steps })
+    onProgress: (step, steps) => ctx.progress({ step, steps } satisfies SaliencyProgress),
+    // Given away: the streamed results are not returned again.
+    onResults: p.stream ? (indices, batch) => ctx.progress({ indices, results: batch } satisfies SaliencyProgress, transferables(batch)) : undefined
   })
+  return p.stream ? [] : results
 }
 
 export const labels: TaskHandler<LabelsPayload, Uint16Array> = async (p, ctx) => {
