@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import sharp from 'sharp'
 import {
   IMPORT_ISSUE_KINDS,
   ImportDatasetOptionsSchema,
@@ -19,6 +18,7 @@ import { looksLikeCityscapes, scanCityscapes } from './cityscapes'
 import { looksLikeFolder, scanFolder } from './folder'
 import { isDir, isFile } from './fsutil'
 import { readLabelFile, unknownValues, validLabelValues } from './labels'
+import { ImageTooLargeError, sharpWithinLimit } from './pixelLimit'
 import { findVocRoot, scanVoc } from './voc'
 import type { Candidate, ScanResult, StoredDatasetOptions } from './types'
 
@@ -63,6 +63,12 @@ interface Checked {
 
 const dims = (w: number, h: number): string => `${w}×${h}`
 
+function unreadable(file: string, what: string, err: unknown, outcome = ''): ImportIssue {
+  const issue: ImportIssue = { kind: 'IMAGE_UNREADABLE', file, message: `cannot decode ${what}: ${(err as Error).message}${outcome}`, imported: outcome !== '' }
+  if (err instanceof ImageTooLargeError) issue.details = { width: err.width, height: err.height, maxPixels: err.maxPixels }
+  return issue
+}
+
 /** Read and check one image/label pair; every broken file becomes an issue naming it. */
 async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Candidate, options: ImportDatasetOptions): Promise<Checked> {
   const root = scanResult.root
@@ -70,10 +76,11 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
   let image: { width: number; height: number; hash: string } | null = null
   try {
     const buf = await readFile(join(root, c.image))
+    const decodable = await sharpWithinLimit(buf)
+    const meta = await decodable.metadata()
     const hash = createHash('sha256').update(buf).digest('hex')
-    const meta = await sharp(buf).metadata()
     // The thumbnail pass decodes the whole image, so a truncated or corrupt file fails here, not during an audit.
-    const thumb = await sharp(buf)
+    const thumb = await decodable
       .resize({ width: options.thumbnailSize, height: options.thumbnailSize, fit: 'inside', withoutEnlargement: true })
       .webp()
       .toBuffer()
@@ -84,7 +91,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
     if (!meta.width || !meta.height) throw new Error('no image size in the header')
     image = { width: meta.width, height: meta.height, hash }
   } catch (err) {
-    issues.push({ kind: 'IMAGE_UNREADABLE', file: c.image, message: `cannot decode image: ${(err as Error).message}`, imported: false })
+    issues.push(unreadable(c.image, 'image', err))
   }
   let labelOk = false
   if (c.label) {
@@ -111,7 +118,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
         } else labelOk = true
       }
     } catch (err) {
-      issues.push({ kind: 'IMAGE_UNREADABLE', file: c.label, message: `cannot decode label: ${(err as Error).message}`, imported: false })
+      issues.push(unreadable(c.label, 'label', err))
     }
   }
   if (!image || !labelOk) return { input: null, issues }
@@ -131,12 +138,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
         })
       } else instancePath = c.instance
     } catch (err) {
-      issues.push({
-        kind: 'IMAGE_UNREADABLE',
-        file: c.instance,
-        message: `cannot decode instance map: ${(err as Error).message}; imported without instances`,
-        imported: true
-      })
+      issues.push(unreadable(c.instance, 'instance map', err, '; imported without instances'))
     }
   }
   return {
