@@ -14,6 +14,7 @@ import { AppError } from '@common/errors'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { ImageInput } from '@main/store/repositories/datasets'
+import { parseJson } from '@main/store/repositories/json'
 import { looksLikeCityscapes, scanCityscapes } from './cityscapes'
 import { looksLikeFolder, scanFolder } from './folder'
 import { isDir, isFile } from './fsutil'
@@ -156,6 +157,52 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
   }
 }
 
+interface ExistingDataset {
+  id: number
+  name: string
+  imageCount: number
+  createdAt: string
+}
+
+const splitKey = (splits: readonly string[] | null | undefined): string => (splits ? [...new Set(splits)].sort().join('\n') : '*')
+
+/**
+ * A dataset of the same folder and split selection, if the project has one: the same files imported twice
+ * would double every count downstream without anyone noticing. Another split selection is another dataset.
+ */
+function findDuplicate(project: Project, root: string, splits: string[] | undefined): ExistingDataset | null {
+  const rows = project.db.prepare('SELECT id, name, options, created_at FROM datasets WHERE root = ? ORDER BY id').all(root) as {
+    id: number
+    name: string
+    options: string
+    created_at: string
+  }[]
+  const row = rows.find((r) => splitKey(parseJson<{ splits?: string[] | null }>(r.options, {}).splits) === splitKey(splits))
+  if (!row) return null
+  const { n } = project.db.prepare('SELECT COUNT(*) AS n FROM images WHERE dataset_id = ?').get(row.id) as { n: number }
+  return { id: row.id, name: row.name, imageCount: n, createdAt: row.created_at }
+}
+
+function duplicateError(root: string, splits: string[] | undefined, existing: ExistingDataset): AppError {
+  const selection = splits ? ` (splits ${splits.join(', ')})` : ''
+  return new AppError(
+    'CONFLICT',
+    `${root}${selection} is already in this project as dataset "${existing.name}" (${existing.imageCount} images, imported ${existing.createdAt}); ` +
+      'importing it again would make a second copy. Use that dataset, or import anyway with allowDuplicate (ctxlens import --allow-duplicate) ' +
+      'and a name that tells the two apart (--name)',
+    { root, splits: splits ?? null, existing: { id: existing.id, name: existing.name } }
+  )
+}
+
+/** The folder's name, or "name (2)", "name (3)"… when a dataset is already called that: names are how people pick. */
+function freeName(project: Project, wanted: string): string {
+  const taken = new Set((project.db.prepare('SELECT name FROM datasets').all() as { name: string }[]).map((r) => r.name))
+  if (!taken.has(wanted)) return wanted
+  let n = 2
+  while (taken.has(`${wanted} (${n})`)) n++
+  return `${wanted} (${n})`
+}
+
 /** An identical class set (same name, classes and ignore ids) is reused, so datasets and models share it. */
 function findOrCreateClassSet(project: Project, set: { name: string; classes: ClassDef[]; ignoreIds: number[] }): number {
   const row = project.db
@@ -189,6 +236,9 @@ export async function importDataset(project: Project, input: ImportDatasetOption
 
   const format = options.format === 'auto' ? await detectFormat(root) : options.format
   const scanned = await scan(format, root, options.splits)
+  // Before any file is read: a refused duplicate should cost nothing.
+  const duplicate = findDuplicate(project, scanned.root, options.splits)
+  if (duplicate && !options.allowDuplicate) throw duplicateError(scanned.root, options.splits, duplicate)
   if (scanned.candidates.length === 0 && scanned.issues.length === 0) {
     throw new AppError('DATASET_INVALID', `no images found in ${root} for the ${format} layout${options.splits ? ` (splits: ${options.splits.join(', ')})` : ''}`, {
       root,
@@ -246,11 +296,14 @@ export async function importDataset(project: Project, input: ImportDatasetOption
   }
   // Announced before the write: a throwing listener still aborts with nothing stored.
   hooks.onProgress?.({ phase: 'store', done: total, total })
-  const { dataset, classSetId } = project.db.transaction(() => {
+  const { dataset, classSetId, copyOf } = project.db.transaction(() => {
+    // Again inside the write: another import of the same folder may have finished while this one read files.
+    const copyOf = findDuplicate(project, scanned.root, options.splits)
+    if (copyOf && !options.allowDuplicate) throw duplicateError(scanned.root, options.splits, copyOf)
     const classSetId = findOrCreateClassSet(project, scanned.classSet)
     const dataset = project.datasets.createWithImages(
       {
-        name: options.name ?? scanned.defaultName,
+        name: options.name ?? freeName(project, scanned.defaultName),
         format: scanned.format,
         root: scanned.root,
         classSetId,
@@ -258,8 +311,11 @@ export async function importDataset(project: Project, input: ImportDatasetOption
       },
       images
     )
-    return { dataset, classSetId }
+    return { dataset, classSetId, copyOf }
   })()
+  const warnings = copyOf
+    ? [`${scanned.root} was already imported as dataset "${copyOf.name}"; this is a second copy of it, named "${dataset.name}"`, ...scanned.warnings]
+    : scanned.warnings
 
   const bySplit: Record<string, number> = {}
   for (const im of images) bySplit[im.split ?? 'all'] = (bySplit[im.split ?? 'all'] ?? 0) + 1
@@ -272,7 +328,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
     bySplit,
     errors,
     issues,
-    warnings: scanned.warnings,
+    warnings,
     durationMs: performance.now() - started
   }
 }
