@@ -23,7 +23,12 @@ export const ImportDatasetOptionsSchema = z
     /** Where thumbnails are cached, named by content hash; none are made when omitted. */
     thumbnailDir: z.string().min(1).optional(),
     /** Long side of a thumbnail in pixels. */
-    thumbnailSize: z.number().int().min(16).max(1024).default(128)
+    thumbnailSize: z.number().int().min(16).max(1024).default(128),
+    /**
+     * Import a folder (and split selection) the project already holds as a second dataset. Without it such an
+     * import is refused with CONFLICT, naming the dataset that has it.
+     */
+    allowDuplicate: z.boolean().default(false)
   })
   .strict()
 export type ImportDatasetOptions = z.infer<typeof ImportDatasetOptionsSchema>

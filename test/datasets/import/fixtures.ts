@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { crc32, deflateSync } from 'node:zlib'
+import { constants, crc32, deflateRawSync, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 
 /** Test fixtures written with sharp (libvips/libpng), plus a minimal palette/grey PNG encoder for what sharp cannot write. */
@@ -73,6 +73,52 @@ export function encodePalettePng(indices: ArrayLike<number>, width: number, heig
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0))
   ])
+}
+
+const MB = 1 << 20
+
+/**
+ * A zlib stream that inflates to `n` zero bytes, built without ever holding them: a full flush resets the
+ * compressor, so one compressed megabyte (about 1 KB) can simply be repeated, as a bomb in the wild would be.
+ */
+export function zlibZeros(n: number): Buffer {
+  const full = Math.floor(n / MB)
+  const rest = n - full * MB
+  const block = (size: number): Buffer => deflateRawSync(Buffer.alloc(size), { finishFlush: constants.Z_FULL_FLUSH, level: 9 })
+  const megabyte = block(MB)
+  const adler = Buffer.alloc(4)
+  // Adler-32 of zeros: a stays 1, b adds 1 per byte.
+  adler.writeUInt32BE((((n % 65521) << 16) | 1) >>> 0)
+  return Buffer.concat([Buffer.from([0x78, 0xda]), ...Array<Buffer>(full).fill(megabyte), ...(rest ? [block(rest)] : []), deflateRawSync(Buffer.alloc(0)), adler])
+}
+
+/**
+ * A valid 8-bit grey PNG of width × height black pixels, compressed as an encoder would compress it: about
+ * 1 KB per megapixel, so 20000×20000 is a 400 KB file that inflates to 400 MB. `dataBytes` overrides how many
+ * bytes the image data inflates to (more than the header needs: a bomb behind a small header).
+ */
+export function blackGreyPng(width: number, height: number, dataBytes = height * (width + 1)): Buffer {
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 8
+  ihdr[9] = 0
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlibZeros(dataBytes)),
+    chunk('IEND', Buffer.alloc(0))
+  ])
+}
+
+/** The same PNG with its IHDR declaring another size (CRC recomputed, so only the size is a lie). */
+export function declareSize(png: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(png)
+  // The IHDR is always the first chunk: length at 8, type at 12, data at 16, CRC at 29.
+  out.writeUInt32BE(width, 16)
+  out.writeUInt32BE(height, 20)
+  out.writeUInt32BE(crc32(out.subarray(16, 29), crc32(out.subarray(12, 16))), 29)
+  return out
 }
 
 export function writeFileEnsured(path: string, data: string | Uint8Array): void {

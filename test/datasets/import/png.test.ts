@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
+import { ImageTooLargeError } from '@main/datasets/import/pixelLimit'
 import { decodePng, labelPlane, PngDecodeError } from '@main/datasets/import/png'
 import { tempDir } from '../../helpers/tempdir'
-import { encodePalettePng, labelMap, vocPalette, writeGray16, writeGray8 } from './fixtures'
+import { blackGreyPng, declareSize, encodePalettePng, labelMap, vocPalette, writeGray16, writeGray8 } from './fixtures'
 
 const dir = tempDir()
 afterAll(() => dir.cleanup())
@@ -82,5 +83,36 @@ describe('PNG label decoder', () => {
   it('refuses RGB label images, whose ids would need a colour table', async () => {
     const buf = await sharp(new Uint8Array(4 * 4 * 3).fill(9), { raw: { width: 4, height: 4, channels: 3 } }).png().toBuffer()
     await expect(decodePng(buf).then(labelPlane)).rejects.toThrow(/RGB/)
+  })
+
+  it('refuses a header that declares more pixels than the limit, before inflating anything', async () => {
+    // 400 KB on disk, 400 MB of rows once inflated: the 20000×20000 label of the adversarial pass.
+    const huge = blackGreyPng(20000, 20000)
+    expect(huge.length).toBeLessThan(500_000)
+    const started = performance.now()
+    const err = await decodePng(huge).catch((e: unknown) => e)
+    const ms = performance.now() - started
+    expect(err).toBeInstanceOf(ImageTooLargeError)
+    expect((err as Error).message).toMatch(/20000×20000 pixels \(400\.0 megapixels\), over the limit of 67\.1 megapixels/)
+    // Decoding it took 9 s and 1.7 GB; reading a header takes well under a millisecond.
+    expect(ms).toBeLessThan(250)
+
+    // Any limit the caller sets, checked on the header alone: here a real 8×8 file claims 9×8.
+    const small = encodePalettePng(labelMap(8, 8, (x) => x), 8, 8, vocPalette())
+    await expect(decodePng(small, { maxPixels: 64 })).resolves.toMatchObject({ width: 8, height: 8 })
+    await expect(decodePng(declareSize(small, 9, 8), { maxPixels: 64 })).rejects.toThrow(/9×8 pixels/)
+  })
+
+  it('inflates no more image data than the header size needs, however much the stream holds', async () => {
+    // A 4×4 header over 1 GB of zeros: 1 MB on disk.
+    const bomb = blackGreyPng(4, 4, 1 << 30)
+    const before = process.memoryUsage().arrayBuffers
+    const started = performance.now()
+    const png = await decodePng(bomb)
+    const ms = performance.now() - started
+    const grown = process.memoryUsage().arrayBuffers - before
+    expect(Array.from(png.data)).toEqual(new Array(16).fill(0))
+    expect(ms).toBeLessThan(250)
+    expect(grown).toBeLessThan(64 << 20)
   })
 })

@@ -4,6 +4,17 @@ import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 
+interface ImportOptions {
+  project: string
+  root: string
+  format: string
+  name?: string
+  splits?: string
+  allowDuplicate?: boolean
+  progress: boolean
+  json?: boolean
+}
+
 export function registerImport(program: Command, run: CommandContext): void {
   program
     .command('import')
@@ -11,11 +22,12 @@ export function registerImport(program: Command, run: CommandContext): void {
     .requiredOption('--project <file>', 'the project file')
     .requiredOption('--root <dir>', 'the dataset folder (images stay there)')
     .addOption(new Option('--format <format>', 'dataset layout').choices([...IMPORT_FORMATS]).default('auto'))
-    .option('--name <name>', 'dataset name (default: the folder name)')
+    .option('--name <name>', 'dataset name (default: the folder name, numbered if a dataset has it)')
     .option('--splits <list>', 'only these splits, comma-separated (e.g. val)')
+    .option('--allow-duplicate', 'import a folder the project already holds (same splits) again, as a second dataset')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the import report as JSON')
-    .action((opts: { project: string; root: string; format: string; name?: string; splits?: string; progress: boolean; json?: boolean }) =>
+    .action((opts: ImportOptions) =>
       run(opts, async (session) => {
         await session.openProject(opts.project)
         const report = await withProgress(session, opts.progress && !opts.json, () =>
@@ -23,7 +35,8 @@ export function registerImport(program: Command, run: CommandContext): void {
             root: opts.root,
             format: opts.format as 'auto',
             ...(opts.name ? { name: opts.name } : {}),
-            ...(opts.splits ? { splits: opts.splits.split(',').map((s) => s.trim()) } : {})
+            ...(opts.splits ? { splits: opts.splits.split(',').map((s) => s.trim()) } : {}),
+            ...(opts.allowDuplicate ? { allowDuplicate: true } : {})
           })
         )
         if (opts.json) return printJson(report)
@@ -40,6 +53,7 @@ export function registerImport(program: Command, run: CommandContext): void {
           for (const f of e.files.slice(0, 10)) console.log(`  ${f}`)
           if (e.files.length > 10) console.log(`  ... and ${e.files.length - 10} more`)
         }
+        if (report.warnings.length > 0) console.log(`\nWarnings:\n${report.warnings.map((w) => `  ${w}`).join('\n')}`)
       })
     )
 }

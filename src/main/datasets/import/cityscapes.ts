@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path'
 import { CITYSCAPES_CLASSES, IGNORE_LABEL, type ImportIssue } from '@common/datasets'
-import { isDir, listDir, rel } from './fsutil'
+import { isDir, listDir, rel, undecodableIssues } from './fsutil'
 import type { Candidate, ScanResult } from './types'
 
 const IMAGE_SUFFIX = '_leftImg8bit.png'
@@ -19,16 +19,36 @@ export async function scanCityscapes(root: string, splits?: string[]): Promise<S
   const candidates: Candidate[] = []
   const issues: ImportIssue[] = []
   const wanted = (s: string): boolean => !splits || splits.includes(s)
-  const imageSplits = (await listDir(join(root, 'leftImg8bit'))).dirs.filter(wanted)
-  const labelSplits = (await listDir(join(root, 'gtFine'))).dirs.filter(wanted)
+  const isImage = (f: string): boolean => f.endsWith(IMAGE_SUFFIX)
+  const isLabel = (f: string): boolean => f.endsWith(LABEL_SUFFIX)
+  const imageSplitListing = await listDir(join(root, 'leftImg8bit'))
+  const labelSplitListing = await listDir(join(root, 'gtFine'))
+  // A split folder whose name cannot be read can only matter when every split was asked for.
+  if (!splits) {
+    issues.push(
+      ...undecodableIssues('leftImg8bit', imageSplitListing.undecodable, isImage, true),
+      ...undecodableIssues('gtFine', labelSplitListing.undecodable, isLabel, true)
+    )
+  }
+  const imageSplits = imageSplitListing.dirs.filter(wanted)
+  const labelSplits = labelSplitListing.dirs.filter(wanted)
   for (const split of [...new Set([...imageSplits, ...labelSplits])].sort()) {
-    const cities = new Set([
-      ...(await listDir(join(root, 'leftImg8bit', split))).dirs,
-      ...(await listDir(join(root, 'gtFine', split))).dirs
-    ])
+    const imageCities = await listDir(join(root, 'leftImg8bit', split))
+    const labelCities = await listDir(join(root, 'gtFine', split))
+    issues.push(
+      ...undecodableIssues(rel('leftImg8bit', split), imageCities.undecodable, isImage, true),
+      ...undecodableIssues(rel('gtFine', split), labelCities.undecodable, isLabel, true)
+    )
+    const cities = new Set([...imageCities.dirs, ...labelCities.dirs])
     for (const city of [...cities].sort()) {
-      const images = (await listDir(join(root, 'leftImg8bit', split, city))).files.filter((f) => f.endsWith(IMAGE_SUFFIX))
-      const gtFiles = new Set((await listDir(join(root, 'gtFine', split, city))).files)
+      const imageListing = await listDir(join(root, 'leftImg8bit', split, city))
+      const labelListing = await listDir(join(root, 'gtFine', split, city))
+      issues.push(
+        ...undecodableIssues(rel('leftImg8bit', split, city), imageListing.undecodable, isImage),
+        ...undecodableIssues(rel('gtFine', split, city), labelListing.undecodable, isLabel)
+      )
+      const images = imageListing.files.filter(isImage)
+      const gtFiles = new Set(labelListing.files)
       const names = new Set<string>()
       for (const file of images) {
         const name = file.slice(0, -IMAGE_SUFFIX.length)
@@ -49,7 +69,7 @@ export async function scanCityscapes(root: string, splits?: string[]): Promise<S
         })
       }
       for (const file of gtFiles) {
-        if (!file.endsWith(LABEL_SUFFIX) || names.has(file.slice(0, -LABEL_SUFFIX.length))) continue
+        if (!isLabel(file) || names.has(file.slice(0, -LABEL_SUFFIX.length))) continue
         issues.push({
           kind: 'IMAGE_MISSING',
           file: rel('gtFine', split, city, file),

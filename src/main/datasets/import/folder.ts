@@ -3,7 +3,7 @@ import { basename, join } from 'node:path'
 import { FolderClassesFileSchema, IGNORE_LABEL, type ImportIssue } from '@common/datasets'
 import { AppError } from '@common/errors'
 import type { ClassDef } from '@common/types'
-import { IMAGE_EXTENSIONS, isDir, isFile, listDir, rel, splitExt } from './fsutil'
+import { IMAGE_EXTENSIONS, isDir, isFile, listDir, rawPath, rel, splitExt, undecodableIssues, type UndecodableName } from './fsutil'
 import type { Candidate, ScanResult } from './types'
 
 interface SplitDirs {
@@ -43,22 +43,31 @@ async function readClasses(path: string): Promise<{ classes: ClassDef[]; ignoreI
   return { classes, ignoreIds, name }
 }
 
-/** Which of the three layouts the folder uses, as (split, images dir, labels dir, meta dir) relative to the root. */
-async function splitDirs(root: string): Promise<SplitDirs[]> {
+/**
+ * Which of the three layouts the folder uses, as (split, images dir, labels dir, meta dir) relative to the root,
+ * and the split folders whose names cannot be read.
+ */
+async function splitDirs(root: string): Promise<{ layout: SplitDirs[]; issues: ImportIssue[] }> {
   if (await isDir(join(root, 'images'))) {
     const top = await listDir(join(root, 'images'))
-    const out: SplitDirs[] = []
-    if (top.files.some((f) => IMAGE_EXTENSIONS.includes(splitExt(f).ext))) out.push({ split: 'all', images: 'images', labels: 'labels', meta: 'meta' })
-    for (const d of top.dirs) out.push({ split: d, images: rel('images', d), labels: rel('labels', d), meta: rel('meta', d) })
-    return out
+    const layout: SplitDirs[] = []
+    if (top.files.some(isImageFile)) layout.push({ split: 'all', images: 'images', labels: 'labels', meta: 'meta' })
+    for (const d of top.dirs) layout.push({ split: d, images: rel('images', d), labels: rel('labels', d), meta: rel('meta', d) })
+    return { layout, issues: undecodableIssues('images', top.undecodable, () => false, true) }
   }
   // <split>/images, <split>/labels, <split>/meta: what the texture-MNIST generator writes.
-  const out: SplitDirs[] = []
-  for (const d of (await listDir(root)).dirs) {
-    if (await isDir(join(root, d, 'images'))) out.push({ split: d, images: rel(d, 'images'), labels: rel(d, 'labels'), meta: rel(d, 'meta') })
+  const layout: SplitDirs[] = []
+  const top = await listDir(root)
+  for (const d of top.dirs) {
+    if (await isDir(join(root, d, 'images'))) layout.push({ split: d, images: rel(d, 'images'), labels: rel(d, 'labels'), meta: rel(d, 'meta') })
   }
-  return out
+  // Other folders may sit beside the splits: an unreadable name is reported only if it holds images/.
+  const unreadableSplits: UndecodableName[] = []
+  for (const u of top.undecodable) if (u.isDir && (await isDir(rawPath(root, u.raw, 'images')))) unreadableSplits.push(u)
+  return { layout, issues: undecodableIssues('', unreadableSplits, () => false, true) }
 }
+
+const isImageFile = (f: string): boolean => IMAGE_EXTENSIONS.includes(splitExt(f).ext)
 
 async function textureMnistMarker(root: string): Promise<boolean> {
   try {
@@ -75,7 +84,8 @@ async function textureMnistMarker(root: string): Promise<boolean> {
  * subfolders, either images/<split>/ (labels/<split>/, meta/<split>/) or <split>/images/ as texture-MNIST writes.
  */
 export async function scanFolder(root: string, splits?: string[]): Promise<ScanResult> {
-  const layout = (await splitDirs(root)).filter((s) => !splits || splits.includes(s.split))
+  const found = await splitDirs(root)
+  const layout = found.layout.filter((s) => !splits || splits.includes(s.split))
   let classesPath = join(root, 'classes.json')
   if (!(await isFile(classesPath))) {
     const inSplit = layout.find((s) => s.split !== 'all')
@@ -89,11 +99,18 @@ export async function scanFolder(root: string, splits?: string[]): Promise<ScanR
   }
   const classSet = await readClasses(classesPath)
   const candidates: Candidate[] = []
-  const issues: ImportIssue[] = []
+  // Unreadable split folders matter only when every split was asked for: a named selection could not mean them.
+  const issues: ImportIssue[] = splits ? [] : [...found.issues]
   const warnings: string[] = []
   for (const dirs of layout) {
-    const images = (await listDir(join(root, dirs.images))).files.filter((f) => IMAGE_EXTENSIONS.includes(splitExt(f).ext))
-    const labelFiles = (await listDir(join(root, dirs.labels))).files.filter((f) => IMAGE_EXTENSIONS.includes(splitExt(f).ext))
+    const imageListing = await listDir(join(root, dirs.images))
+    const labelListing = await listDir(join(root, dirs.labels))
+    issues.push(
+      ...undecodableIssues(dirs.images, imageListing.undecodable, isImageFile),
+      ...undecodableIssues(dirs.labels, labelListing.undecodable, isImageFile)
+    )
+    const images = imageListing.files.filter(isImageFile)
+    const labelFiles = labelListing.files.filter(isImageFile)
     const labelsByBase = new Map<string, string>()
     for (const f of labelFiles) {
       const { base, ext } = splitExt(f)

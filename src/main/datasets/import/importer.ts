@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import sharp from 'sharp'
 import {
   IMPORT_ISSUE_KINDS,
   ImportDatasetOptionsSchema,
@@ -15,10 +14,12 @@ import { AppError } from '@common/errors'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { ImageInput } from '@main/store/repositories/datasets'
+import { parseJson } from '@main/store/repositories/json'
 import { looksLikeCityscapes, scanCityscapes } from './cityscapes'
 import { looksLikeFolder, scanFolder } from './folder'
 import { isDir, isFile } from './fsutil'
 import { readLabelFile, unknownValues, validLabelValues } from './labels'
+import { ImageTooLargeError, sharpWithinLimit } from './pixelLimit'
 import { findVocRoot, scanVoc } from './voc'
 import type { Candidate, ScanResult, StoredDatasetOptions } from './types'
 
@@ -63,6 +64,12 @@ interface Checked {
 
 const dims = (w: number, h: number): string => `${w}×${h}`
 
+function unreadable(file: string, what: string, err: unknown, outcome = ''): ImportIssue {
+  const issue: ImportIssue = { kind: 'IMAGE_UNREADABLE', file, message: `cannot decode ${what}: ${(err as Error).message}${outcome}`, imported: outcome !== '' }
+  if (err instanceof ImageTooLargeError) issue.details = { width: err.width, height: err.height, maxPixels: err.maxPixels }
+  return issue
+}
+
 /** Read and check one image/label pair; every broken file becomes an issue naming it. */
 async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Candidate, options: ImportDatasetOptions): Promise<Checked> {
   const root = scanResult.root
@@ -70,10 +77,11 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
   let image: { width: number; height: number; hash: string } | null = null
   try {
     const buf = await readFile(join(root, c.image))
+    const decodable = await sharpWithinLimit(buf)
+    const meta = await decodable.metadata()
     const hash = createHash('sha256').update(buf).digest('hex')
-    const meta = await sharp(buf).metadata()
     // The thumbnail pass decodes the whole image, so a truncated or corrupt file fails here, not during an audit.
-    const thumb = await sharp(buf)
+    const thumb = await decodable
       .resize({ width: options.thumbnailSize, height: options.thumbnailSize, fit: 'inside', withoutEnlargement: true })
       .webp()
       .toBuffer()
@@ -84,7 +92,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
     if (!meta.width || !meta.height) throw new Error('no image size in the header')
     image = { width: meta.width, height: meta.height, hash }
   } catch (err) {
-    issues.push({ kind: 'IMAGE_UNREADABLE', file: c.image, message: `cannot decode image: ${(err as Error).message}`, imported: false })
+    issues.push(unreadable(c.image, 'image', err))
   }
   let labelOk = false
   if (c.label) {
@@ -111,7 +119,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
         } else labelOk = true
       }
     } catch (err) {
-      issues.push({ kind: 'IMAGE_UNREADABLE', file: c.label, message: `cannot decode label: ${(err as Error).message}`, imported: false })
+      issues.push(unreadable(c.label, 'label', err))
     }
   }
   if (!image || !labelOk) return { input: null, issues }
@@ -131,12 +139,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
         })
       } else instancePath = c.instance
     } catch (err) {
-      issues.push({
-        kind: 'IMAGE_UNREADABLE',
-        file: c.instance,
-        message: `cannot decode instance map: ${(err as Error).message}; imported without instances`,
-        imported: true
-      })
+      issues.push(unreadable(c.instance, 'instance map', err, '; imported without instances'))
     }
   }
   return {
@@ -152,6 +155,52 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
     },
     issues
   }
+}
+
+interface ExistingDataset {
+  id: number
+  name: string
+  imageCount: number
+  createdAt: string
+}
+
+const splitKey = (splits: readonly string[] | null | undefined): string => (splits ? [...new Set(splits)].sort().join('\n') : '*')
+
+/**
+ * A dataset of the same folder and split selection, if the project has one: the same files imported twice
+ * would double every count downstream without anyone noticing. Another split selection is another dataset.
+ */
+function findDuplicate(project: Project, root: string, splits: string[] | undefined): ExistingDataset | null {
+  const rows = project.db.prepare('SELECT id, name, options, created_at FROM datasets WHERE root = ? ORDER BY id').all(root) as {
+    id: number
+    name: string
+    options: string
+    created_at: string
+  }[]
+  const row = rows.find((r) => splitKey(parseJson<{ splits?: string[] | null }>(r.options, {}).splits) === splitKey(splits))
+  if (!row) return null
+  const { n } = project.db.prepare('SELECT COUNT(*) AS n FROM images WHERE dataset_id = ?').get(row.id) as { n: number }
+  return { id: row.id, name: row.name, imageCount: n, createdAt: row.created_at }
+}
+
+function duplicateError(root: string, splits: string[] | undefined, existing: ExistingDataset): AppError {
+  const selection = splits ? ` (splits ${splits.join(', ')})` : ''
+  return new AppError(
+    'CONFLICT',
+    `${root}${selection} is already in this project as dataset "${existing.name}" (${existing.imageCount} images, imported ${existing.createdAt}); ` +
+      'importing it again would make a second copy. Use that dataset, or import anyway with allowDuplicate (ctxlens import --allow-duplicate) ' +
+      'and a name that tells the two apart (--name)',
+    { root, splits: splits ?? null, existing: { id: existing.id, name: existing.name } }
+  )
+}
+
+/** The folder's name, or "name (2)", "name (3)"… when a dataset is already called that: names are how people pick. */
+function freeName(project: Project, wanted: string): string {
+  const taken = new Set((project.db.prepare('SELECT name FROM datasets').all() as { name: string }[]).map((r) => r.name))
+  if (!taken.has(wanted)) return wanted
+  let n = 2
+  while (taken.has(`${wanted} (${n})`)) n++
+  return `${wanted} (${n})`
 }
 
 /** An identical class set (same name, classes and ignore ids) is reused, so datasets and models share it. */
@@ -187,6 +236,9 @@ export async function importDataset(project: Project, input: ImportDatasetOption
 
   const format = options.format === 'auto' ? await detectFormat(root) : options.format
   const scanned = await scan(format, root, options.splits)
+  // Before any file is read: a refused duplicate should cost nothing.
+  const duplicate = findDuplicate(project, scanned.root, options.splits)
+  if (duplicate && !options.allowDuplicate) throw duplicateError(scanned.root, options.splits, duplicate)
   if (scanned.candidates.length === 0 && scanned.issues.length === 0) {
     throw new AppError('DATASET_INVALID', `no images found in ${root} for the ${format} layout${options.splits ? ` (splits: ${options.splits.join(', ')})` : ''}`, {
       root,
@@ -244,11 +296,14 @@ export async function importDataset(project: Project, input: ImportDatasetOption
   }
   // Announced before the write: a throwing listener still aborts with nothing stored.
   hooks.onProgress?.({ phase: 'store', done: total, total })
-  const { dataset, classSetId } = project.db.transaction(() => {
+  const { dataset, classSetId, copyOf } = project.db.transaction(() => {
+    // Again inside the write: another import of the same folder may have finished while this one read files.
+    const copyOf = findDuplicate(project, scanned.root, options.splits)
+    if (copyOf && !options.allowDuplicate) throw duplicateError(scanned.root, options.splits, copyOf)
     const classSetId = findOrCreateClassSet(project, scanned.classSet)
     const dataset = project.datasets.createWithImages(
       {
-        name: options.name ?? scanned.defaultName,
+        name: options.name ?? freeName(project, scanned.defaultName),
         format: scanned.format,
         root: scanned.root,
         classSetId,
@@ -256,8 +311,11 @@ export async function importDataset(project: Project, input: ImportDatasetOption
       },
       images
     )
-    return { dataset, classSetId }
+    return { dataset, classSetId, copyOf }
   })()
+  const warnings = copyOf
+    ? [`${scanned.root} was already imported as dataset "${copyOf.name}"; this is a second copy of it, named "${dataset.name}"`, ...scanned.warnings]
+    : scanned.warnings
 
   const bySplit: Record<string, number> = {}
   for (const im of images) bySplit[im.split ?? 'all'] = (bySplit[im.split ?? 'all'] ?? 0) + 1
@@ -270,7 +328,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
     bySplit,
     errors,
     issues,
-    warnings: scanned.warnings,
+    warnings,
     durationMs: performance.now() - started
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import sharp from 'sharp'
 import { cityscapesTrainId, CITYSCAPES_MAX_LABEL_ID, IGNORE_LABEL } from '@common/datasets'
 import type { ClassDef } from '@common/types'
+import { sharpWithinLimit } from './pixelLimit'
 import { decodePng, isPng, labelPlane } from './png'
 import type { InstanceEncoding, LabelEncoding } from './types'
 
@@ -14,15 +14,16 @@ export interface RawLabel {
 
 /**
  * A label file's raw values. PNGs go through our own decoder (palette indices, 16-bit ids, no colour
- * management); anything else through sharp's first channel, 8 bit.
+ * management); anything else through sharp's first channel, 8 bit. Either way a file whose header declares
+ * more pixels than the image limit is refused (ImageTooLargeError) before it is decoded.
  */
 export async function readLabelFile(path: string): Promise<RawLabel> {
   const buf = await readFile(path)
   if (isPng(buf)) {
-    const png = await decodePng(buf)
+    const png = await decodePng(buf, { labelsOnly: true })
     return { width: png.width, height: png.height, values: labelPlane(png) }
   }
-  const { data, info } = await sharp(buf).extractChannel(0).raw().toBuffer({ resolveWithObject: true })
+  const { data, info } = await (await sharpWithinLimit(buf)).extractChannel(0).raw().toBuffer({ resolveWithObject: true })
   return { width: info.width, height: info.height, values: Uint16Array.from(data) }
 }
 

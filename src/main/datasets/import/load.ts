@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import sharp, { type OutputInfo } from 'sharp'
+import type { OutputInfo } from 'sharp'
 import { AppError } from '@common/errors'
 import type { Project } from '@main/store/project'
 import type { ImageRecord } from '@main/store/repositories/datasets'
 import { parseJson } from '@main/store/repositories/json'
 import { normalizeInstances, readLabelFile, toTrainIds, type InstanceMap } from './labels'
+import { sharpWithinLimit } from './pixelLimit'
 import type { StoredDatasetOptions } from './types'
 
 export interface DatasetSource {
@@ -76,7 +77,7 @@ export async function loadImage(project: Project, imageId: number): Promise<Load
   const buf = await readOrFail(path, imageId, 'image')
   let decoded: { data: Buffer; info: OutputInfo }
   try {
-    decoded = await sharp(buf).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+    decoded = await (await sharpWithinLimit(buf)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
   } catch (err) {
     throw new AppError('IMAGE_UNREADABLE', `cannot decode ${path}: ${(err as Error).message}`, { imageId, path })
   }

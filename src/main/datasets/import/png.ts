@@ -1,14 +1,16 @@
-import { promisify } from 'node:util'
-import { crc32, inflate } from 'node:zlib'
+import { crc32, createInflate } from 'node:zlib'
+import { checkPixelLimit, maxImagePixels } from './pixelLimit'
 
 /**
  * A small PNG decoder for label maps. sharp (libvips) always expands palette PNGs to RGB, but a VOC label's
  * class id is the palette INDEX, and colour conversion must never touch label values; so labels are decoded
  * here, on node:zlib, returning raw samples. Handles every PNG colour type, bit depths 1–16 and Adam7
  * interlacing, and checks chunk CRCs so that a damaged file fails instead of yielding wrong ids.
+ *
+ * A PNG is a few hundred bytes of header away from gigabytes of pixels: the size the header declares is checked
+ * against the pixel limit before anything is inflated, and inflating stops at the bytes that size needs.
  */
 
-const inflateAsync = promisify(inflate)
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }
 const ALLOWED_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] }
@@ -42,7 +44,14 @@ export function isPng(buf: Uint8Array): boolean {
   return buf.length >= 8 && Buffer.from(buf.buffer, buf.byteOffset, 8).equals(SIGNATURE)
 }
 
-export async function decodePng(input: Uint8Array): Promise<DecodedPng> {
+export interface DecodeOptions {
+  /** Refuse a file whose header declares more pixels (ImageTooLargeError); the app-wide limit by default. */
+  maxPixels?: number
+  /** Refuse RGB(A) files at the header, as labelPlane would after decoding them. */
+  labelsOnly?: boolean
+}
+
+export async function decodePng(input: Uint8Array, options: DecodeOptions = {}): Promise<DecodedPng> {
   const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   if (!isPng(buf)) throw new PngDecodeError('not a PNG file (bad signature)')
   let pos = 8
@@ -70,6 +79,8 @@ export async function decodePng(input: Uint8Array): Promise<DecodedPng> {
       colorType = data[9]
       interlace = data[12]
       if (data[10] !== 0 || data[11] !== 0 || interlace > 1) throw new PngDecodeError('unsupported PNG compression, filter or interlace method')
+      checkPixelLimit(width, height, options.maxPixels ?? maxImagePixels())
+      if (options.labelsOnly) refuseRgbLabel(colorType)
     } else if (type === 'PLTE') {
       palette = new Uint8Array(data)
     } else if (type === 'IDAT') {
@@ -89,24 +100,26 @@ export async function decodePng(input: Uint8Array): Promise<DecodedPng> {
   if (colorType === 3 && !palette) throw new PngDecodeError('palette image without PLTE chunk')
   if (idat.length === 0) throw new PngDecodeError('no image data')
 
+  const bitsPerPixel = channels * bitDepth
+  const filterBpp = Math.max(1, bitsPerPixel >> 3)
+  const passes = (interlace ? ADAM7 : [[0, 0, 1, 1] as const]).flatMap(([x0, y0, dx, dy]) => {
+    const pw = x0 >= width ? 0 : Math.ceil((width - x0) / dx)
+    const ph = y0 >= height ? 0 : Math.ceil((height - y0) / dy)
+    return pw === 0 || ph === 0 ? [] : [{ x0, y0, dx, dy, pw, ph, stride: Math.ceil((pw * bitsPerPixel) / 8) }]
+  })
+  const rawLength = passes.reduce((sum, p) => sum + p.ph * (p.stride + 1), 0)
+
   let raw: Buffer
   try {
-    raw = await inflateAsync(Buffer.concat(idat))
+    raw = await inflateAtMost(Buffer.concat(idat), rawLength)
   } catch (err) {
     throw new PngDecodeError(`corrupt image data: ${(err as Error).message}`)
   }
+  if (raw.length < rawLength) throw new PngDecodeError('truncated image data')
 
   const out = new Uint16Array(width * height * channels)
-  const bitsPerPixel = channels * bitDepth
-  const filterBpp = Math.max(1, bitsPerPixel >> 3)
   let offset = 0
-  const passes: [number, number, number, number][] = interlace ? ADAM7 : [[0, 0, 1, 1]]
-  for (const [x0, y0, dx, dy] of passes) {
-    const pw = x0 >= width ? 0 : Math.ceil((width - x0) / dx)
-    const ph = y0 >= height ? 0 : Math.ceil((height - y0) / dy)
-    if (pw === 0 || ph === 0) continue
-    const stride = Math.ceil((pw * bitsPerPixel) / 8)
-    if (offset + ph * (stride + 1) > raw.length) throw new PngDecodeError('truncated image data')
+  for (const { x0, y0, dx, dy, pw, ph, stride } of passes) {
     let prev = new Uint8Array(stride)
     let row = new Uint8Array(stride)
     for (let y = 0; y < ph; y++) {
@@ -121,6 +134,39 @@ export async function decodePng(input: Uint8Array): Promise<DecodedPng> {
     }
   }
   return { width, height, bitDepth, colorType, channels, data: out, palette }
+}
+
+/**
+ * Inflates at most `limit` bytes: a stream that inflates to more than the header's size needs (a zlib bomb
+ * behind a small header) costs no more memory than a well-formed one. Extra data is ignored, as libpng does.
+ */
+function inflateAtMost(data: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const inflater = createInflate()
+    const chunks: Buffer[] = []
+    let size = 0
+    let settled = false
+    const finish = (): void => {
+      if (settled) return
+      settled = true
+      resolve(Buffer.concat(chunks, Math.min(size, limit)))
+    }
+    inflater.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size >= limit) {
+        finish()
+        inflater.destroy()
+      }
+    })
+    inflater.on('end', finish)
+    inflater.on('error', (err) => {
+      if (settled) return
+      settled = true
+      reject(err)
+    })
+    inflater.end(data)
+  })
 }
 
 function unfilter(filter: number, src: Uint8Array, row: Uint8Array, prev: Uint8Array, bpp: number): void {
@@ -179,11 +225,15 @@ function unpackRow(row: Uint8Array, pixels: number, depth: number, channels: num
  * their ids would depend on a colour table this reader does not have.
  */
 export function labelPlane(png: DecodedPng): Uint16Array {
+  refuseRgbLabel(png.colorType)
   if (png.colorType === 0 || png.colorType === 3) return png.data
-  if (png.colorType === 4) {
-    const out = new Uint16Array(png.width * png.height)
-    for (let i = 0; i < out.length; i++) out[i] = png.data[i * 2]
-    return out
+  const out = new Uint16Array(png.width * png.height)
+  for (let i = 0; i < out.length; i++) out[i] = png.data[i * 2]
+  return out
+}
+
+function refuseRgbLabel(colorType: number): void {
+  if (colorType === 2 || colorType === 6) {
+    throw new PngDecodeError(`label is an RGB${colorType === 6 ? 'A' : ''} image; expected one channel of class ids (grey or palette PNG)`)
   }
-  throw new PngDecodeError(`label is an RGB${png.colorType === 6 ? 'A' : ''} image; expected one channel of class ids (grey or palette PNG)`)
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { IGNORE_LABEL, VOC_CLASSES, type ImportIssue } from '@common/datasets'
-import { isDir, isFile, listDir, rel, splitExt } from './fsutil'
+import { isDir, isFile, listDir, rel, splitExt, undecodableIssues } from './fsutil'
 import type { Candidate, ScanResult } from './types'
 
 /** The folder that holds JPEGImages/ and SegmentationClass/: the root itself, or VOC2012 / VOCdevkit/VOC2012 under it. */
@@ -30,7 +30,8 @@ async function readSplitList(path: string): Promise<string[] | null> {
  */
 export async function scanVoc(givenRoot: string, splits?: string[]): Promise<ScanResult> {
   const root = (await findVocRoot(givenRoot)) ?? givenRoot
-  const labelFiles = new Set((await listDir(join(root, 'SegmentationClass'))).files.filter((f) => f.endsWith('.png')))
+  const labelListing = await listDir(join(root, 'SegmentationClass'))
+  const labelFiles = new Set(labelListing.files.filter((f) => f.endsWith('.png')))
   const objectFiles = new Set((await listDir(join(root, 'SegmentationObject'))).files)
   const lists: { split: string; names: string[] }[] = []
   for (const split of ['train', 'val', 'test']) {
@@ -39,12 +40,16 @@ export async function scanVoc(givenRoot: string, splits?: string[]): Promise<Sca
     if (names) lists.push({ split, names })
   }
   const hasLists = (await isDir(join(root, 'ImageSets', 'Segmentation'))) && lists.length > 0
-  if (!hasLists) {
-    const names = [...labelFiles].map((f) => splitExt(f).base)
-    if (!splits || splits.includes('all')) lists.push({ split: 'all', names })
-  }
   const candidates: Candidate[] = []
   const issues: ImportIssue[] = []
+  if (!hasLists) {
+    const names = [...labelFiles].map((f) => splitExt(f).base)
+    if (!splits || splits.includes('all')) {
+      lists.push({ split: 'all', names })
+      // Without split lists every label is an entry; one whose name cannot be read is one that cannot be imported.
+      issues.push(...undecodableIssues('SegmentationClass', labelListing.undecodable, (f) => f.endsWith('.png')))
+    }
+  }
   const seen = new Set<string>()
   for (const { split, names } of lists) {
     for (const name of names) {
