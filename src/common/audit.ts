@@ -24,6 +24,34 @@ export const ModelSummarySchema = z.object({
 })
 export type ModelSummary = z.infer<typeof ModelSummarySchema>
 
+// ---- class mapping ------------------------------------------------------------------------------------------
+
+/**
+ * A user's mapping from a model's classes to a dataset's, for class lists that name things differently: each
+ * entry names one model class and the dataset class its predictions count as, by name (case-insensitive) or id.
+ * Model classes left out are matched by name.
+ */
+export const ClassMapInputSchema = z
+  .array(z.object({ model: z.string().trim().min(1), dataset: z.string().trim().min(1) }).strict())
+  .min(1)
+export type ClassMapInput = z.infer<typeof ClassMapInputSchema>
+
+const ClassRefSchema = z.object({ id: z.number().int(), name: z.string() })
+
+/**
+ * How a model's output classes were matched to a dataset's before scoring: `identical` (same names, same ids),
+ * `names` (matched by name: other ids or order, or the model knows only some of the dataset's classes) or
+ * `explicit` (the user's class map). Predictions are stored in the dataset's ids.
+ */
+export const ClassMappingSchema = z.object({
+  basis: z.enum(['identical', 'names', 'explicit']),
+  /** One per model class, in the model's output-channel order. */
+  pairs: z.array(z.object({ model: ClassRefSchema, dataset: ClassRefSchema })),
+  /** Dataset classes no model class maps to: the model never predicts them, so their pixels only count as errors. */
+  unpredicted: z.array(ClassRefSchema)
+})
+export type ClassMapping = z.infer<typeof ClassMappingSchema>
+
 // ---- predictions --------------------------------------------------------------------------------------------
 
 export const PredictOptionsSchema = z
@@ -36,7 +64,9 @@ export const PredictOptionsSchema = z
     /** Extract segments (predicted components, correct/misclassified regions, GT instances) after predicting. */
     extractSegments: z.boolean().default(true),
     /** Kinds, connectivity and minimum areas of the extracted segments. */
-    segmentOptions: SegmentOptionsSchema.optional()
+    segmentOptions: SegmentOptionsSchema.optional(),
+    /** Needed only when the model's class names are not all among the dataset's (see ClassMapInputSchema). */
+    classMap: ClassMapInputSchema.optional()
   })
   .strict()
 export type PredictOptions = z.infer<typeof PredictOptionsSchema>
@@ -53,7 +83,9 @@ export const ConfusionReportSchema = z.object({
   matrix: z.array(z.array(z.number())),
   perClass: z.array(ClassIoUSchema),
   meanIoU: z.number().nullable(),
-  pixelAccuracy: z.number().nullable()
+  pixelAccuracy: z.number().nullable(),
+  /** How the model's classes were matched to the dataset's; null for predictions stored before mappings were. */
+  classMapping: ClassMappingSchema.nullable()
 })
 export type ConfusionReport = z.infer<typeof ConfusionReportSchema>
 
@@ -103,6 +135,8 @@ export const AuditOptionsSchema = z
     segments: SegmentSelectionSchema,
     /** Requests per engine call; spread over the worker threads, so at least the number of workers pays. */
     batchSize: z.number().int().min(1).max(256).default(8),
+    /** Must agree with the class map the dataset was predicted with; only needed to state it again. */
+    classMap: ClassMapInputSchema.optional(),
     /** Resolve only when the job ends (CLI); otherwise answer with the queued job at once. */
     wait: z.boolean().default(false)
   })
@@ -126,7 +160,9 @@ export const AuditJobParamsSchema = z.object({
     samplePerPair: z.number().int().nullable().default(null),
     seed: z.number().int()
   }),
-  batchSize: z.number().int()
+  batchSize: z.number().int(),
+  /** How the segments' dataset class ids reach the model's outputs; jobs stored before mappings have none. */
+  classMapping: ClassMappingSchema.nullable().optional()
 })
 export type AuditJobParams = z.infer<typeof AuditJobParamsSchema>
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STATS_CSV_COLUMNS, parseCsv } from '../../src/main/audit/export'
@@ -11,7 +12,9 @@ import { services } from './helpers'
 const dir = tempDir()
 const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
 const project = dir.file('cli.ctxlens')
+const renamedProject = dir.file('renamed.ctxlens')
 let datasetId = 0
+let renamedDatasetId = 0
 
 function ctxlens(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -38,6 +41,14 @@ beforeAll(async () => {
   const { ctx, call } = services()
   await call('project:create', { path: project })
   datasetId = (await call('datasets:import', { root: join(dir.path, 'data'), format: 'folder' })).dataset.id
+  // The same network described with class names of its own, in a project of its own (one description per weights).
+  await saveConvModel(join(dir.path, 'model-renamed'), SIZE, SIZE, [
+    { id: 0, name: 'car', color: [0, 0, 142] },
+    { id: 1, name: 'sky', color: [70, 130, 180] },
+    { id: 2, name: 'vegetation', color: [107, 142, 35] }
+  ])
+  await call('project:create', { path: renamedProject })
+  renamedDatasetId = (await call('datasets:import', { root: join(dir.path, 'data'), format: 'folder' })).dataset.id
   ctx.dispose()
 })
 afterAll(() => dir.cleanup())
@@ -84,5 +95,19 @@ describe('ctxlens predict, audit, stats', () => {
     const bad = await ctxlens('audit', '--project', project, '--resume', '999')
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('JOB_NOT_FOUND')
+  })
+
+  // The refusal without a map is tested in-process (classMapping.test.ts); here the flag's two spellings.
+  it('predict maps a model whose classes are not the dataset\'s with --class-map pairs and a file, and says so', async () => {
+    const model = join(dir.path, 'model-renamed')
+    const mapFile = dir.file('map.json')
+    writeFileSync(mapFile, JSON.stringify({ vegetation: 'blue' }))
+    const mapped = await ctxlens(
+      'predict', '--project', renamedProject, '--dataset', String(renamedDatasetId), '--model', model, '--no-progress',
+      '--class-map', 'car=red, sky=green', '--class-map', mapFile
+    )
+    expect(mapped.code, mapped.stderr).toBe(0)
+    expect(mapped.stdout).toContain('Model classes mapped by the class map given: car (model 0) → red (dataset 0), sky (model 1) → green (dataset 1), vegetation (model 2) → blue (dataset 2)')
+    expect(mapped.stdout).toContain('Predicted 3 images')
   })
 })

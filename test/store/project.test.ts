@@ -1,10 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isAppError } from '@common/errors'
 import { getJob } from '@main/jobs/status'
 import { LATEST_SCHEMA_VERSION } from '@main/store/database'
 import { decodeMask, encodeMask } from '@main/store/maskCodec'
+import { migrations } from '@main/store/migrations'
 import { Project } from '@main/store/project'
 import { tempDir } from '../helpers/tempdir'
 
@@ -57,6 +59,75 @@ describe('project store', () => {
     } catch (err) {
       expect(isAppError(err, 'PROJECT_OPEN_FAILED')).toBe(true)
     }
+  })
+
+  describe('opening a file that is not a project leaves it byte-for-byte unchanged', () => {
+    const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
+    function expectRefusedUntouched(path: string) {
+      const before = sha256(path)
+      try {
+        Project.open(path)
+        expect.unreachable()
+      } catch (err) {
+        expect(isAppError(err, 'PROJECT_OPEN_FAILED')).toBe(true)
+        expect((err as Error).message).toContain(path)
+        expect((err as Error).message).toMatch(/not a Context Lens project/)
+      }
+      expect(sha256(path)).toBe(before)
+      // No journal files left beside it either: nothing was written.
+      expect(existsSync(`${path}-wal`)).toBe(false)
+      expect(existsSync(`${path}-journal`)).toBe(false)
+    }
+
+    it('a foreign SQLite database (rollback journal, even with a user_version of its own)', () => {
+      const path = dir.file('foreign.sqlite')
+      const raw = new Database(path)
+      raw.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Ada')")
+      raw.pragma('user_version = 3')
+      raw.close()
+      expectRefusedUntouched(path)
+      const reread = new Database(path, { readonly: true })
+      expect(reread.pragma('journal_mode', { simple: true })).toBe('delete')
+      expect(reread.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'customers' }])
+      reread.close()
+    })
+
+    it('a 0-byte file', () => {
+      const path = dir.file('empty.ctxlens')
+      writeFileSync(path, '')
+      expectRefusedUntouched(path)
+      expect(readFileSync(path).length).toBe(0)
+    })
+
+    it('a text file', () => {
+      const path = dir.file('notes.txt')
+      writeFileSync(path, 'these are my notes, not a project\n'.repeat(40))
+      expectRefusedUntouched(path)
+    })
+
+    it('an SQLite file holding a table called project_meta but no project schema version', () => {
+      const path = dir.file('lookalike.sqlite')
+      const raw = new Database(path)
+      raw.exec('CREATE TABLE project_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
+      raw.close()
+      expectRefusedUntouched(path)
+    })
+  })
+
+  it('still opens a project written at schema version 1 by an older app, without rewriting it first', () => {
+    const path = dir.file('v1.ctxlens')
+    // What the first release wrote: migration 1, user_version 1, WAL, name and created_at in project_meta.
+    const raw = new Database(path)
+    raw.pragma('journal_mode = WAL')
+    raw.transaction(() => {
+      migrations[0].up(raw)
+      raw.pragma('user_version = 1')
+    })()
+    raw.prepare("INSERT INTO project_meta (key, value) VALUES ('name', 'Demo'), ('created_at', '2024-01-01T00:00:00.000Z')").run()
+    raw.close()
+    const project = Project.open(path)
+    expect(project.summary()).toMatchObject({ name: 'Demo', schemaVersion: LATEST_SCHEMA_VERSION })
+    project.close()
   })
 
   it('refuses a project written by a newer app instead of migrating it backwards', () => {

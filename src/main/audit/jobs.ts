@@ -9,11 +9,11 @@ import { JobLease } from '../jobs/lease'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
-import { channelOf } from '../explain/explainImage'
 import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
 import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
 import { shuffleInPlace, uniform01 } from '../prng'
 import { registeredSidecar, requireModel, toModelInput } from './models'
+import { channelForDatasetClass, classMappingForAudit } from './classMapping'
 import { requireModelRuntime } from '../modelImport/runtime'
 
 export const AUDIT_JOB_KIND = 'audit'
@@ -76,6 +76,7 @@ export async function createAuditJob(project: Project, options: AuditOptions): P
   const model = requireModel(project, options.modelId)
   const sidecar = await registeredSidecar(model)
   if (!project.datasets.get(options.datasetId)) throw new AppError('NOT_FOUND', `No dataset ${options.datasetId}`, { datasetId: options.datasetId })
+  const classMapping = classMappingForAudit(project, model, sidecar, options.datasetId, options.classMap)
   const base = saliencyParams(options.method, options.preset)
   const params = parseSaliencyParams({ ...base, ...options.params, method: options.method } as SaliencyParams)
   if (isPerturbationMethod(params.method)) {
@@ -99,7 +100,8 @@ export async function createAuditJob(project: Project, options: AuditOptions): P
     saliency: params,
     preset: options.preset,
     selection: { classes: sel.classes ?? null, kinds: sel.kinds, minArea: sel.minArea, sampleSize: sel.sampleSize ?? null, samplePerPair: sel.samplePerPair ?? null, seed: sel.seed },
-    batchSize: options.batchSize
+    batchSize: options.batchSize,
+    classMapping
   }
   return project.jobs.create(AUDIT_JOB_KIND, jobParams, segments.map((s) => itemKey(s.id)))
 }
@@ -205,7 +207,8 @@ async function runLeased(
         cached = { imageId: segment.imageId, data: toModelInput(rgb.data, rgb.width, rgb.height, sidecar) }
       }
       const classId = requestedClass(segment)
-      const channel = channelOf(sidecar, classId)
+      // Segment classes are the dataset's ids; the job's mapping says which output answers for each.
+      const channel = channelForDatasetClass(sidecar, params.classMapping ?? null, classId)
       const mask = project.segments.mask(segment.id)!
       const { height, width, channels } = sidecar.input
       return { key, segment, classId, mask, request: { id: key, image: { data: cached.data, height, width, channels }, request: mask, classId: channel } }

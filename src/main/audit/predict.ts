@@ -1,5 +1,5 @@
 import { IGNORE_LABEL } from '@common/datasets'
-import type { ConfusionReport, PredictOptions, PredictReport } from '@common/audit'
+import type { ClassMapping, ConfusionReport, PredictOptions, PredictReport } from '@common/audit'
 import { AppError, isAppError, toErrorShape } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
@@ -9,6 +9,7 @@ import { extractImageSegments } from '../datasets/segments'
 import type { EnginePool } from '../engine/pool/pool'
 import { ConfusionMatrix } from '../metrics'
 import { registeredSidecar, requireModel, toModelInput } from './models'
+import { classMappingForPredict, datasetIdPerChannel, storedClassMapping } from './classMapping'
 import { isOnnxPath } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
 
@@ -31,7 +32,7 @@ function newMatrix(classes: ClassDef[], ignoreIds: number[]): ConfusionMatrix {
   return new ConfusionMatrix(Math.max(0, ...classes.map((c) => c.id)) + 1, ignoreIds)
 }
 
-function report(datasetId: number, modelId: number, images: number, classes: ClassDef[], cm: ConfusionMatrix): ConfusionReport {
+function report(datasetId: number, modelId: number, images: number, classes: ClassDef[], cm: ConfusionMatrix, classMapping: ClassMapping | null): ConfusionReport {
   const ids = classes.map((c) => c.id)
   const k = cm.classes
   const matrix = ids.map((g) => ids.map((p) => cm.counts[g * k + p]))
@@ -42,11 +43,20 @@ function report(datasetId: number, modelId: number, images: number, classes: Cla
     gtPixels: matrix[i].reduce((a, b) => a + b, 0),
     predPixels: matrix.reduce((a, row) => a + row[i], 0)
   }))
-  return { datasetId, modelId, images, classIds: ids, matrix, perClass, meanIoU: cm.meanIoU(ids), pixelAccuracy: cm.pixelAccuracy() }
+  return { datasetId, modelId, images, classIds: ids, matrix, perClass, meanIoU: cm.meanIoU(ids), pixelAccuracy: cm.pixelAccuracy(), classMapping }
 }
 
-/** Label maps and confidences from the engine's probabilities: argmax channel → the sidecar's class id. */
-export function decodeProbabilities(probs: Float32Array, pixels: number, sidecar: ModelSidecar, offset = 0): { labelMap: Uint16Array; confidence: Float32Array } {
+/**
+ * Label maps and confidences from the engine's probabilities: argmax channel → class id, the dataset's through
+ * `idOfChannel` (see classMapping), else the sidecar's.
+ */
+export function decodeProbabilities(
+  probs: Float32Array,
+  pixels: number,
+  sidecar: ModelSidecar,
+  offset = 0,
+  idOfChannel: number[] = sidecar.classes.map((c) => c.id)
+): { labelMap: Uint16Array; confidence: Float32Array } {
   const k = sidecar.classes.length
   const labelMap = new Uint16Array(pixels)
   const confidence = new Float32Array(pixels)
@@ -54,7 +64,7 @@ export function decodeProbabilities(probs: Float32Array, pixels: number, sidecar
     const base = offset + p * k
     let best = 0
     for (let c = 1; c < k; c++) if (probs[base + c] > probs[base + best]) best = c
-    labelMap[p] = sidecar.classes[best].id
+    labelMap[p] = idOfChannel[best]
     confidence[p] = probs[base + best]
   }
   return { labelMap, confidence }
@@ -72,8 +82,12 @@ export async function predictDataset(project: Project, pool: EnginePool, options
   const sidecar = await registeredSidecar(model)
   await requireModelRuntime(model.dir, sidecar)
   if (!project.datasets.get(options.datasetId)) throw new AppError('NOT_FOUND', `No dataset ${options.datasetId}`, { datasetId: options.datasetId })
+  // Before any image is read: a model whose classes are not the dataset's would be scored by coinciding ids.
+  const classMapping = classMappingForPredict(project, model, sidecar, options.datasetId, options)
+  const idOfChannel = datasetIdPerChannel(classMapping)
   const images = project.datasets.images(options.datasetId, options.split ? { split: options.split } : {})
-  const { classes, ignoreIds } = datasetClasses(project, options.datasetId, sidecar)
+  // Predictions are stored in the dataset's ids, so the dataset's classes are all the matrix needs.
+  const { classes, ignoreIds } = datasetClasses(project, options.datasetId)
   const cm = newMatrix(classes, ignoreIds)
   const failed: PredictReport['failed'] = []
   const segments: Record<string, number> = {}
@@ -121,7 +135,7 @@ export async function predictDataset(project: Project, pool: EnginePool, options
         throw new AppError('MODEL_OUTPUT_MISMATCH', `The model answered [${out.shape.join(', ')}], expected [n, ${height}, ${width}, ${sidecar.classes.length}]`)
       }
       for (const [i, { imageId }] of ready.entries()) {
-        const { labelMap, confidence } = decodeProbabilities(out.probabilities!, oh * ow, sidecar, i * oh * ow * k)
+        const { labelMap, confidence } = decodeProbabilities(out.probabilities!, oh * ow, sidecar, i * oh * ow * k, idOfChannel)
         project.predictions.upsert({ modelId: model.id, imageId, labelMap, confidence })
         predicted++
         const image = project.datasets.image(imageId)!
@@ -168,7 +182,7 @@ export async function predictDataset(project: Project, pool: EnginePool, options
   })
   await Promise.all(lanes)
   return {
-    ...report(options.datasetId, model.id, withLabels, classes, cm),
+    ...report(options.datasetId, model.id, withLabels, classes, cm, classMapping),
     predicted,
     failed,
     segments,
@@ -179,7 +193,9 @@ export async function predictDataset(project: Project, pool: EnginePool, options
 /** The confusion matrix and IoU of the stored predictions of a model over a dataset (or split). */
 export async function confusionReport(project: Project, input: { datasetId: number; modelId: number; split?: string }): Promise<ConfusionReport> {
   const model = requireModel(project, input.modelId)
-  const sidecar = (model.config as { sidecar?: ModelSidecar }).sidecar
+  const classMapping = storedClassMapping(model, input.datasetId)
+  // Predictions stored before class maps hold the model's ids, which may lie outside the dataset's.
+  const sidecar = classMapping ? undefined : (model.config as { sidecar?: ModelSidecar }).sidecar
   const { classes, ignoreIds } = datasetClasses(project, input.datasetId, sidecar)
   const cm = newMatrix(classes, ignoreIds)
   let n = 0
@@ -189,5 +205,5 @@ export async function confusionReport(project: Project, input: { datasetId: numb
     cm.add((await loadLabelMap(project, image.id)).data, pred.labelMap)
     n++
   }
-  return report(input.datasetId, model.id, n, classes, cm)
+  return report(input.datasetId, model.id, n, classes, cm, classMapping)
 }

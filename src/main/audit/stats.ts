@@ -246,7 +246,8 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
   if (jobId === undefined) throw new AppError('JOB_NOT_FOUND', 'This project has no audit job yet; run an audit first')
   const params = auditJobParams(project, jobId)
   const model = project.models.get(params.modelId)
-  const sidecar = (model?.config as { sidecar?: ModelSidecar } | undefined)?.sidecar
+  // A job with a class mapping counts in the dataset's ids only; older ones may hold model ids beyond them.
+  const sidecar = params.classMapping ? undefined : (model?.config as { sidecar?: ModelSidecar } | undefined)?.sidecar
   const { classes, ignoreIds } = datasetClasses(project, params.datasetId, sidecar)
   const classCount = Math.max(0, ...classes.map((c) => c.id)) + 1
 

@@ -267,21 +267,21 @@ function requireComplete(location: string, e: ModelExamination): ModelSidecar {
 /** Examine, refuse on any failed check or missing flag, and write the description beside the model. */
 export async function describeModel(location: string, flags: DescriptionFlags): Promise<{ description: ModelSidecar; path: string; examination: ModelExamination }> {
   const examination = await examineModel(location, flags)
-  const description = requireComplete(location, examination)
-  const path = descriptionPath(location)
-  if (isOnnxPath(location)) {
-    await writeFileAtomic(path, `${JSON.stringify(description, null, 2)}\n`)
-    return { description, path, examination }
-  }
-  const { format: _f, version: _v, contentHash: _h, modelFormat: _m, ...meta } = description
-  return { description: await writeSidecar(location, meta), path, examination }
+  return { ...(await storeDescription(location, requireComplete(location, examination))), examination }
+}
+
+/** A description ready to use, and how to write it beside the model (nothing to write when it was stored). */
+export interface PreparedDescription {
+  description: ModelSidecar
+  store: () => Promise<ModelSidecar>
 }
 
 /**
  * The description to use for a model: the stored one when no flag asks for anything else (it was checked when
- * written, and the hash says the file is the same), otherwise described and checked anew and written.
+ * written, and the hash says the file is the same), otherwise described and checked anew. Nothing is written
+ * until `store`, so a caller can still refuse it (registration does, for weights a project describes otherwise).
  */
-export async function ensureDescribed(location: string, flags: DescriptionFlags = {}): Promise<ModelSidecar> {
+export async function prepareDescription(location: string, flags: DescriptionFlags = {}): Promise<PreparedDescription> {
   if (noDescriptionFlags(flags) && existsSync(descriptionPath(location))) {
     const stored = await readModelDescription(location)
     const hash = await modelFileHash(location)
@@ -291,7 +291,24 @@ export async function ensureDescribed(location: string, flags: DescriptionFlags 
         actual: hash
       })
     }
-    return stored
+    return { description: stored, store: async () => stored }
   }
-  return (await describeModel(location, flags)).description
+  const examination = await examineModel(location, flags)
+  const description = requireComplete(location, examination)
+  return { description, store: async () => (await storeDescription(location, description)).description }
+}
+
+async function storeDescription(location: string, description: ModelSidecar): Promise<{ description: ModelSidecar; path: string }> {
+  const path = descriptionPath(location)
+  if (isOnnxPath(location)) {
+    await writeFileAtomic(path, `${JSON.stringify(description, null, 2)}\n`)
+    return { description, path }
+  }
+  const { format: _f, version: _v, contentHash: _h, modelFormat: _m, ...meta } = description
+  return { description: await writeSidecar(location, meta), path }
+}
+
+/** The description to use for a model (see prepareDescription), written beside it when it is new. */
+export async function ensureDescribed(location: string, flags: DescriptionFlags = {}): Promise<ModelSidecar> {
+  return (await prepareDescription(location, flags)).store()
 }

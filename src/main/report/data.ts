@@ -4,6 +4,7 @@ import type { AuditStats } from '@common/audit'
 import { AppError, isAppError } from '@common/errors'
 import type { ReportOptions } from '@common/methods/reports'
 import type { Bookmark, ClassDef } from '@common/types'
+import { describeMapping } from '../audit/classMapping'
 import { auditJobParams } from '../audit/jobs'
 import { auditStats, imageName, segmentPlace } from '../audit/stats'
 import { loadImage } from '../datasets/import'
@@ -26,6 +27,8 @@ export interface ReportMeta {
   projectPath: string
   dataset: { id: number; name: string; format: string; images: number; split: string | null }
   model: { id: number; name: string; architecture: string; contentHash: string }
+  /** How the model's classes were matched to the dataset's when the lists differ (see classMapping); else absent. */
+  classMapping?: string
   job: { id: number; state: string; createdAt: string; done: number; failed: number; total: number }
   method: string
   preset: string
@@ -78,12 +81,14 @@ function reportMeta(project: Project, stats: AuditStats, options: ReportOptions,
   const model = project.models.get(stats.modelId)
   const job = getJob(project, stats.jobId)!
   const { method: _m, ...saliency } = params.saliency as Record<string, unknown>
+  const classMapping = params.classMapping ? describeMapping(params.classMapping) : ''
   return {
     title: options.title ?? 'Context bias report',
     projectName: project.meta.get('name') ?? project.path,
     projectPath: project.path,
     dataset: { id: stats.datasetId, name: dataset?.name ?? `dataset ${stats.datasetId}`, format: dataset?.format ?? '-', images: dataset?.imageCount ?? 0, split: params.split },
     model: { id: stats.modelId, name: model?.name ?? `model ${stats.modelId}`, architecture: model?.architecture ?? '-', contentHash: model?.contentHash ?? '-' },
+    ...(classMapping ? { classMapping } : {}),
     job: { id: job.id, state: job.state, createdAt: job.createdAt, done: job.done, failed: job.failed, total: job.total },
     method: stats.method,
     preset: params.preset,

@@ -8,6 +8,7 @@ import type { ClassDef } from '@common/types'
 import type { ExplanationView, ModelView, SegmentView } from '@common/methods/viewer'
 import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
+import { channelForDatasetClass, storedClassMapping } from '../audit/classMapping'
 import { requireModel } from '../audit/models'
 import { descriptionPath, readModelDescription } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
@@ -211,8 +212,8 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       if (!request.some((v) => v)) throw new AppError('EMPTY_REQUEST_MASK', 'The request is empty: pick a segment or draw a mask first')
       if (classId === undefined) throw new AppError('INVALID_PARAMETERS', 'Say which class to explain for a drawn request')
       const sidecar = await sidecarOf(model)
-      const channel = sidecar.classes.findIndex((c) => c.id === classId)
-      if (channel < 0) throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of model ${model.name}'s classes`, { classId })
+      // Segment classes are the dataset's ids; a model predicted through a class map answers on its own channel.
+      const channel = channelForDatasetClass(sidecar, storedClassMapping(model, record.datasetId), classId)
       const params = parseSaliencyParams({ ...saliencyParams(input.method, input.preset), ...input.params, method: input.method } as SaliencyParamsInput)
       const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { AppError } from '@common/errors'
 import { LATEST_SCHEMA_VERSION, migrations } from './migrations'
@@ -37,9 +37,47 @@ function migrate(db: Db): void {
   }
 }
 
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
+
+function notAProject(path: string, reason: string): AppError {
+  return new AppError(
+    'PROJECT_OPEN_FAILED',
+    `${path} is not a Context Lens project (${reason}); only "project create" makes a new project file`,
+    { path, reason }
+  )
+}
+
+/**
+ * Decided from the file's first bytes, before SQLite sees it: an empty file is a valid empty database to SQLite,
+ * and any write to it (WAL, migrations) would turn it into a project.
+ */
+function checkSqliteHeader(path: string): void {
+  const header = Buffer.alloc(SQLITE_HEADER.length)
+  let read = 0
+  const fd = openSync(path, 'r')
+  try {
+    read = readSync(fd, header, 0, header.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  if (read === 0) throw notAProject(path, 'the file is empty')
+  if (read < header.length || !header.equals(SQLITE_HEADER)) throw notAProject(path, 'not an SQLite database')
+}
+
+/**
+ * A project is a file the first migration has run on: user_version ≥ 1 (it commits with migration 1) and the
+ * project_meta table that migration creates. Every project any release ever wrote has both, so no new marker is
+ * needed for old files; a foreign database lacks at least one. Reads only, so a refused file stays unchanged.
+ */
+function checkProjectMarker(db: Db, path: string): void {
+  const version = schemaVersion(db)
+  const meta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'project_meta'").get()
+  if (version < 1 || !meta) throw notAProject(path, 'an SQLite database without the project schema')
+}
+
 /**
  * Open (or create) a project file: WAL for crash safety and concurrent readers, foreign keys enforced, and the
- * migrations applied before anything else touches it.
+ * migrations applied before anything else touches it. Opening never makes a project out of another file.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Db {
   const exists = existsSync(path)
@@ -49,6 +87,12 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   if (exists && options.create) {
     throw new AppError('CONFLICT', `A file already exists at ${path}; open it instead of creating a project there`, { path })
   }
+  try {
+    if (!options.create) checkSqliteHeader(path)
+  } catch (err) {
+    if (err instanceof AppError) throw err
+    throw new AppError('PROJECT_OPEN_FAILED', `Cannot read ${path}: ${(err as Error).message}`, { path })
+  }
   let db: Db
   try {
     db = new Database(path, { ...nativeBindingOption(), readonly: options.readonly ?? false, fileMustExist: !options.create })
@@ -56,17 +100,22 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     throw new AppError('PROJECT_OPEN_FAILED', `Cannot open ${path}: ${(err as Error).message}`, { path })
   }
   try {
-    // A non-SQLite file fails on the first read, not on open.
-    if (!options.readonly) db.pragma('journal_mode = WAL')
-    db.pragma('foreign_keys = ON')
+    // Connection settings only; the first write (journal_mode) waits until the file is known to be a project.
     db.pragma('busy_timeout = 5000')
+    db.pragma('foreign_keys = ON')
     db.pragma('synchronous = NORMAL')
+    if (!options.create) checkProjectMarker(db, path)
+    if (!options.readonly) db.pragma('journal_mode = WAL')
     if (!options.readonly) migrate(db)
     else if (schemaVersion(db) > LATEST_SCHEMA_VERSION) migrate(db) // throws the too-new error
     return db
   } catch (err) {
     db.close()
     if (err instanceof AppError) throw err
+    const code = (err as { code?: unknown }).code
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new AppError('PROJECT_OPEN_FAILED', `Cannot open ${path}: another process holds it locked`, { path })
+    }
     throw new AppError('PROJECT_OPEN_FAILED', `${path} is not a Context Lens project: ${(err as Error).message}`, { path })
   }
 }

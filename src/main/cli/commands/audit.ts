@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { SEGMENT_KINDS_EXTRACTED } from '@common/datasets'
 import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
 import type { JobSummary } from '@common/types'
+import { describeMapping } from '../../audit/classMapping'
 import { datasetClasses } from '../../audit/predict'
+import { addClassMapOption, classMapFrom } from '../classMapOption'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { resolveModel } from './predict'
@@ -58,6 +60,7 @@ interface AuditCliOptions extends Pick<SaliencyCliOptions, (typeof SALIENCY_OVER
   samplePerPair?: number
   seed: number
   batchSize: number
+  classMap?: Parameters<typeof classMapFrom>[0]
   resume?: number
   cancel?: number
   progress: boolean
@@ -72,7 +75,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
     .option('--dataset <id>', 'dataset id', positiveInt)
     .option('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register')
   // --classes picks segment classes here, so the model's class list is --model-classes.
-  addModelDescriptionOptions(command, { classesFlag: '--model-classes' })
+  addClassMapOption(addModelDescriptionOptions(command, { classesFlag: '--model-classes' }))
     .option('--split <name>', 'only segments of images of this split')
     .addOption(new Option('--method <m>', 'saliency method').choices([...SALIENCY_METHODS]).default('context'))
     .addOption(new Option('--preset <p>', 'parameter preset').choices([...SALIENCY_PRESET_NAMES]).default('cityscapes'))
@@ -102,6 +105,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
         else if (opts.resume) job = await withProgress(session, bar, () => session.call('audit:resume', { jobId: opts.resume!, wait: true }))
         else {
           if (!opts.dataset || !opts.model) throw new InvalidArgumentError('--dataset and --model are required to start an audit (or give --resume JOB)')
+          const classMap = classMapFrom(opts.classMap)
           const modelId = await resolveModel(session, opts.model, modelDescriptionFlags({ ...opts, classes: undefined }))
           // The named flags win over the same parameter given with --param.
           const params = { ...parseParams(opts.param ?? []), ...saliencyParams(SALIENCY_OVERRIDES, opts.method, opts) }
@@ -133,11 +137,14 @@ export function registerAudit(program: Command, run: CommandContext): void {
               },
               batchSize: opts.batchSize,
               wait: true,
-              ...(opts.split ? { split: opts.split } : {})
+              ...(opts.split ? { split: opts.split } : {}),
+              ...(classMap ? { classMap } : {})
             })
           )
         }
         if (opts.json) return printJson(job)
+        const { classMapping } = (await session.call('audit:job', { jobId: job.id })).params as { classMapping?: Parameters<typeof describeMapping>[0] | null }
+        if (classMapping && describeMapping(classMapping)) console.log(`${describeMapping(classMapping)}.\n`)
         printJob(job)
         if (job.state === 'paused' || job.state === 'interrupted') console.log(`\nResume with: ctxlens audit --project ${opts.project} --resume ${job.id}`)
         if (job.failed > 0) {

@@ -7,6 +7,8 @@ import { withProgress } from '../progress'
 import { intInRange, positiveInt } from '../argParsers'
 import type { DescriptionFlags } from '@common/modelDescription'
 import { addModelDescriptionOptions, modelDescriptionFlags, type DescriptionCliOptions } from '../optionSets'
+import { describeMapping } from '../../audit/classMapping'
+import { addClassMapOption, classMapFrom } from '../classMapOption'
 
 /** A model id, or a model file or folder that is registered first (described by the flags if given). */
 export async function resolveModel(session: CliSession, model: string, flags: DescriptionFlags = {}): Promise<number> {
@@ -31,14 +33,15 @@ export function registerPredict(program: Command, run: CommandContext): void {
     .requiredOption('--project <file>', 'the project file')
     .requiredOption('--dataset <id>', 'dataset id', positiveInt)
     .requiredOption('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register')
-  addModelDescriptionOptions(command)
+  addClassMapOption(addModelDescriptionOptions(command))
     .option('--split <name>', 'only this split')
     .option('--batch-size <n>', 'images per engine task', intInRange(1, 256), 8)
     .option('--no-segments', 'do not extract segments')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the report as JSON')
-    .action((opts: DescriptionCliOptions & { project: string; dataset: number; model: string; split?: string; batchSize: number; segments: boolean; progress: boolean; json?: boolean }) =>
+    .action((opts: DescriptionCliOptions & { project: string; dataset: number; model: string; split?: string; batchSize: number; segments: boolean; progress: boolean; json?: boolean; classMap?: Parameters<typeof classMapFrom>[0] }) =>
       run(opts, async (session) => {
+        const classMap = classMapFrom(opts.classMap)
         await session.openProject(opts.project)
         const modelId = await resolveModel(session, opts.model, modelDescriptionFlags(opts))
         const report = await withProgress(session, opts.progress && !opts.json, () =>
@@ -47,10 +50,13 @@ export function registerPredict(program: Command, run: CommandContext): void {
             modelId,
             batchSize: opts.batchSize,
             extractSegments: opts.segments,
-            ...(opts.split ? { split: opts.split } : {})
+            ...(opts.split ? { split: opts.split } : {}),
+            ...(classMap ? { classMap } : {})
           })
         )
         if (opts.json) return printJson(report)
+        const mapping = report.classMapping ? describeMapping(report.classMapping) : ''
+        if (mapping) console.log(`${mapping}.`)
         console.log(`Predicted ${report.predicted} images with model #${modelId} in ${(report.durationMs / 1000).toFixed(1)} s`)
         if (Object.keys(report.segments).length) console.log(`Segments: ${Object.entries(report.segments).map(([k, n]) => `${k} ${n}`).join(', ')}`)
         for (const f of report.failed) console.log(`  failed image ${f.imageId}: [${f.code}] ${f.message}`)

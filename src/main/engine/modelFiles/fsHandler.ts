@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import { writeFileAtomic } from '../../writeFileAtomic'
@@ -88,6 +88,35 @@ function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
   return total
 }
 
+/**
+ * Refuses shards whose bytes are not what model.json's weight specs need, naming the files: a truncated shard
+ * (or one from another model) otherwise passes a hash recomputed over it and fails only at inference. The loader
+ * reads the groups as one buffer, so the total decides; the groups narrow down which files are wrong.
+ */
+export function checkWeightBytes(jsonPath: string, manifest: tf.io.WeightsManifestConfig | undefined, sizes: number[]): void {
+  const groups = manifest ?? []
+  const expected = expectedBytes(groups.flatMap((g) => g.weights))
+  const actual = sizes.reduce((a, b) => a + b, 0)
+  if (expected === null || expected === actual) return
+  const dir = dirname(jsonPath)
+  let at = 0
+  const wrong: string[] = []
+  for (const group of groups) {
+    const files = group.paths.length
+    const held = sizes.slice(at, at + files).reduce((a, b) => a + b, 0)
+    at += files
+    const needed = expectedBytes(group.weights)
+    if (needed === null || needed === held) continue
+    const names = group.paths.join(', ')
+    wrong.push(files === 1 ? `${names} holds ${held} bytes where ${needed} are described` : `${names} hold ${held} bytes together where ${needed} are described`)
+  }
+  throw invalid(`Weight files in ${dir} do not match ${basename(jsonPath)} (${wrong.join('; ') || `${actual} bytes where ${expected} are described`}): truncated, or from another model`, {
+    path: dir,
+    actual,
+    expected
+  })
+}
+
 async function readShards(jsonPath: string, manifest: tf.io.WeightsManifestConfig): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
   const buffers: Buffer[] = []
   for (const path of shardPaths(jsonPath, manifest)) {
@@ -97,15 +126,9 @@ async function readShards(jsonPath: string, manifest: tf.io.WeightsManifestConfi
       throw invalid(`Cannot read weight file ${path}: ${(err as Error).message}`, { path })
     }
   }
+  checkWeightBytes(jsonPath, manifest, buffers.map((b) => b.byteLength))
   const specs = manifest.flatMap((g) => g.weights)
   const joined = Buffer.concat(buffers)
-  const expected = expectedBytes(specs)
-  if (expected !== null && expected !== joined.byteLength) {
-    throw invalid(`Weight files hold ${joined.byteLength} bytes but model.json describes ${expected}`, {
-      actual: joined.byteLength,
-      expected
-    })
-  }
   return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer]
 }
 

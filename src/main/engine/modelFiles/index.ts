@@ -14,7 +14,7 @@ import {
   type ModelSidecarInput
 } from '@common/models'
 import { registerZooLayers } from '../models/index'
-import { fsHandler, modelJsonPath, readModelJson, shardPaths } from './fsHandler'
+import { checkWeightBytes, fsHandler, modelJsonPath, readModelJson, shardPaths } from './fsHandler'
 import { uniform01 } from '../../prng'
 import { writeFileAtomic } from '../../writeFileAtomic'
 
@@ -51,18 +51,27 @@ function sidecarPath(location: string): string {
   return join(dirname(modelJsonPath(location)), SIDECAR_FILE)
 }
 
-/** sha256 over model.json's bytes followed by every weight shard in manifest order, as hex. */
+/**
+ * sha256 over model.json's bytes followed by every weight shard in manifest order, as hex; shards whose sizes
+ * are not what model.json describes are MODEL_FILE_INVALID, named.
+ */
 export async function contentHash(location: string): Promise<string> {
   const jsonPath = modelJsonPath(location)
   const { bytes, json } = await readModelJson(jsonPath)
   const hash = createHash('sha256').update(bytes)
+  const sizes: number[] = []
   for (const path of shardPaths(jsonPath, json.weightsManifest)) {
+    let shard: Buffer
     try {
-      hash.update(await readFile(path))
+      shard = await readFile(path)
     } catch (err) {
       throw new AppError('MODEL_FILE_INVALID', `Cannot read weight file ${path}: ${(err as Error).message}`, { path })
     }
+    hash.update(shard)
+    sizes.push(shard.byteLength)
   }
+  // Every registration and description hashes the files: the place to refuse shards model.json does not describe.
+  checkWeightBytes(jsonPath, json.weightsManifest, sizes)
   return hash.digest('hex')
 }
 

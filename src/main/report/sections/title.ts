@@ -39,6 +39,7 @@ export function titlePage(w: PdfWriter, data: ReportData, options: ReportOptions
     ['Model', `${meta.model.name} (#${meta.model.id})`],
     ['Model content hash', meta.model.contentHash],
     ['Architecture', meta.model.architecture],
+    ...(meta.classMapping ? [['Model classes', meta.classMapping.replace(/^Model classes /, '')] as [string, string]] : []),
     ['Audit job', `#${meta.job.id}, ${meta.job.state}: ${meta.job.done} of ${meta.job.total} requests explained${meta.job.failed ? `, ${meta.job.failed} failed` : ''} (started ${meta.job.createdAt})`],
     ['Method', `${methodName(meta.method)} (preset ${meta.preset})`],
     ['Parameters', keyParams(meta.params)],

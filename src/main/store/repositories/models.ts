@@ -48,6 +48,11 @@ export class ModelRepo {
     return this.byHash(input.contentHash)!
   }
 
+  /** Replaces the model's config (JSON): what the project learnt about it after registration, e.g. class maps. */
+  setConfig(id: number, config: Record<string, unknown>): void {
+    this.db.prepare('UPDATE models SET config = ? WHERE id = ?').run(JSON.stringify(config), id)
+  }
+
   byHash(hash: string): ModelRecord | null {
     const row = this.db.prepare('SELECT * FROM models WHERE content_hash = ?').get(hash) as Row | undefined
     return row ? toModel(row) : null

@@ -34,6 +34,17 @@ export class PredictionRepo {
     return { modelId, imageId, labelMap: new Uint16Array(labels.buffer), confidence: bufferToFloat32(row.confidence) }
   }
 
+  /** The model's predictions of a dataset's images, leaving out one split's when `exceptSplit` is given. */
+  countForDataset(modelId: number, datasetId: number, exceptSplit?: string): number {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM predictions p JOIN images i ON i.id = p.image_id
+         WHERE p.model_id = ? AND i.dataset_id = ? AND (? IS NULL OR i.split != ?)`
+      )
+      .get(modelId, datasetId, exceptSplit ?? null, exceptSplit ?? null) as { n: number }
+    return row.n
+  }
+
   count(modelId: number): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM predictions WHERE model_id = ?').get(modelId) as { n: number }).n
   }
