@@ -1,4 +1,5 @@
 import type { ClassMapInput, ClassMapping } from '@common/audit'
+import { describeMapping, normaliseClassName } from '@common/classMapping'
 import { AppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
@@ -18,7 +19,7 @@ export interface NamedClassSet {
   classes: ClassDef[]
 }
 
-export const normaliseClassName = (name: string): string => name.trim().toLowerCase()
+export { normaliseClassName }
 
 const ref = (c: ClassDef): ClassRef => ({ id: c.id, name: c.name })
 const listText = (classes: ClassDef[]): string => classes.map((c) => `${c.id} ${c.name}`).join(', ')
@@ -132,15 +133,7 @@ export function idMapping(modelClasses: ClassDef[], datasetClasses: ClassDef[]):
   return { basis: 'identical', pairs, unpredicted: datasetClasses.filter((d) => !modelClasses.some((m) => m.id === d.id)).map(ref) }
 }
 
-/** One line for people: how the model's classes count on the dataset. Empty when the lists are identical. */
-export function describeMapping(mapping: ClassMapping): string {
-  if (mapping.basis === 'identical') return ''
-  const moved = mapping.pairs.filter((p) => p.model.id !== p.dataset.id || normaliseClassName(p.model.name) !== normaliseClassName(p.dataset.name))
-  const how = mapping.basis === 'explicit' ? 'mapped by the class map given' : 'matched by name'
-  const pairs = moved.length > 0 ? `: ${moved.map((p) => `${p.model.name} (model ${p.model.id}) → ${p.dataset.name} (dataset ${p.dataset.id})`).join(', ')}` : ''
-  const rest = mapping.unpredicted.length > 0 ? `; the model does not predict the dataset's ${mapping.unpredicted.map((c) => c.name).join(', ')} (their pixels can only count as errors)` : ''
-  return `Model classes ${how}${pairs}${rest}`
-}
+export { describeMapping }
 
 // ---- the mapping a project stores -----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import { withProgress } from '../progress'
 import { intInRange, positiveInt } from '../argParsers'
 import type { DescriptionFlags } from '@common/modelDescription'
 import { addModelDescriptionOptions, modelDescriptionFlags, type DescriptionCliOptions } from '../optionSets'
-import { describeMapping } from '../../audit/classMapping'
+import { describeMapping } from '@common/classMapping'
 import { addClassMapOption, classMapFrom } from '../classMapOption'
 
 /** A model id, or a model file or folder that is registered first (described by the flags if given). */
