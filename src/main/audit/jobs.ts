@@ -2,7 +2,7 @@ import { AuditJobParamsSchema, type AuditJobParams, type AuditOptions } from '@c
 import type { EventPayload } from '@common/contract'
 import { AppError, isAppError, toErrorShape } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
-import { isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
+import { faithfulnessParams, isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { SegmentRecord } from '@main/store/repositories/segments'
@@ -139,7 +139,7 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
     const model = requireModel(project, params.modelId)
     sidecar = await registeredSidecar(model)
     await requireModelRuntime(model.dir, sidecar)
-    engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar)
+    engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar, { faithfulness: faithfulnessParams(params.saliency, params.preset) })
   } catch (err) {
     // A model moved or changed since the job was made: the job says why, and resumes once the files are back.
     project.jobs.setState(jobId, 'failed', toErrorShape(err).message)
@@ -213,6 +213,7 @@ export async function runAuditJob(project: Project, jobId: number, engineOrPool:
           preservation: r.preservation,
           maskL1: r.maskL1,
           recovered: r.recovered,
+          faithfulness: r.faithfulness ?? null,
           stepsRun: r.stepsRun,
           timeMs: r.timeMs
         }

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { SaliencyParams, SaliencyResult } from '@common/saliency'
+import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
 import { descriptionPath } from '../../../modelImport'
 import { computeSaliency, type SaliencyRequest } from '../../../saliency'
 import { openSegmentationModel } from '../../openModel'
@@ -13,6 +13,8 @@ export interface SaliencyPayload {
   requests: SaliencyRequest[]
   params: SaliencyParams
   maxBatch?: number
+  /** Run the deletion check on each result too, here in the worker, beside the explanation it measures. */
+  faithfulness?: FaithfulnessParams
 }
 
 export interface LabelsPayload {
@@ -62,7 +64,8 @@ async function openedModel(ctx: TaskContext, dir: string): Promise<OpenedSegment
 }
 
 /**
- * Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation. The
+ * Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation, and
+ * the deletion faithfulness of each result when the payload asks for it. The
  * model comes through the runtime seam, so this handler runs on whatever runtime openSegmentationModel picks.
  */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
@@ -70,6 +73,7 @@ export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p
   return computeSaliency(model, p.requests, p.params, {
     signal: ctx.signal,
     maxBatch: p.maxBatch,
+    faithfulness: p.faithfulness,
     onProgress: (step, steps) => ctx.progress({ step, steps })
   })
 }
