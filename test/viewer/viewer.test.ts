@@ -113,7 +113,6 @@ describe('viewer services', () => {
     expect(f.fractions).toHaveLength(9)
     expect(f.contextCells).toBe(16)
     expect(f.salient[0]).toBeCloseTo(summary.scoreOriginal, 4)
-    console.log("FAITH", f.timeMs, f.images, (summary as unknown as { timeMs: number }).timeMs, f.value)
     expect(f.value).toEqual(expect.any(Number))
     expect(f.value).toBeCloseTo((f.aucRandom! - f.aucSalient!) / f.aucRandom!, 9)
 
@@ -141,7 +140,6 @@ describe('viewer services', () => {
     const e = await call<{ request: string; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
       imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs }, classId: STREET_CLASS.car, method: 'vg', params: {}
     })
-    console.log("FAITHVG", JSON.stringify({t: e.summary.faithfulness.timeMs, v: e.summary.faithfulness.value, tm: (e.summary as unknown as { timeMs: number }).timeMs}))
     expect(e.segmentId).toBeNull()
     // A gradient map is measured like a mask, removing context with the preset's perturbation baseline.
     expect(e.summary.faithfulness).toMatchObject({ value: expect.any(Number), params: { baseline: { kind: 'constant', value: 0 } } })
