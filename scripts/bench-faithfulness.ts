@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`${model.runtime} on ${info.name}; ${requests.length} rider/person requests on ${H}×${W} test images; Cityscapes preset`)
-  console.log('method   explain s/req   check s/req   images   faithfulness mean ± sd (n)   AUC salient / random')
+  console.log('method   explain s/req   check s/req   images   faithfulness mean ± sd (n)   min   > 0   AUC salient / random')
   for (const method of methods) {
     const over = method === 'grid' || method === 'context' ? { steps } : method === 'ig' ? { steps: igSteps } : method === 'sg' ? { samples: sgSamples } : {}
     const params = saliencyParams(method, 'cityscapes', over)
@@ -70,9 +70,11 @@ async function main(): Promise<void> {
     const values = results.map((r) => r.faithfulness!.value).filter((v): v is number => v !== null)
     const aucS = mean(results.map((r) => r.faithfulness!.aucSalient ?? NaN))
     const aucR = mean(results.map((r) => r.faithfulness!.aucRandom ?? NaN))
+    const images = mean(results.map((r) => r.faithfulness!.images))
     console.log(
-      `${method.padEnd(8)} ${(wall - check).toFixed(2).padStart(13)} ${check.toFixed(2).padStart(13)} ${String(mean(results.map((r) => r.faithfulness!.images))).padStart(8)}   ${mean(values).toFixed(3)} ± ${sd(values).toFixed(3)} (${values.length})`.padEnd(80) +
-        `${aucS.toFixed(3)} / ${aucR.toFixed(3)}`
+      `${method.padEnd(8)} ${(wall - check).toFixed(2).padStart(13)} ${check.toFixed(2).padStart(13)} ${images.toFixed(1).padStart(8)}   ` +
+        `${mean(values).toFixed(3)} ± ${sd(values).toFixed(3)} (${values.length})`.padEnd(29) +
+        `${Math.min(...values).toFixed(2).padStart(5)} ${String(values.filter((v) => v > 0).length).padStart(5)}   ${aucS.toFixed(3)} / ${aucR.toFixed(3)}`
     )
   }
   model.dispose()
