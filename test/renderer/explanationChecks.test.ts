@@ -24,7 +24,7 @@ describe('an explanation\'s own checks', () => {
   it('shows recovery with its preservation loss, the deletion figure, and both curves', () => {
     const w = mount(ExplanationChecks, { props: { summary: { scoreOriginal: 0.8, preservation: 0.0312, recovered: false, faithfulness } } })
     expect(w.get('[data-testid="recovery"]').text()).toContain('Not recovered: preservation loss 0.0312')
-    expect(w.get('[data-testid="faithfulness"]').text()).toMatch(/Deletion faithfulness 0\.60.*AUC 0\.30 salient-first vs 0\.75 random \(3 orders, 10 context cells\)/)
+    expect(w.get('[data-testid="faithfulness"]').text()).toMatch(/Deletion faithfulness 0\.60 · AUC 0\.30 salient-first vs 0\.75 random \(3 orders, 10 context cells\)/)
     // The salient-first area is below every random order's: the score falls faster than in any of them.
     expect(w.text()).toContain('faster than in every random order')
     const salient = points(w, 'curve-salient')
@@ -40,6 +40,9 @@ describe('an explanation\'s own checks', () => {
     const within = mount(ExplanationChecks, { props: { summary: { faithfulness: { ...faithfulness, value: 0.02, aucSalient: 0.74 } } } })
     expect(within.text()).toContain('no better than removing context at random')
     expect(within.find('[data-testid="recovery"]').exists()).toBe(false)
+    // A score that removing all context does not move: nothing to rank, whatever the areas say.
+    const flat = mount(ExplanationChecks, { props: { summary: { faithfulness: { ...faithfulness, value: 0.0001, aucSalient: 0.9999, aucRandom: 1, randomAucs: [1, 1, 1], salient: [0.8, 0.8, 0.799], random: [0.8, 0.8, 0.799] } } } })
+    expect(flat.text()).toContain('Removing all context changes the score by 0.1 %')
     const none = mount(ExplanationChecks, { props: { summary: { faithfulness: { ...faithfulness, value: null, aucSalient: null, aucRandom: null, randomAucs: [], fractions: [0], salient: [0.8], random: [0.8], contextCells: 0 } } } })
     expect(none.text()).toContain('no context to remove')
     expect(none.find('[data-testid="deletion-curves"]').exists()).toBe(false)
