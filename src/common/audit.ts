@@ -239,7 +239,12 @@ export const EvidenceSchema = z.object({
   recovered: z.number().int(),
   notRecovered: z.number().int(),
   /** recovered / (recovered + notRecovered); null when no explanation has a recovery flag. */
-  recoveryRate: z.number().nullable()
+  recoveryRate: z.number().nullable(),
+  /**
+   * Mean deletion faithfulness (see FaithfulnessSchema) of the counted explanations that have one, and how many
+   * have one: explanations stored before the figure existed have none. Absent in hand-made statistics.
+   */
+  faithfulness: z.object({ mean: z.number().nullable(), n: z.number().int() }).optional()
 })
 export type Evidence = z.infer<typeof EvidenceSchema>
 

@@ -151,6 +151,55 @@ export function saliencyParams(
   return SaliencyParamsSchema.parse({ ...base, ...overrides, method })
 }
 
+/**
+ * The deletion check of an explanation (src/main/saliency/faithfulness.ts): the map's context cells are replaced by
+ * `baseline` in `steps` equal parts, most salient first, and the same for `randomOrders` seeded random orders. The
+ * baseline is the perturbation methods' one, so every method is measured by removing context the same way.
+ */
+export const FaithfulnessParamsSchema = z.object({
+  steps: z.number().int().min(1).max(64).default(8),
+  randomOrders: z.number().int().min(1).max(32).default(3),
+  seed: z.number().int().default(0),
+  baseline: BaselineSchema.prefault({ kind: 'constant' })
+})
+export type FaithfulnessParams = z.infer<typeof FaithfulnessParamsSchema>
+export type FaithfulnessParamsInput = z.input<typeof FaithfulnessParamsSchema>
+
+/**
+ * Deletion faithfulness of one explanation. `value` = (AUC_random − AUC_salient) / AUC_random, the areas under the
+ * deletion curves (score / original score against the removed part of the context): 0 when removing the most
+ * salient context first hurts the score no faster than removing it in random order, > 0 when faster (at most 1),
+ * < 0 when slower. Null when the request has no context cells or the original score is (near) zero.
+ */
+export const FaithfulnessSchema = z.object({
+  value: z.number().nullable(),
+  aucSalient: z.number().nullable(),
+  aucRandom: z.number().nullable(),
+  /** AUC of each random order: how much the random level itself varies. */
+  randomAucs: z.array(z.number()),
+  /** Removed part of the context cells at each point, from 0 to 1. */
+  fractions: z.array(z.number()),
+  /** Mean requested-class score over R at each point: salient order, and the mean of the random orders. */
+  salient: z.array(z.number()),
+  random: z.array(z.number()),
+  /** Cells of the map with pixels outside R (the ones removed); R's own pixels are never changed. */
+  contextCells: z.number().int(),
+  /** Images run through the model (one batched predict unless the images are large). */
+  images: z.number().int(),
+  timeMs: z.number(),
+  params: FaithfulnessParamsSchema
+})
+export type Faithfulness = z.infer<typeof FaithfulnessSchema>
+
+/**
+ * Faithfulness settings for an explanation made with `params` under `preset`: grid and context saliency remove
+ * context with their own baseline; VG/IG/SG with the preset's perturbation baseline, so all methods share one.
+ */
+export function faithfulnessParams(params: SaliencyParams, preset: SaliencyPresetName = 'synthetic'): FaithfulnessParams {
+  const baseline = isPerturbationMethod(params.method) ? (params as PerturbationParams).baseline : (saliencyParams('grid', preset) as PerturbationParams).baseline
+  return FaithfulnessParamsSchema.parse({ baseline })
+}
+
 const float32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array')
 
 export const SaliencyResultSchema = z.object({
@@ -187,6 +236,8 @@ export const SaliencyResultSchema = z.object({
   timeMs: z.number(),
   batchTimeMs: z.number(),
   batchSize: z.number().int().positive(),
-  params: SaliencyParamsSchema
+  params: SaliencyParamsSchema,
+  /** The deletion check, when it was asked for (see FaithfulnessSchema). */
+  faithfulness: FaithfulnessSchema.optional()
 })
 export type SaliencyResult = z.infer<typeof SaliencyResultSchema>

@@ -16,6 +16,7 @@ import { services } from './helpers'
  *   8 unrecovered ones (images 0–3) spread theirs evenly: the recovered-only default sees green alone.
  * - 2 explanations of green regions the model took for blue (images 0–1), explaining class blue, put theirs on
  *   the blue square: the audited class is green, the context blue, and 2 explanations are too few for an alert.
+ * - Deletion faithfulness: 0.6 and 0.2 on the green regions, 0.9 on the unrecovered blue ones, none on the rest.
  * - A second, cancelled job has explained 1 of its 3 items.
  */
 const dir = tempDir()
@@ -65,12 +66,13 @@ beforeAll(async () => {
     mask: Uint8Array
     saliency: Float32Array
     recovered: boolean
+    faithfulness?: number
   }
   const planned: Planned[] = []
   const onGreen = Float32Array.from(GREEN)
   for (let i = 0; i < IMAGES; i++) for (let k = 0; k < 4; k++) planned.push({ image: i, gt: 2, pred: 2, mask: BLUE, saliency: onGreen, recovered: true })
-  for (let i = 0; i < 4; i++) for (let k = 0; k < 2; k++) planned.push({ image: i, gt: 2, pred: 2, mask: BLUE, saliency: new Float32Array(S * S).fill(0.5), recovered: false })
-  for (let i = 0; i < 2; i++) planned.push({ image: i, gt: 1, pred: 2, mask: GREEN, saliency: Float32Array.from(BLUE), recovered: true })
+  for (let i = 0; i < 4; i++) for (let k = 0; k < 2; k++) planned.push({ image: i, gt: 2, pred: 2, mask: BLUE, saliency: new Float32Array(S * S).fill(0.5), recovered: false, faithfulness: 0.9 })
+  for (let i = 0; i < 2; i++) planned.push({ image: i, gt: 1, pred: 2, mask: GREEN, saliency: Float32Array.from(BLUE), recovered: true, faithfulness: [0.6, 0.2][i] })
 
   const segments = project.segments.insertMany(
     planned.map((p) => ({
@@ -101,7 +103,13 @@ beforeAll(async () => {
         saliency: p.saliency,
         saliencyHeight: S,
         saliencyWidth: S,
-        summary: { kind: p.gt === p.pred ? 'correct' : 'misclassified', gtClass: p.gt, predClass: p.pred, recovered: p.recovered }
+        summary: {
+          kind: p.gt === p.pred ? 'correct' : 'misclassified',
+          gtClass: p.gt,
+          predClass: p.pred,
+          recovered: p.recovered,
+          ...(p.faithfulness !== undefined ? { faithfulness: { value: p.faithfulness } } : {})
+        }
       })
     )
   const keys = segments.map((id) => `segment:${id}`)
@@ -126,7 +134,7 @@ describe('statistics that say what they rest on', () => {
   it('counts recovered explanations only by default, and says how many of how many recovered', async () => {
     const stats = await call('audit:stats', { jobId, ...FAST })
     const blue = stats.perClass.find((c) => c.classId === 2)!
-    expect(blue.evidence).toEqual({ explanations: 24, images: 6, total: 32, recovered: 24, notRecovered: 8, recoveryRate: 0.75 })
+    expect(blue.evidence).toEqual({ explanations: 24, images: 6, total: 32, recovered: 24, notRecovered: 8, recoveryRate: 0.75, faithfulness: { mean: null, n: 0 } })
     // Only the recovered masks count: all their context saliency is on green.
     expect(blue.context.find((c) => c.classId === 1)!.share).toBeCloseTo(1, 9)
     expect(stats.evidence).toMatchObject({ explanations: 26, total: 34, recovered: 26, notRecovered: 8 })
@@ -140,6 +148,21 @@ describe('statistics that say what they rest on', () => {
     const row = all.table1.find((r) => r.gtClass === 2 && r.predClass === 2)!
     expect(row.evidence).toMatchObject({ explanations: 32, total: 32, notRecovered: 8 })
     expect(stats.table1.find((r) => r.gtClass === 2 && r.predClass === 2)!.explanations).toBe(24)
+  })
+
+  it('gives the mean deletion faithfulness of the counted explanations that have one, with its n', async () => {
+    const stats = await call('audit:stats', { jobId, ...FAST })
+    const green = stats.perClass.find((c) => c.classId === 1)!
+    expect(green.evidence.faithfulness!.n).toBe(2)
+    expect(green.evidence.faithfulness!.mean).toBeCloseTo(0.4, 9)
+    expect(stats.evidence.faithfulness).toMatchObject({ n: 2 })
+    // The unrecovered blue explanations are the only blue ones with the figure: it counts only when they do.
+    const all = await call('audit:stats', { jobId, includeUnrecovered: true, ...FAST })
+    const blueAll = all.perClass.find((c) => c.classId === 2)!.evidence.faithfulness!
+    expect(blueAll.n).toBe(8)
+    expect(blueAll.mean).toBeCloseTo(0.9, 9)
+    expect(all.evidence.faithfulness!.n).toBe(10)
+    expect(all.evidence.faithfulness!.mean).toBeCloseTo((0.6 + 0.2 + 8 * 0.9) / 10, 9)
   })
 
   it('groups requests by their audited class, not the class explained there, and raises no alert of a class on itself', async () => {
@@ -227,6 +250,7 @@ describe('statistics that say what they rest on', () => {
     expect(plain.stdout).toContain('blue: 24 explanations on 6 images; 24 of 32 recovered (75%)')
     expect(plain.stdout).toMatch(/blue ← green: share − baseline .*24 explanations on 6 images; 24 of 32 recovered \(75%\)/)
     expect(plain.stdout).toMatch(/examples: frame0\d\.png, blue at \(4, 4\), 16 px/)
+    expect(plain.stdout).toContain('green: 2 explanations on 2 images; 2 of 2 recovered (100%); deletion faithfulness 0.40 (mean of 2)')
     expect(plain.stdout).toMatch(/Insufficient evidence \(fewer than 20 explanations or 3 images\)[^]*green ← blue/)
     expect(plain.stdout).not.toMatch(/explanation \d+/)
 

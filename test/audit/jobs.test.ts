@@ -3,6 +3,7 @@ import { copyFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AuditOptionsSchema } from '../../src/common/audit'
+import type { Faithfulness } from '../../src/common/saliency'
 import { selectSegments } from '../../src/main/audit/jobs'
 import { buildProgram } from '../../src/main/cli/program'
 import { Project } from '../../src/main/store/project'
@@ -246,6 +247,12 @@ describe('audit jobs', () => {
     const detail = await call('audit:job', { jobId: job.id })
     expect(detail.failures).toEqual([{ itemKey: `segment:${broken}`, code: 'EMPTY_REQUEST_MASK', message: expect.any(String) }])
     expect(project.explanations.forJob(job.id)).toHaveLength(job.total - 1)
+    // Each stored explanation carries its deletion check, measured on its own image and request.
+    for (const e of project.explanations.forJob(job.id)) {
+      const summary = e.summary as { scoreOriginal: number; faithfulness: Faithfulness }
+      expect(summary.faithfulness.fractions).toHaveLength(9)
+      expect(summary.faithfulness.salient[0]).toBeCloseTo(summary.scoreOriginal, 4)
+    }
   })
 })
 

@@ -102,6 +102,13 @@ describe('auditing an image in Chromium', () => {
     await page.getByTestId('toggle-saliency').setChecked(true)
   })
 
+  it('shows the explanation\'s own checks: recovery with its preservation loss, deletion faithfulness and its curves', async () => {
+    expect(await page.getByTestId('recovery').textContent()).toMatch(/(Recovered|Not recovered): preservation loss \d\.\d{4}/)
+    expect(await page.getByTestId('faithfulness').textContent()).toMatch(/Deletion faithfulness -?\d\.\d\d · AUC \d\.\d\d salient-first vs \d\.\d\d random \(3 orders, \d+ context cells\)/)
+    expect(await page.getByTestId('curve-salient').getAttribute('points')).toMatch(/^([\d.]+,[\d.]+ ){8}[\d.]+,[\d.]+$/)
+    expect(await page.getByTestId('explanations').textContent()).toMatch(/faithfulness -?\d\.\d\d/)
+  })
+
   it('shows the perturbed image the optimiser settled on and the prediction on it', async () => {
     await page.getByTestId('show-perturbed').click()
     const perturbed = page.getByTestId('perturbed')

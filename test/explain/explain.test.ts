@@ -76,6 +76,9 @@ describe('explain an image', () => {
     expect(px(0, 0)).toEqual([30, 30, 30])
     const summary = JSON.parse(readFileSync(r.files.summaryJson, 'utf8'))
     expect(summary.params).toMatchObject({ method: 'context', maskHeight: 4, lambda: 0.05, upsample: { halfPixelCenters: true } })
+    // Removing context never moves this model's score: both deletion curves stay flat, the figure is 0.
+    expect(summary.faithfulness).toMatchObject({ value: 0, contextCells: 16, params: { steps: 8, randomOrders: 3 } })
+    for (const v of [...summary.faithfulness.salient, ...summary.faithfulness.random]) expect(v).toBeCloseTo(summary.scoreOriginal, 6)
   })
 
   it('the context gradient of a per-pixel model is zero outside the request', async () => {
@@ -122,5 +125,6 @@ describe('explain an image', () => {
     const [result] = JSON.parse(r.stdout)
     expect(result.summary.method).toBe('grid')
     expect(result.summary.stepsRun).toBe(5)
+    expect(result.summary.faithfulness).toMatchObject({ value: expect.any(Number), fractions: expect.any(Array) })
   })
 })

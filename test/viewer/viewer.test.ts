@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Faithfulness } from '@common/saliency'
 import { STREET_CLASS } from '@common/streetScenes'
 import { ServiceContext } from '@main/services/context'
 import { createDispatch, type Dispatch } from '@main/services/dispatch'
@@ -89,7 +90,9 @@ describe('viewer services', () => {
   it('explains a stored segment, stores it, and lists the image as explained and bookmarked', async () => {
     const view = await call<{ segments: { id: number; kind: string; area: number; predClass: number }[] }>('images:get', { imageId: fixture.errorImageId })
     const segment = view.segments.find((s) => s.kind === 'misclassified')!
-    const explanation = await call<{ id: number; classId: number; segmentId: number; saliency: string; request: string; params: { steps: number; maskHeight: number } }>(
+    const explanation = await call<{
+      id: number; classId: number; segmentId: number; saliency: string; request: string; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
+    }>(
       'explain:segment',
       { imageId: fixture.errorImageId, modelId: fixture.modelId, request: { segmentIds: [segment.id] }, method: 'context', params: { steps: 3 } }
     )
@@ -101,6 +104,17 @@ describe('viewer services', () => {
     expect(saliency.length).toBe(64 * 128)
     // Three steps from the initial 0.5 cannot reach 0: the mask is still visibly there.
     expect(Math.max(...saliency)).toBeGreaterThan(60)
+    // Stored with it: the preservation loss, the recovery flag and the deletion check of the mask.
+    const summary = explanation.summary as { scoreOriginal: number; preservation: number; recovered: boolean; faithfulness: Faithfulness }
+    expect(summary.preservation).toEqual(expect.any(Number))
+    expect(typeof summary.recovered).toBe('boolean')
+    const f = summary.faithfulness
+    expect(f.params).toMatchObject({ steps: 8, randomOrders: 3, baseline: { kind: 'constant', value: 0 } })
+    expect(f.fractions).toHaveLength(9)
+    expect(f.contextCells).toBe(16)
+    expect(f.salient[0]).toBeCloseTo(summary.scoreOriginal, 4)
+    expect(f.value).toEqual(expect.any(Number))
+    expect(f.value).toBeCloseTo((f.aucRandom! - f.aucSalient!) / f.aucRandom!, 9)
 
     const listed = await call<{ id: number }[]>('explanations:list', { imageId: fixture.errorImageId })
     expect(listed.map((e) => e.id)).toContain(explanation.id)
@@ -123,10 +137,12 @@ describe('viewer services', () => {
   it('explains a mask drawn by hand, and refuses an empty one', async () => {
     const runs: number[] = []
     for (let y = 20; y < 30; y++) runs.push(y * 128 + 40, 12)
-    const e = await call<{ request: string; segmentId: number | null }>('explain:segment', {
+    const e = await call<{ request: string; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
       imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs }, classId: STREET_CLASS.car, method: 'vg', params: {}
     })
     expect(e.segmentId).toBeNull()
+    // A gradient map is measured like a mask, removing context with the preset's perturbation baseline.
+    expect(e.summary.faithfulness).toMatchObject({ value: expect.any(Number), params: { baseline: { kind: 'constant', value: 0 } } })
     expect(bytes(e.request).reduce((a, b) => a + b, 0)).toBe(120)
     await expect(
       call('explain:segment', { imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs: [] }, classId: 5, method: 'context' })

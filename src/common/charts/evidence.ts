@@ -11,8 +11,15 @@ export function evidenceShort(e: Evidence): string {
 /** "12 explanations on 5 images; 12 of 40 recovered (30%)": what a figure rests on, in words. */
 export function evidenceText(e: Evidence): string {
   const n = `${count(e.explanations, 'explanation')} on ${count(e.images, 'image')}`
-  if (e.recoveryRate === null) return n
-  return `${n}; ${e.recovered} of ${e.recovered + e.notRecovered} recovered (${percent(e.recoveryRate, 0)})`
+  const recovery = e.recoveryRate === null ? '' : `; ${e.recovered} of ${e.recovered + e.notRecovered} recovered (${percent(e.recoveryRate, 0)})`
+  return `${n}${recovery}${faithfulnessText(e)}`
+}
+
+/** "; deletion faithfulness 0.41 (mean of 24)", or nothing when no counted explanation has the figure. */
+function faithfulnessText(e: Evidence): string {
+  const f = e.faithfulness
+  if (!f || f.n === 0 || f.mean === null) return ''
+  return `; deletion faithfulness ${f.mean.toFixed(2)} (mean of ${f.n})`
 }
 
 /** An example as a reader finds it: "00076.png (val), rider at (312, 140), 412 px". Ids stay link targets. */

@@ -2,7 +2,7 @@ import { AuditJobParamsSchema, type AuditJobParams, type AuditOptions } from '@c
 import type { EventPayload } from '@common/contract'
 import { AppError, isAppError, toErrorShape } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
-import { isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
+import { faithfulnessParams, isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
 import { JobLease } from '../jobs/lease'
@@ -164,7 +164,7 @@ async function runLeased(
     const model = requireModel(project, params.modelId)
     sidecar = await registeredSidecar(model)
     await requireModelRuntime(model.dir, sidecar)
-    engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar)
+    engine = 'saliency' in engineOrPool ? engineOrPool : poolEngine(engineOrPool, model.dir, sidecar, { faithfulness: faithfulnessParams(params.saliency, params.preset) })
   } catch (err) {
     // A model moved or changed since the job was made: the job says why, and resumes once the files are back.
     lease.release('failed', toErrorShape(err).message)
@@ -245,6 +245,7 @@ async function runLeased(
             preservation: r.preservation,
             maskL1: r.maskL1,
             recovered: r.recovered,
+            faithfulness: r.faithfulness ?? null,
             stepsRun: r.stepsRun,
             timeMs: r.timeMs
           }

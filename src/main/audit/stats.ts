@@ -36,6 +36,8 @@ export interface CountedExplanation {
   kind: string
   /** Whether the perturbed image gave back the model's score; null for methods without that notion. */
   recovered: boolean | null
+  /** Deletion faithfulness of the explanation; null or absent where it has none. */
+  faithfulness?: number | null
   /** What a reader is shown for this explanation instead of its ids; absent in hand-made inputs. */
   image?: ExampleRef['image']
   segment?: ExampleRef['segment']
@@ -60,17 +62,23 @@ export function auditedClass(e: { kind: string; gtClass: number | null; predClas
   return e.gtClass ?? explainedClass
 }
 
-/** n, images and recovery of a group: `all` its explanations, `counted` those its figures rest on. */
+/**
+ * n, images and recovery of a group: `all` its explanations, `counted` those its figures rest on. Recovery is
+ * over all (it says how many were left out); faithfulness over the counted ones (how well the maps the figures
+ * rest on point at the context the score needs).
+ */
 export function evidenceOf(all: readonly CountedExplanation[], counted: readonly CountedExplanation[]): Evidence {
   const recovered = all.filter((e) => e.recovered === true).length
   const notRecovered = all.filter((e) => e.recovered === false).length
+  const faithful = counted.map((e) => e.faithfulness).filter((f): f is number => typeof f === 'number')
   return {
     explanations: counted.length,
     images: new Set(counted.map((e) => e.imageId)).size,
     total: all.length,
     recovered,
     notRecovered,
-    recoveryRate: recovered + notRecovered > 0 ? recovered / (recovered + notRecovered) : null
+    recoveryRate: recovered + notRecovered > 0 ? recovered / (recovered + notRecovered) : null,
+    faithfulness: { mean: faithful.length ? faithful.reduce((a, b) => a + b, 0) / faithful.length : null, n: faithful.length }
   }
 }
 
@@ -271,7 +279,7 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
       skipped.push({ explanationId: e.id, reason: gt.message })
       continue
     }
-    const summary = e.summary as { kind?: string; gtClass?: number | null; predClass?: number | null; recovered?: boolean | null }
+    const summary = e.summary as { kind?: string; gtClass?: number | null; predClass?: number | null; recovered?: boolean | null; faithfulness?: { value?: number | null } | null }
     const kind = summary.kind ?? 'drawn'
     const gtClass = summary.gtClass ?? null
     const predClass = summary.predClass ?? null
@@ -286,6 +294,7 @@ export async function auditStats(project: Project, optionsInput: StatsOptionsInp
       predClass,
       kind,
       recovered: summary.recovered ?? null,
+      faithfulness: summary.faithfulness?.value ?? null,
       image: imageName(image),
       segment: segment ? segmentPlace(segment, nameOf(classes, requested)) : null,
       counts: countExplanation(e, gt, image.width, image.height, { contourRadius: options.contourRadius, classCount, ignoreIds, context: options.context })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
-import { saliencyParams, type SaliencyMethod, type SaliencyParamsInput, type SaliencyResult } from '@common/saliency'
+import { saliencyParams, type SaliencyMethod, type SaliencyParams, type SaliencyParamsInput, type SaliencyResult } from '@common/saliency'
 import { predictedSegments, segmentMask } from '../datasets/segments'
 import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
@@ -42,6 +42,11 @@ export function channelOf(sidecar: ModelSidecar, classId: number): number {
   return channel
 }
 
+/** The preset's values, then the caller's; the saliency schema validates the mix (INVALID_PARAMETERS). */
+export function explainParams(input: Pick<ExplainImageInput, 'method' | 'preset' | 'params'>): SaliencyParams {
+  return parseSaliencyParams({ ...saliencyParams(input.method, input.preset), ...input.params, method: input.method } as SaliencyParamsInput)
+}
+
 /**
  * `ctxlens explain`: one image, one class, a request drawn by hand or every predicted segment of that class, any
  * method; writes per request the mask (PNG at image size, NPY at native size), a paper-style overlay and a JSON
@@ -49,10 +54,7 @@ export function channelOf(sidecar: ModelSidecar, classId: number): number {
  */
 export async function explainImage(engine: SaliencyEngine, input: ExplainImageInput, options: RunHooks = {}): Promise<ExplainedRequest[]> {
   const channel = channelOf(engine.sidecar, input.classId)
-  const { preset, method } = input
-  const base = saliencyParams(method, preset)
-  // The preset's values, then the caller's; the saliency schema validates the mix (INVALID_PARAMETERS).
-  const params = parseSaliencyParams({ ...base, ...input.params, method } as SaliencyParamsInput)
+  const params = explainParams(input)
   const image = await readImageForModel(input.imagePath, engine.sidecar)
   const { width, height } = image
 

@@ -1,5 +1,5 @@
 import type { ModelSidecar } from '@common/models'
-import type { SaliencyParams, SaliencyResult } from '@common/saliency'
+import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
 import type { SaliencyProgress } from '../engine/pool/handlers/saliency'
 import { splitRanges, type EnginePool, type PoolLoad, type TaskPriority } from '../engine/pool/pool'
 import type { SaliencyRequest } from '../saliency'
@@ -33,9 +33,15 @@ export interface SaliencyEngine {
 /**
  * Requests are split into one contiguous share per worker; progress is the sum of the shares' steps.
  * `priority: 'interactive'` is for a user waiting at the screen: such work overtakes queued batch work.
+ * `faithfulness` adds the deletion check to every result, computed by the worker that made the explanation.
  */
-export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSidecar, options: { priority?: TaskPriority } = {}): SaliencyEngine {
-  const { priority = 'background' } = options
+export function poolEngine(
+  pool: EnginePool,
+  modelDir: string,
+  sidecar: ModelSidecar,
+  options: { priority?: TaskPriority; faithfulness?: FaithfulnessParams } = {}
+): SaliencyEngine {
+  const { priority = 'background', faithfulness } = options
   return {
     sidecar,
     labels: (image, hooks = {}) =>
@@ -56,7 +62,7 @@ export function poolEngine(pool: EnginePool, modelDir: string, sidecar: ModelSid
       const shares = await pool.split<SaliencyResult[], SaliencyProgress>(
         'saliency',
         requests.length,
-        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream } }),
+        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream, ...(faithfulness ? { faithfulness } : {}) } }),
         {
           parts,
           signal: hooks.signal,

@@ -6,6 +6,7 @@
  */
 import { AppError } from '@common/errors'
 import {
+  type FaithfulnessParamsInput,
   type GradientParams,
   isPerturbationMethod,
   type PerturbationParams,
@@ -15,6 +16,7 @@ import {
   type SaliencyResult
 } from '@common/saliency'
 import { type BatchArrays, batchArrays, planBatches, requestScores, type SaliencyRequest, throwIfAborted, validateRequest } from './batch'
+import { deletionFaithfulness } from './faithfulness'
 import { gradientSaliency, meanFilterKernel } from './gradientMethods'
 import type { SegmentationModel } from './model'
 import { type OptimiseOutcome, optimiseMasks } from './optimise'
@@ -24,6 +26,7 @@ import { upsampleBilinear } from './upsample'
 export type { SaliencyImage, SaliencyRequest } from './batch'
 export type { SegmentationModel } from './model'
 export { interpolationMatrix, upsampleBilinear } from './upsample'
+export { deletionFaithfulness, type SaliencyMap } from './faithfulness'
 
 export interface SaliencyOptions {
   /** Called after every optimisation step (or gradient sample) with the steps done and the total over all batches. */
@@ -37,6 +40,8 @@ export interface SaliencyOptions {
    * one runs: a job stores them at once instead of when every batch is through.
    */
   onResults?: (indices: number[], results: SaliencyResult[]) => void
+  /** Also run the deletion check on every result (one batched predict per request; see faithfulness.ts). */
+  faithfulness?: FaithfulnessParamsInput
 }
 
 /** Parses (and defaults) parameters, mapping schema failures to INVALID_PARAMETERS. */
@@ -113,6 +118,13 @@ export async function computeSaliency(
       params,
       { onStep: (step) => report(bi * per + step), signal: options.signal }
     )
+    if (options.faithfulness) {
+      for (const [k, ri] of indices.entries()) {
+        const r = batchResults[k]
+        const map = { values: r.mask, height: r.maskHeight, width: r.maskWidth }
+        r.faithfulness = await deletionFaithfulness(model, requests[ri], map, options.faithfulness, { signal: options.signal })
+      }
+    }
     indices.forEach((ri, k) => (results[ri] = batchResults[k]))
     options.onResults?.(indices, batchResults)
     // A batch whose requests all stopped early skips its remaining steps; progress still reaches its end.

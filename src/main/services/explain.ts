@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
-import { explainImage } from '../explain/explainImage'
+import { faithfulnessParams } from '@common/saliency'
+import { explainImage, explainParams } from '../explain/explainImage'
 import { poolEngine, queuedMessage } from '../explain/saliencyEngine'
 import { ensureDescribed } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
@@ -14,7 +15,9 @@ export function explainServices(ctx: ServiceContext): AreaServices<typeof explai
         const modelDir = resolve(input.modelDir)
         const sidecar = await ensureDescribed(modelDir, input.description)
         await requireModelRuntime(modelDir, sidecar)
-        const engine = poolEngine(await ctx.engine(), modelDir, sidecar, { priority: 'interactive' })
+        // Checked before the engine starts: bad parameters fail here as they would in explainImage.
+        const faithfulness = faithfulnessParams(explainParams(input), input.preset)
+        const engine = poolEngine(await ctx.engine(), modelDir, sidecar, { priority: 'interactive', faithfulness })
         return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,
           onQueued: (load) => task.progress(0, 0, queuedMessage(load)),

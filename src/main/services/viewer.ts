@@ -6,7 +6,7 @@ import { AppError, isAppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
 import type { ExplanationView, ModelView, SegmentView } from '@common/methods/viewer'
-import { isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
+import { faithfulnessParams, isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { channelForDatasetClass, storedClassMapping } from '../audit/classMapping'
 import { requireModel } from '../audit/models'
@@ -219,7 +219,8 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
         await requireModelRuntime(model.dir, sidecar)
-        const engine = poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive' })
+        const faithfulness = faithfulnessParams(params, input.preset)
+        const engine = poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive', faithfulness })
         const [r] = await engine.saliency([{ image, request, classId: channel }], params, {
           signal: task.signal,
           onQueued: (load) => task.progress(0, 0, queuedMessage(load)),

@@ -75,7 +75,7 @@ export function registerExplain(program: Command, run: CommandContext): void {
         const fmt = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : v === null || v === undefined ? '-' : String(v))
         console.log(
           table([
-            ['request', 'area', 'score', 'perturbed', 'preservation', '‖M‖₁', 'recovered', 'time', 'overlay'],
+            ['request', 'area', 'score', 'perturbed', 'preservation', '‖M‖₁', 'recovered', 'faithfulness', 'time', 'overlay'],
             ...results.map((r) => [
               r.name,
               r.area,
@@ -84,6 +84,7 @@ export function registerExplain(program: Command, run: CommandContext): void {
               fmt(r.summary.preservation),
               fmt(r.summary.maskL1),
               fmt(r.summary.recovered),
+              fmt((r.summary.faithfulness as { value?: number | null } | undefined)?.value),
               `${((r.summary.timeMs as number) / 1000).toFixed(2)} s`,
               r.files.overlayPng
             ])

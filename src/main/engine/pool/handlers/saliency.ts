@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { SaliencyParams, SaliencyResult } from '@common/saliency'
+import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
 import { descriptionPath } from '../../../modelImport'
 import { computeSaliency, type SaliencyRequest } from '../../../saliency'
 import { openSegmentationModel } from '../../openModel'
@@ -19,6 +19,8 @@ export interface SaliencyPayload {
    * while the rest of the share still runs.
    */
   stream?: boolean
+  /** Run the deletion check on each result too, here in the worker, beside the explanation it measures. */
+  faithfulness?: FaithfulnessParams
 }
 
 /** Per-step progress, or (streaming) the finished results of one batch with their indices in the share. */
@@ -71,7 +73,8 @@ async function openedModel(ctx: TaskContext, dir: string): Promise<OpenedSegment
 }
 
 /**
- * Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation. The
+ * Grid/context saliency or VG/IG/SG for a share of the requests, with per-step progress and cancellation, and
+ * the deletion faithfulness of each result when the payload asks for it. The
  * model comes through the runtime seam, so this handler runs on whatever runtime openSegmentationModel picks.
  */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
@@ -79,6 +82,7 @@ export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p
   const results = await computeSaliency(model, p.requests, p.params, {
     signal: ctx.signal,
     maxBatch: p.maxBatch,
+    faithfulness: p.faithfulness,
     onProgress: (step, steps) => ctx.progress({ step, steps } satisfies SaliencyProgress),
     // Given away: the streamed results are not returned again.
     onResults: p.stream ? (indices, batch) => ctx.progress({ indices, results: batch } satisfies SaliencyProgress, transferables(batch)) : undefined
