@@ -255,7 +255,12 @@ export const SanityMethodSchema = z.object({
   ),
   /** Requests left out because the trained model's own mask is constant over the context: nothing to compare. */
   excluded: z.number().int(),
+  /** By the mean Spearman after the deepest stage against the threshold. */
   verdict: z.enum(['passes', 'fails', 'not assessed']),
+  /** 95% confidence interval (Student t) of that mean; null below n = 2. */
+  ci95: z.tuple([z.number(), z.number()]).nullable(),
+  /** The interval holds the threshold: at this n the sample cannot tell passing from failing. */
+  borderline: z.boolean(),
   seconds: z.number()
 })
 export type SanityMethod = z.infer<typeof SanityMethodSchema>

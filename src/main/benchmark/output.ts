@@ -155,15 +155,19 @@ export function deepestStage(s: SanityCheck): number {
 function sanityIntro(s: SanityCheck): string[] {
   const images = s.requests.map((r) => `${r.index} (digit ${r.digit})`).join(', ')
   return [
-    `Model ${s.model.name} (row ${s.model.row}); ${s.requests.length} requests of the ${s.testSet} (test images ${images || 'none'}).`,
+    `Model ${s.model.name} (row ${s.model.row}); ${s.requests.length} requests of the ${s.testSet} (test images ${images || 'none'}),`,
+    "evenly spaced over the biased digit's requests, where the trained model uses the context (over all requests for an unbiased model).",
     `Its ${s.totalLayers} weighted layers (a convolution with its batch norm counts as one) are re-initialised from the output down with`,
     `each layer's own initialiser (seed ${s.seed}). Each mask is compared with the trained model's over the context cells (cells touching the`,
     'request are left out: every method leaves the request at zero whatever the model): Spearman rank correlation and Pearson correlation',
     'of |mask|, mean ± standard deviation over the requests, with n. A mask that became constant ("collapsed", e.g. an empty grid',
     'saliency mask) counts as correlation 0; a request whose trained-model mask is constant is left out (nothing to compare).',
-    `A method fails when its mean Spearman after the deepest stage is above ${s.threshold}: its masks do not depend on what the model learned.`
+    `A method fails when its mean Spearman after the deepest stage is above ${s.threshold}: its masks do not depend on what the model learned;`,
+    'the verdict is marked borderline when the 95% confidence interval of that mean holds the threshold.'
   ]
 }
+
+const interval = (ci: [number, number] | null): string => (ci ? `${ci[0].toFixed(2)} to ${ci[1].toFixed(2)}` : '—')
 
 function sanityText(s: SanityCheck): string[] {
   const out = ['Sanity check: cascading randomisation (Adebayo et al. 2018)', ...sanityIntro(s), '']
@@ -185,7 +189,7 @@ export function sanitySummaryLine(s: SanityCheck): string {
   const k = deepestStage(s)
   const parts = s.methods.map((m) => {
     const st = m.stages[k]
-    return `${m.label} ${stat(st.spearman)} (n ${st.spearman.n}) ${m.verdict === 'fails' ? 'FAILS: insensitive to the model' : m.verdict}`
+    return `${m.label} ${stat(st.spearman)} (n ${st.spearman.n}) ${m.verdict === 'fails' ? 'FAILS: insensitive to the model' : m.verdict}${m.borderline ? ' (borderline)' : ''}`
   })
   return `Sanity check (Adebayo et al. 2018, ${s.model.name}): Spearman with the trained model's masks after ${s.stages[k].label} re-initialised (${s.stages[k].layers} of ${s.totalLayers}): ${parts.join('; ')}`
 }
@@ -201,8 +205,15 @@ export function sanityMarkdown(s: SanityCheck): string {
     })
   }
   const k = deepestStage(s)
-  out.push('', `| Method | Verdict (mean Spearman after ${s.stages[k].label}, threshold ${s.threshold}) | Requests left out | Seconds |`, '|---|---|---|---|')
-  for (const m of s.methods) out.push(`| ${cell(m.label)} | ${VERDICT_TEXT[m.verdict]} | ${m.excluded} | ${m.seconds.toFixed(0)} |`)
+  out.push(
+    '',
+    `| Method | Verdict (mean Spearman after ${s.stages[k].label}, threshold ${s.threshold}) | 95% CI of the mean | Requests left out | Seconds |`,
+    '|---|---|---|---|---|'
+  )
+  for (const m of s.methods) {
+    const verdict = `${VERDICT_TEXT[m.verdict]}${m.borderline ? '; borderline: the interval holds the threshold' : ''}`
+    out.push(`| ${cell(m.label)} | ${verdict} | ${interval(m.ci95)} | ${m.excluded} | ${m.seconds.toFixed(0)} |`)
+  }
   out.push('', 'Layers by stage (output first):', '')
   for (const st of s.stages) out.push(`- ${st.label} (${st.layers}): ${st.layerNames.join(', ')}`)
   return `${out.join('\n')}\n`

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import {
@@ -265,6 +265,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       methods,
       model: { key: target.model.key, row: target.model.plan.row, name: modelName(target.model.plan.training), dir: target.model.dir, sidecar: target.model.sidecar },
       setKey: target.set,
+      focusDigit: target.model.plan.training.data.biasedDigit,
       loadSet: target.loadSet,
       getPredicted: target.getPredicted,
       phase,
@@ -356,6 +357,10 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     result.sanity.files.figures = files.figures.filter((f) => basename(f).startsWith('sanity-'))
     await writeFile(result.sanity.files.json, `${JSON.stringify(result.sanity, null, 2)}\n`)
     await writeFile(result.sanity.files.markdown, sanityMarkdown(result.sanity))
+  } else {
+    // A run without the check must not leave an earlier run's verdict beside its own results.
+    const stale = ['sanity-check.json', 'sanity-check.md', join('figures', 'sanity-cascade.svg'), join('figures', 'sanity-cascade.png')]
+    await Promise.all(stale.map((f) => rm(join(runDir, f), { force: true })))
   }
   result.finishedAt = new Date().toISOString()
   result.wallSeconds = (performance.now() - t0) / 1000

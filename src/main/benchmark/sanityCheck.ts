@@ -25,7 +25,7 @@ import { hashOf } from './trainingConfig'
 
 /**
  * The sanity check of Adebayo et al. (2018) beside the benchmark. For one model (the first biased one: the model
- * whose explanations the benchmark is about) and a fixed, evenly spaced sample of the requests it explains, each
+ * whose explanations the benchmark is about) and a fixed, evenly spaced sample of the requests of its biased digit, each
  * method's masks are computed on the trained model and again after re-initialising its layers top-down
  * (randomiseLayers.ts), and compared over the context cells (maskSimilarity.ts). A method whose masks stay alike
  * after the deepest stage does not depend on what the model learned, so whatever it shows about context bias
@@ -59,6 +59,16 @@ export function summaryStat(values: number[]): SummaryStat {
   return { mean, std, n }
 }
 
+/** Two-sided 97.5% quantiles of Student's t for 1–30 degrees of freedom; the normal's beyond. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+/** 95% confidence interval of the mean (Student t); null below n = 2. */
+export function ci95(s: SummaryStat): [number, number] | null {
+  if (s.mean === null || s.std === null || s.n < 2) return null
+  const half = (T975[s.n - 2] ?? 1.96) * (s.std / Math.sqrt(s.n))
+  return [s.mean - half, s.mean + half]
+}
+
 /** One method's comparisons: per stage, per request (null where the trained model's own mask is constant). */
 export interface SanityUnit {
   method: BenchmarkMethod
@@ -83,12 +93,15 @@ export function summariseMethod(unit: SanityUnit, stages: SanityStage[], thresho
     if (s.layers > unit.stages[deepest].layers) deepest = i
   })
   const final = rows[deepest]?.spearman.mean ?? null
+  const interval = rows[deepest] ? ci95(rows[deepest].spearman) : null
   return {
     method: unit.method,
     label: BENCHMARK_METHOD_LABELS[unit.method],
     stages: rows,
     excluded: unit.stages[0]?.comparisons.filter((c) => c === null).length ?? 0,
     verdict: final === null ? 'not assessed' : final > threshold ? 'fails' : 'passes',
+    ci95: interval,
+    borderline: interval !== null && interval[0] <= threshold && threshold <= interval[1],
     seconds: unit.seconds
   }
 }
@@ -102,6 +115,12 @@ export interface SanityContext {
   model: { key: string; row: string; name: string; dir: string; sidecar: ModelSidecar }
   /** The explanation set of the checked model, as the runner hashes it. */
   setKey: unknown
+  /**
+   * The biased digit of the checked model, whose requests the sample is drawn from (all requests when null). On
+   * the other digits a biased model needs no context, so grid saliency rightly returns an empty mask there, and a
+   * constant trained-model mask has no ordering for the check to test.
+   */
+  focusDigit: number | null
   loadSet: () => Promise<TestImages>
   getPredicted: () => Promise<Uint16Array>
   phase: (label: string) => (done: number, total: number) => void
@@ -138,7 +157,8 @@ export async function runSanityCheck(c: SanityContext): Promise<{ result: Omit<S
     if (!sample) {
       const set = await c.loadSet()
       const { requests } = buildRequests(set, await c.getPredicted(), c.config.data.minRequestArea, c.config.saliency.request)
-      const picked = evenlySpaced(requests, s.requests)
+      const focused = requests.filter((r) => r.classId === c.focusDigit)
+      const picked = evenlySpaced(focused.length ? focused : requests, s.requests)
       sample = { requests: picked, meta: picked.map((r) => ({ index: Number(r.id), digit: r.classId })) }
     }
     return sample
@@ -164,7 +184,8 @@ export async function runSanityCheck(c: SanityContext): Promise<{ result: Omit<S
       params,
       requests: s.requests,
       layers: stages.map((st) => st.layers),
-      seed: s.seed
+      seed: s.seed,
+      focusDigit: c.focusDigit
     })}`
     const r = await c.cache.through(key, async (): Promise<SanityUnit & { testSet: string }> => {
       const t0 = performance.now()
