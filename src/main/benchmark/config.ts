@@ -23,7 +23,8 @@ const QUICK: BenchmarkConfigInput = {
   model: { width: 0.5, levels: 4 },
   training: { source: 'committed', epochs: 12, batchSize: 16, learningRate: 0.001 },
   saliency: { igSteps: 20, sgSamples: 20 },
-  // Six requests and three stages (output layer, top half, all): adds well under a minute here (BENCHMARKS.md).
+  // Six requests of the biased digit and three stages (output layer, top half, all): about 55–65 CPU-seconds over
+  // both workers here, half a minute of wall time on an idle 2-core machine; grid saliency is nine tenths of it.
   sanityCheck: { enabled: true, requests: 6, stages: ['top', 0.5, 1] }
 }
 

@@ -95,7 +95,7 @@ export function sanitySvg(s: SanityCheck): string {
         textStyle: { fontSize: 14 },
         subtextStyle: { fontSize: 11 }
       },
-      legend: { bottom: 4, textStyle: { fontSize: 11 } },
+      legend: { bottom: 4, itemGap: 24, textStyle: { fontSize: 11 } },
       grid: { left: 60, right: 30, top: 70, bottom: 70 },
       xAxis: { type: 'category', data: stages, name: 're-initialised', nameLocation: 'middle', nameGap: 26, axisLabel: { fontSize: 10 } },
       yAxis: { type: 'value', min: lo, max: 1, name: 'Spearman', nameLocation: 'middle', nameGap: 40 },
@@ -106,7 +106,7 @@ export function sanitySvg(s: SanityCheck): string {
         data: [1, ...m.stages.map((st) => (st.spearman.mean === null ? null : Number(st.spearman.mean.toFixed(4))))],
         symbolSize: 7,
         ...(k === 0
-          ? { markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: '#555' }, label: { formatter: `threshold ${s.threshold}` }, data: [{ yAxis: s.threshold }] } }
+          ? { markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: '#555' }, label: { position: 'insideEndTop', formatter: `threshold ${s.threshold}` }, data: [{ yAxis: s.threshold }] } }
           : {})
       }))
     })
