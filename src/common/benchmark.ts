@@ -133,6 +133,29 @@ export const BenchmarkConfigSchema = z
         maxBatch: z.number().int().min(1).max(256).default(16)
       })
       .strict()
+      .prefault({}),
+    /**
+     * The sanity check of Adebayo et al. (2018) beside the benchmark: each method's masks for a fixed sample of
+     * requests, again after re-initialising the model's layers top-down, compared with the trained model's.
+     * Not part of the run's config hash: turning it on or off keeps every other unit of the run folder.
+     */
+    sanityCheck: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Requests of the sample, evenly spaced over the requests the checked model explains. */
+        requests: z.number().int().min(1).max(1000).default(6),
+        /**
+         * The cascade, in order: 'top' re-initialises the output layer alone; a fraction f the top round(f·L) of the
+         * model's L weighted layers (a convolution together with its batch norm counts as one), at least one.
+         */
+        stages: z
+          .array(z.union([z.literal('top'), z.number().gt(0).max(1)]))
+          .min(1)
+          .default(['top', 0.5, 1]),
+        /** Seed of the re-initialised weights. */
+        seed: uint32.default(0)
+      })
+      .strict()
       .prefault({})
   })
   .strict()
@@ -194,6 +217,69 @@ export const BenchmarkSummaryRowSchema = z.object({
 })
 export type BenchmarkSummaryRow = z.infer<typeof BenchmarkSummaryRowSchema>
 
+/**
+ * Mean Spearman correlation (over the context cells) above which, after the deepest stage of the cascade, a
+ * method's masks are taken not to depend on the model. Adebayo et al. (2018) read a rank correlation that stays
+ * high under randomisation as a failed check; 0.5 leaves room for the shared structure that any map of the same
+ * image and request keeps (the request's surroundings, the image's edges) without passing a method whose maps a
+ * random network reproduces in rank more often than not.
+ */
+export const SANITY_SPEARMAN_THRESHOLD = 0.5
+
+export const SummaryStatSchema = z.object({ mean: z.number().nullable(), std: z.number().nullable(), n: z.number().int() })
+export type SummaryStat = z.infer<typeof SummaryStatSchema>
+
+export const SanityStageSchema = z.object({
+  /** 'top layer', 'top 50%', 'all layers'. */
+  label: z.string(),
+  /** How many of the model's weighted layers (from the output down) are re-initialised, and their names. */
+  layers: z.number().int(),
+  layerNames: z.array(z.string())
+})
+export type SanityStage = z.infer<typeof SanityStageSchema>
+
+export const SanityMethodSchema = z.object({
+  method: BenchmarkMethodSchema,
+  label: z.string(),
+  /** One entry per stage, in cascade order. */
+  stages: z.array(
+    z.object({
+      label: z.string(),
+      /** Spearman rank correlation of |mask| over the context cells; a collapsed mask counts as 0. */
+      spearman: SummaryStatSchema,
+      /** Pearson correlation of |mask| over the context cells; a collapsed mask counts as 0. */
+      pearson: SummaryStatSchema,
+      /** Masks of the randomised model that are constant over the context cells (e.g. an empty grid saliency mask). */
+      collapsed: z.number().int()
+    })
+  ),
+  /** Requests left out because the trained model's own mask is constant over the context: nothing to compare. */
+  excluded: z.number().int(),
+  /** By the mean Spearman after the deepest stage against the threshold. */
+  verdict: z.enum(['passes', 'fails', 'not assessed']),
+  /** 95% confidence interval (Student t) of that mean; null below n = 2. */
+  ci95: z.tuple([z.number(), z.number()]).nullable(),
+  /** The interval holds the threshold: at this n the sample cannot tell passing from failing. */
+  borderline: z.boolean(),
+  seconds: z.number()
+})
+export type SanityMethod = z.infer<typeof SanityMethodSchema>
+
+export const SanityCheckSchema = z.object({
+  /** The model checked (its Fig. 4 row and name) and the test set its sample comes from. */
+  model: z.object({ row: z.string(), name: z.string(), dir: z.string() }),
+  testSet: z.string(),
+  /** The sample: test-split index and digit of each image. */
+  requests: z.array(z.object({ index: z.number().int(), digit: z.number().int() })),
+  totalLayers: z.number().int(),
+  stages: z.array(SanityStageSchema),
+  seed: z.number().int(),
+  threshold: z.number(),
+  methods: z.array(SanityMethodSchema),
+  files: z.object({ json: z.string(), markdown: z.string(), figures: z.array(z.string()) })
+})
+export type SanityCheck = z.infer<typeof SanityCheckSchema>
+
 export const BenchmarkResultSchema = z.object({
   name: z.string(),
   preset: BenchmarkPresetSchema.nullable(),
@@ -210,6 +296,8 @@ export const BenchmarkResultSchema = z.object({
   methods: z.array(z.object({ method: BenchmarkMethodSchema, label: z.string(), cbd: BiasMatrixSchema, cbl: BiasMatrixSchema, seconds: z.number() })),
   summary: z.array(BenchmarkSummaryRowSchema),
   explained: z.object({ requests: z.number().int(), skipped: z.number().int() }),
+  /** Cascading randomisation (Adebayo et al. 2018); null when skipped. */
+  sanity: SanityCheckSchema.nullable(),
   files: z.object({ json: z.string(), csv: z.string(), summary: z.string(), figures: z.array(z.string()) })
 })
 export type BenchmarkResult = z.infer<typeof BenchmarkResultSchema>

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -23,10 +23,17 @@ describe('benchmark quick preset', () => {
     home = mkdtempSync(join(tmpdir(), 'ctxlens-bench-quick-'))
     process.env.CTXLENS_HOME = home
     session = new CliSession()
+    const cpu = process.cpuUsage()
     result = await session.call('benchmark:run', { preset: 'quick', outDir: join(home, 'runs') })
-    // The numbers of this run, for the log (BENCHMARKS.md quotes them).
+    const used = process.cpuUsage(cpu)
+    // The numbers of this run, for the log (BENCHMARKS.md quotes them), and what the sanity check cost.
     console.log(summaryText(result))
-  }, 15 * 60_000)
+    const sanitySeconds = result.sanity?.methods.reduce((a, m) => a + m.seconds, 0) ?? 0
+    console.log(
+      `wall ${result.wallSeconds.toFixed(0)} s, of which the sanity check ${sanitySeconds.toFixed(0)} s; ` +
+        `CPU ${((used.user + used.system) / 1e6).toFixed(0)} s (all threads of this process)`
+    )
+  }, 20 * 60_000)
   afterAll(() => {
     session?.dispose()
     rmSync(home, { recursive: true, force: true })
@@ -68,5 +75,43 @@ describe('benchmark quick preset', () => {
     expect(others.length).toBeGreaterThanOrEqual(6)
     expect(biased).toBeGreaterThan(2 * Math.max(...others))
     expect(biased).toBeGreaterThan(2 * at(cbd, 'N', 2)!)
+  })
+
+  it('reports the sanity check: each method, each stage of the cascade, with n, and grid saliency passes', () => {
+    const sanity = result.sanity!
+    expect(sanity.model.row).toBe('2')
+    expect(sanity.totalLayers).toBe(19)
+    expect(sanity.stages.map((s) => [s.label, s.layers])).toEqual([
+      ['top layer', 1],
+      ['top 50%', 10],
+      ['all layers', 19]
+    ])
+    // Six requests of the biased digit, the images the diagonal rests on.
+    expect(sanity.requests).toHaveLength(6)
+    expect(sanity.requests.every((r) => r.digit === 2)).toBe(true)
+    expect(sanity.methods.map((m) => m.method)).toEqual(['context', 'vg', 'ig', 'sg'])
+    for (const m of sanity.methods) {
+      expect(m.stages).toHaveLength(3)
+      for (const st of m.stages) expect(st.spearman.n + m.excluded).toBe(6)
+    }
+    // With every layer re-initialised the mask optimisation finds no context worth keeping: grid saliency's masks
+    // no longer resemble the trained model's, as a method that explains the model must.
+    const grid = sanity.methods.find((m) => m.method === 'context')!
+    expect(grid.stages[2].spearman.n).toBeGreaterThanOrEqual(4)
+    expect(grid.stages[2].spearman.mean!).toBeLessThan(sanity.threshold)
+    expect(grid.verdict).toBe('passes')
+    const md = readFileSync(sanity.files.markdown, 'utf8')
+    expect(md).toContain('| Grid saliency (context) | all layers | 19 of 19 |')
+    expect(summaryText(result)).toContain('Sanity check (Adebayo et al. 2018, strong-d2-t3-s0)')
+    expect(result.files.figures.some((f) => f.endsWith('sanity-cascade.png'))).toBe(true)
+  })
+
+  it('skips the sanity check when asked, in the same run folder, computing nothing again', async () => {
+    const off = await session.call('benchmark:run', { preset: 'quick', outDir: join(home, 'runs'), sanityCheck: false })
+    expect(off.runDir).toBe(result.runDir)
+    expect(off.units.computed).toBe(0)
+    expect(off.sanity).toBeNull()
+    expect(existsSync(result.sanity!.files.markdown)).toBe(false)
+    expect(off.methods.map((m) => m.cbl.values)).toEqual(result.methods.map((m) => m.cbl.values))
   })
 })

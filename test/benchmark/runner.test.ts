@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BenchmarkConfigInput } from '@common/benchmark'
 import type { TextureMnistMeta } from '@common/textureMnist'
 import { AppError, isAppError } from '@common/errors'
-import { configHash, parseBenchmarkConfig, planModels, presetConfig, readBenchmarkConfig } from '@main/benchmark/config'
+import { configHash, parseBenchmarkConfig, planModels, presetConfig, readBenchmarkConfig, withSanityCheck } from '@main/benchmark/config'
 import { summaryRows } from '@main/benchmark/output'
 import { runBenchmark, runDirFor, type BenchmarkProgress } from '@main/benchmark/runner'
 import { EnginePool } from '@main/engine/pool/pool'
@@ -73,6 +73,27 @@ describe('benchmark config', () => {
     const a = parseBenchmarkConfig({ name: 'a' })
     expect(configHash(parseBenchmarkConfig({ name: 'b' }))).toBe(configHash(a))
     expect(configHash(parseBenchmarkConfig({ name: 'a', data: { explainPerDigit: 3 } }))).not.toBe(configHash(a))
+    // The sanity check's units carry their own keys: switching it off must not move the run to a new folder.
+    expect(configHash(withSanityCheck(a, false))).toBe(configHash(a))
+    expect(configHash(parseBenchmarkConfig({ name: 'a', sanityCheck: { requests: 3, stages: [1] } }))).toBe(configHash(a))
+  })
+
+  it('runs the sanity check by default, and --no-sanity-check (only) turns it off', async () => {
+    expect(parseBenchmarkConfig({}).sanityCheck).toEqual({ enabled: true, requests: 6, stages: ['top', 0.5, 1], seed: 0 })
+    expect(presetConfig('quick').sanityCheck.enabled).toBe(true)
+    expect(withSanityCheck(presetConfig('quick'), false).sanityCheck.enabled).toBe(false)
+    expect(withSanityCheck(parseBenchmarkConfig({ sanityCheck: { enabled: false } }), undefined).sanityCheck.enabled).toBe(false)
+    const { buildProgram } = await import('@main/cli/program')
+    const { benchmarkRunInput } = await import('@main/cli/commands/benchmark')
+    const options = (...args: string[]) => {
+      const cmd = buildProgram('0.0.0').commands.find((c) => c.name() === 'benchmark')!
+      cmd.parseOptions(args)
+      return cmd.opts()
+    }
+    expect(benchmarkRunInput(options('--preset', 'quick', '--no-sanity-check'))).toEqual({ preset: 'quick', sanityCheck: false })
+    // Without the flag the config decides: nothing is sent, so a config file that turns the check off stays off.
+    expect(benchmarkRunInput(options('--config', 'c.json'))).toEqual({ configFile: 'c.json' })
+    expect(errorOf(() => benchmarkRunInput(options('--no-sanity-check'))).message).toContain('give --preset')
   })
 })
 
@@ -100,7 +121,8 @@ const tiny: BenchmarkConfigInput = {
   model: { width: 0.125, levels: 2 },
   training: { source: 'train', epochs: 1, batchSize: 16 },
   // Ground-truth requests: a model this small predicts no digit yet, which would leave nothing to explain.
-  saliency: { methods: ['context', 'vg', 'ig'], context: { steps: 3 }, igSteps: 2, request: 'ground-truth' }
+  saliency: { methods: ['context', 'vg', 'ig'], context: { steps: 3 }, igSteps: 2, request: 'ground-truth' },
+  sanityCheck: { requests: 2, stages: ['top', 1] }
 }
 
 describe('benchmark runner on a tiny configuration', () => {
@@ -145,7 +167,8 @@ describe('benchmark runner on a tiny configuration', () => {
     const second = await runBenchmark({ pool, config, outRoot: root })
     // Both models and both evaluations came from the first run.
     expect(second.units.cached).toBeGreaterThanOrEqual(4)
-    expect(second.units.computed).toBe(2 * 3) // two (model, test set) pairs × three methods
+    // Two (model, test set) pairs × three methods, and the sanity check's unit per method.
+    expect(second.units.computed).toBe(2 * 3 + 3)
     expect(second.models.map((m) => [m.row, m.source])).toEqual([
       ['N', 'trained'],
       ['2', 'trained']
@@ -170,16 +193,51 @@ describe('benchmark runner on a tiny configuration', () => {
     expect(readFileSync(second.files.csv, 'utf8')).toMatch(/\ncbl,context,2,2,/)
     const svgs = second.files.figures.filter((f) => f.endsWith('.svg'))
     const pngs = second.files.figures.filter((f) => f.endsWith('.png'))
-    expect(svgs.map((f) => f.split('/').pop())).toEqual(['fig4a-iou.svg', 'fig4b-mcbd.svg', 'fig4c-mcbl.svg'])
+    expect(svgs.map((f) => f.split('/').pop())).toEqual(['fig4a-iou.svg', 'fig4b-mcbd.svg', 'fig4c-mcbl.svg', 'sanity-cascade.svg'])
     expect(readFileSync(svgs[2], 'utf8')).toContain('<svg')
     expect(readFileSync(svgs[2], 'utf8')).toContain('Grid saliency (context)')
     expect(readFileSync(pngs[0]).subarray(1, 4).toString()).toBe('PNG')
+
+    // The sanity check: the biased model, its biased digit's requests (one image per digit here, so one of the two
+    // asked for), the output layer then all 11 layers of the 2-level U-Net.
+    const sanity = second.sanity!
+    expect(sanity.model.row).toBe('2')
+    expect(sanity.totalLayers).toBe(11)
+    expect(sanity.stages.map((s) => [s.label, s.layers])).toEqual([
+      ['top layer', 1],
+      ['all layers', 11]
+    ])
+    expect(sanity.stages[0].layerNames).toEqual(['classifier'])
+    expect(sanity.requests).toEqual([{ index: expect.any(Number), digit: 2 }])
+    expect(sanity.methods.map((m) => m.method)).toEqual(['context', 'vg', 'ig'])
+    for (const m of sanity.methods) {
+      for (const st of m.stages) {
+        expect(st.spearman.n + m.excluded).toBe(1)
+        if (st.spearman.mean !== null) expect(Math.abs(st.spearman.mean)).toBeLessThanOrEqual(1)
+      }
+      expect(['passes', 'fails', 'not assessed']).toContain(m.verdict)
+    }
+    expect(JSON.parse(readFileSync(sanity.files.json, 'utf8')).methods).toHaveLength(3)
+    const md = readFileSync(sanity.files.markdown, 'utf8')
+    expect(md).toContain('## Sanity check: cascading randomisation (Adebayo et al. 2018)')
+    expect(md).toMatch(/\| VG \| all layers \| 11 of 11 \| /)
+    expect(readFileSync(second.files.summary, 'utf8')).toContain('Sanity check (Adebayo et al. 2018, strong-d2-t3-s0)')
 
     // A third run computes nothing and gives the same numbers.
     const third = await runBenchmark({ pool, config, outRoot: root })
     expect(third.units.computed).toBe(0)
     expect(third.methods.map((m) => m.cbd.values)).toEqual(second.methods.map((m) => m.cbd.values))
     expect(third.iou.values).toEqual(second.iou.values)
+    expect(third.sanity!.methods).toEqual(second.sanity!.methods)
+
+    // Without the sanity check: the same run folder, nothing computed, no sanity section or figure.
+    const off = await runBenchmark({ pool, config: withSanityCheck(config, false), outRoot: root })
+    expect(off.runDir).toBe(second.runDir)
+    expect(off.units.computed).toBe(0)
+    expect(off.sanity).toBeNull()
+    expect(off.files.figures.some((f) => f.includes('sanity'))).toBe(false)
+    expect(existsSync(sanity.files.markdown)).toBe(false)
+    expect(existsSync(join(second.runDir, 'figures', 'sanity-cascade.svg'))).toBe(false)
   })
 })
 

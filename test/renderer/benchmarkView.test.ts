@@ -40,6 +40,7 @@ const result: BenchmarkResult = {
     { method: 'vg', label: 'VG', row: '2', biasedDigit: 2, mcbdBiased: 0.3, mcbdOthers: 0.3, mcblBiased: 0.48, paper: 'mCBL ≈ 0.5' }
   ],
   explained: { requests: 240, skipped: 0 },
+  sanity: null,
   files: { json: '/tmp/r.json', csv: '/tmp/r.csv', summary: '/tmp/s.txt', figures: [] }
 }
 

@@ -17,7 +17,9 @@ export const benchmarkMethods = {
         config: z.record(z.string(), z.unknown()).optional(),
         configFile: z.string().min(1).optional(),
         /** Root of the run folders (default: <app home>/benchmark). */
-        outDir: z.string().min(1).optional()
+        outDir: z.string().min(1).optional(),
+        /** false skips the sanity check (cascading randomisation) whatever the config says; true runs it. */
+        sanityCheck: z.boolean().optional()
       })
       .strict()
       .refine((v) => [v.preset, v.config, v.configFile].filter((x) => x !== undefined).length === 1, {

@@ -22,7 +22,10 @@ const QUICK: BenchmarkConfigInput = {
   data: { trainCount: 5000, valCount: 500, testSeed: 1000, evalCount: 1000, explainPerDigit: 5, explainBiasedDigit: 20 },
   model: { width: 0.5, levels: 4 },
   training: { source: 'committed', epochs: 12, batchSize: 16, learningRate: 0.001 },
-  saliency: { igSteps: 20, sgSamples: 20 }
+  saliency: { igSteps: 20, sgSamples: 20 },
+  // Six requests of the biased digit and three stages (output layer, top half, all): about 55–65 CPU-seconds over
+  // both workers here, half a minute of wall time on an idle 2-core machine; grid saliency is nine tenths of it.
+  sanityCheck: { enabled: true, requests: 6, stages: ['top', 0.5, 1] }
 }
 
 /**
@@ -93,9 +96,13 @@ export async function readBenchmarkConfig(path: string): Promise<BenchmarkConfig
   return parseBenchmarkConfig(json, `benchmark config ${path}`)
 }
 
-/** The cache key of a run: everything in the config that changes a number (the name only labels the folder). */
+/**
+ * The cache key of a run: everything in the config that changes a number of the Fig. 4 results. The name only
+ * labels the folder; the sanity check's units carry their own keys, so turning it on or off (--no-sanity-check)
+ * or changing its sample keeps the run folder and every other unit in it.
+ */
 export function configHash(config: BenchmarkConfig): string {
-  const { name: _name, ...rest } = config
+  const { name: _name, sanityCheck: _sanity, ...rest } = config
   return hashOf(rest, 12)
 }
 
@@ -132,4 +139,9 @@ export function planModels(config: BenchmarkConfig): PlannedModel[] {
     for (const d of e.biasedDigits) for (const t of e.textures) for (const s of e.seeds) push(make(e.bias, d, t, s))
   }
   return out
+}
+
+/** The config with the caller's sanity-check switch applied (undefined: as the config says). */
+export function withSanityCheck(config: BenchmarkConfig, enabled: boolean | undefined): BenchmarkConfig {
+  return enabled === undefined ? config : { ...config, sanityCheck: { ...config.sanityCheck, enabled } }
 }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as echarts from 'echarts'
 import sharp from 'sharp'
-import type { BenchmarkResult, BiasMatrixData } from '@common/benchmark'
+import type { BenchmarkResult, BiasMatrixData, SanityCheck } from '@common/benchmark'
 
 export interface Panel {
   title: string
@@ -71,6 +71,51 @@ export function heatmapSvg(title: string, panels: Panel[], range: [number, numbe
   }
 }
 
+const LINE_COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#8c564b']
+
+/**
+ * The cascade as Adebayo et al. (2018) draw it: mean Spearman correlation with the trained model's masks (y)
+ * against how much of the model is re-initialised (x, from the output down), one line per method, starting at 1 for
+ * the trained model itself, with the threshold a method must fall below.
+ */
+export function sanitySvg(s: SanityCheck): string {
+  const stages = ['trained model', ...s.stages.map((st) => `${st.label} (${st.layers}/${s.totalLayers})`)]
+  const values = s.methods.flatMap((m) => m.stages.map((st) => st.spearman.mean ?? 0))
+  const lo = Math.min(0, Math.floor(Math.min(...values, 0) * 10) / 10)
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 640, height: 380 })
+  try {
+    chart.setOption({
+      animation: false,
+      backgroundColor: '#ffffff',
+      title: {
+        text: 'Sanity check: masks vs the trained model as layers are re-initialised',
+        subtext: `${s.model.name}, n = ${s.requests.length} requests; mean Spearman of |mask| over the context cells`,
+        left: 10,
+        top: 6,
+        textStyle: { fontSize: 14 },
+        subtextStyle: { fontSize: 11 }
+      },
+      legend: { bottom: 4, itemGap: 24, textStyle: { fontSize: 11 } },
+      grid: { left: 60, right: 30, top: 70, bottom: 70 },
+      xAxis: { type: 'category', data: stages, name: 're-initialised', nameLocation: 'middle', nameGap: 26, axisLabel: { fontSize: 10 } },
+      yAxis: { type: 'value', min: lo, max: 1, name: 'Spearman', nameLocation: 'middle', nameGap: 40 },
+      series: s.methods.map((m, k) => ({
+        type: 'line',
+        name: m.verdict === 'fails' ? `${m.label} (fails)` : m.label,
+        color: LINE_COLOURS[k % LINE_COLOURS.length],
+        data: [1, ...m.stages.map((st) => (st.spearman.mean === null ? null : Number(st.spearman.mean.toFixed(4))))],
+        symbolSize: 7,
+        ...(k === 0
+          ? { markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: '#555' }, label: { position: 'insideEndTop', formatter: `threshold ${s.threshold}` }, data: [{ yAxis: s.threshold }] } }
+          : {})
+      }))
+    })
+    return chart.renderToSVGString()
+  } finally {
+    chart.dispose()
+  }
+}
+
 function maxOf(panels: Panel[]): number {
   let m = 0
   for (const p of panels) for (const row of p.matrix.values) for (const v of row) if (v !== null && v > m) m = v
@@ -89,6 +134,7 @@ export async function writeFigures(r: BenchmarkResult, dir: string): Promise<str
     figures.push({ name: 'fig4b-mcbd', svg: heatmapSvg('(b) mCBD: context bias detection', cbd, [0, maxOf(cbd)]) })
     figures.push({ name: 'fig4c-mcbl', svg: heatmapSvg('(c) mCBL: context bias localisation', cbl, [0, 1]) })
   }
+  if (r.sanity?.methods.length) figures.push({ name: 'sanity-cascade', svg: sanitySvg(r.sanity) })
   const files: string[] = []
   for (const f of figures) {
     const svgPath = join(dir, `${f.name}.svg`)

@@ -1,4 +1,4 @@
-export { listPresets, parseBenchmarkConfig, presetConfig, readBenchmarkConfig, configHash, planModels } from './config'
+export { listPresets, parseBenchmarkConfig, presetConfig, readBenchmarkConfig, configHash, planModels, withSanityCheck } from './config'
 export { runBenchmark, runDirFor, type BenchmarkProgress, type RunBenchmarkOptions } from './runner'
 export { committedModelsRoot } from './models'
-export { summaryText } from './output'
+export { sanitySummaryLine, summaryText } from './output'

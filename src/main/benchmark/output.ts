@@ -4,7 +4,10 @@ import {
   type BenchmarkMethod,
   type BenchmarkResult,
   type BenchmarkSummaryRow,
-  type BiasMatrixData
+  type BiasMatrixData,
+  type SanityCheck,
+  type SanityMethod,
+  type SummaryStat
 } from '@common/benchmark'
 import { biasRowLabel, orderedStrengths, type BiasedStrength } from '../metrics'
 
@@ -123,6 +126,96 @@ export function summaryText(r: BenchmarkResult): string {
   out.push('')
   out.push(`Explained ${r.explained.requests} requests (${r.explained.skipped} images skipped: predicted digit segment too small).`)
   out.push(`Method time: ${r.methods.map((m) => `${m.label} ${m.seconds.toFixed(0)} s`).join(', ')}`)
+  if (r.sanity) {
+    out.push('')
+    out.push(...sanityText(r.sanity))
+  }
+  return `${out.join('\n')}\n`
+}
+
+/** "0.12 ± 0.08" (± the standard deviation over the requests); '—' without values. */
+export const stat = (s: SummaryStat, d = 2): string =>
+  s.mean === null ? '—' : s.std === null ? s.mean.toFixed(d) : `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}`
+
+const VERDICT_TEXT: Record<SanityMethod['verdict'], string> = {
+  passes: 'passes',
+  fails: 'FAILS: insensitive to the model (fails the sanity check)',
+  'not assessed': 'not assessed (no request with a non-constant mask)'
+}
+
+/** The stage the verdict rests on: the one that re-initialises the most layers. */
+export function deepestStage(s: SanityCheck): number {
+  let k = 0
+  s.stages.forEach((st, i) => {
+    if (st.layers > s.stages[k].layers) k = i
+  })
+  return k
+}
+
+function sanityIntro(s: SanityCheck): string[] {
+  const images = s.requests.map((r) => `${r.index} (digit ${r.digit})`).join(', ')
+  return [
+    `Model ${s.model.name} (row ${s.model.row}); ${s.requests.length} requests of the ${s.testSet} (test images ${images || 'none'}),`,
+    "evenly spaced over the biased digit's requests, where the trained model uses the context (over all requests for an unbiased model).",
+    `Its ${s.totalLayers} weighted layers (a convolution with its batch norm counts as one) are re-initialised from the output down with`,
+    `each layer's own initialiser (seed ${s.seed}). Each mask is compared with the trained model's over the context cells (cells touching the`,
+    'request are left out: every method leaves the request at zero whatever the model): Spearman rank correlation and Pearson correlation',
+    'of |mask|, mean ± standard deviation over the requests, with n. A mask that became constant ("collapsed", e.g. an empty grid',
+    'saliency mask) counts as correlation 0; a request whose trained-model mask is constant is left out (nothing to compare).',
+    `A method fails when its mean Spearman after the deepest stage is above ${s.threshold}: its masks do not depend on what the model learned;`,
+    'the verdict is marked borderline when the 95% confidence interval of that mean holds the threshold.'
+  ]
+}
+
+const interval = (ci: [number, number] | null): string => (ci ? `${ci[0].toFixed(2)} to ${ci[1].toFixed(2)}` : '—')
+
+function sanityText(s: SanityCheck): string[] {
+  const out = ['Sanity check: cascading randomisation (Adebayo et al. 2018)', ...sanityIntro(s), '']
+  out.push(
+    pad([
+      ['method', 'stage', 'layers', 'Spearman', 'Pearson', 'n', 'collapsed'],
+      ...s.methods.flatMap((m) =>
+        m.stages.map((st, i) => [m.label, st.label, `${s.stages[i].layers} of ${s.totalLayers}`, stat(st.spearman), stat(st.pearson), String(st.spearman.n), String(st.collapsed)])
+      )
+    ])
+  )
+  out.push('')
+  out.push(sanitySummaryLine(s))
+  return out
+}
+
+/** One line for the CLI: each method's Spearman after the deepest stage and its verdict. */
+export function sanitySummaryLine(s: SanityCheck): string {
+  const k = deepestStage(s)
+  const parts = s.methods.map((m) => {
+    const st = m.stages[k]
+    return `${m.label} ${stat(st.spearman)} (n ${st.spearman.n}) ${m.verdict === 'fails' ? 'FAILS: insensitive to the model' : m.verdict}${m.borderline ? ' (borderline)' : ''}`
+  })
+  return `Sanity check (Adebayo et al. 2018, ${s.model.name}): Spearman with the trained model's masks after ${s.stages[k].label} re-initialised (${s.stages[k].layers} of ${s.totalLayers}): ${parts.join('; ')}`
+}
+
+/** The sanity check as a markdown section (sanity-check.md in the run folder). */
+export function sanityMarkdown(s: SanityCheck): string {
+  const cell = (v: string): string => v.replace(/\|/g, '\\|')
+  const out = ['## Sanity check: cascading randomisation (Adebayo et al. 2018)', '', sanityIntro(s).join(' '), '']
+  out.push('| Method | Stage | Layers re-initialised | Spearman | Pearson | n | Collapsed |', '|---|---|---|---|---|---|---|')
+  for (const m of s.methods) {
+    m.stages.forEach((st, i) => {
+      out.push(`| ${cell(m.label)} | ${st.label} | ${s.stages[i].layers} of ${s.totalLayers} | ${stat(st.spearman)} | ${stat(st.pearson)} | ${st.spearman.n} | ${st.collapsed} |`)
+    })
+  }
+  const k = deepestStage(s)
+  out.push(
+    '',
+    `| Method | Verdict (mean Spearman after ${s.stages[k].label}, threshold ${s.threshold}) | 95% CI of the mean | Requests left out | Seconds |`,
+    '|---|---|---|---|---|'
+  )
+  for (const m of s.methods) {
+    const verdict = `${VERDICT_TEXT[m.verdict]}${m.borderline ? '; borderline: the interval holds the threshold' : ''}`
+    out.push(`| ${cell(m.label)} | ${verdict} | ${interval(m.ci95)} | ${m.excluded} | ${m.seconds.toFixed(0)} |`)
+  }
+  out.push('', 'Layers by stage (output first):', '')
+  for (const st of s.stages) out.push(`- ${st.label} (${st.layers}): ${st.layerNames.join(', ')}`)
   return `${out.join('\n')}\n`
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import {
   BENCHMARK_METHOD_LABELS,
@@ -8,7 +8,8 @@ import {
   type BenchmarkMethod,
   type BenchmarkModelInfo,
   type BenchmarkPreset,
-  type BenchmarkResult
+  type BenchmarkResult,
+  type SanityCheck
 } from '@common/benchmark'
 import type { ModelSidecar } from '@common/models'
 import { readSidecar } from '../engine/modelFiles'
@@ -19,7 +20,8 @@ import { configHash, planModels, type PlannedModel } from './config'
 import { explainSet, methodParams, predictLabels, segmentationScores, type EvalUnit, type ExplainUnit } from './evaluate'
 import { writeFigures } from './figures'
 import { committedModelsRoot, findMatchingModel, missingCommittedModel, modelName, sidecarMatches, trainCommandFor } from './models'
-import { resultsCsv, runStrengths, summaryRows, summaryText } from './output'
+import { resultsCsv, runStrengths, sanityMarkdown, summaryRows, summaryText } from './output'
+import { runSanityCheck } from './sanityCheck'
 import { explainTestSet, unbiasedTestSet, type TestImages } from './testSets'
 import { trainBenchmarkModel } from './train'
 import { hashOf, trainingKey } from './trainingConfig'
@@ -120,7 +122,8 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
   const planned = planModels(config)
   const sets = explainSetsFor(config)
   const pairs = explainPairs(planned, sets)
-  const phases = planned.length * 2 + pairs.length * (1 + methods.length)
+  const sanityOn = config.sanityCheck.enabled && methods.length > 0
+  const phases = planned.length * 2 + pairs.length * (1 + methods.length) + (sanityOn ? methods.length : 0)
   let phaseIndex = 0
   const phase = (label: string) => {
     const index = ++phaseIndex
@@ -202,6 +205,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
   // 3. Explanations: per (model, test set), the predicted segments once, then each method.
   const explainUnits: { model: ResolvedModel; set: ExplainSetPlan; unit: ExplainUnit }[] = []
   const setCache = new Map<string, TestImages>()
+  const pairInputs: { model: ResolvedModel; set: ExplainSetPlan; loadSet: () => Promise<TestImages>; getPredicted: () => Promise<Uint16Array> }[] = []
   for (const pair of pairs) {
     check()
     const m = resolved.find((r) => r.plan === pair.model)!
@@ -222,6 +226,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       return predicted
     }
     predictProgress(1, 1)
+    pairInputs.push({ model: m, set: pair.set, loadSet, getPredicted })
     for (const method of methods) {
       check()
       const progress = phase(`explain ${BENCHMARK_METHOD_LABELS[method]} · ${mname} on ${setLabel}`)
@@ -248,7 +253,31 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     }
   }
 
-  // 4. Aggregation as in the paper: per image, then per model, then over textures and seeds.
+  // 4. The sanity check (Adebayo et al. 2018) on the first biased model, on the set it was explained on.
+  let sanity: Omit<SanityCheck, 'files'> | null = null
+  if (sanityOn) {
+    const target = pairInputs.find((p) => p.model.plan.training.data.bias !== 'none') ?? pairInputs[0]
+    const r = await runSanityCheck({
+      pool,
+      config,
+      runDir,
+      cache,
+      methods,
+      model: { key: target.model.key, row: target.model.plan.row, name: modelName(target.model.plan.training), dir: target.model.dir, sidecar: target.model.sidecar },
+      setKey: target.set,
+      focusDigit: target.model.plan.training.data.biasedDigit,
+      loadSet: target.loadSet,
+      getPredicted: target.getPredicted,
+      phase,
+      check,
+      signal: o.signal,
+      say
+    })
+    computedUnits += r.computed
+    sanity = r.result
+  }
+
+  // 5. Aggregation as in the paper: per image, then per model, then over textures and seeds.
   const models: BenchmarkModelInfo[] = resolved.map((m) => {
     const d = m.plan.training.data
     const e = evals.get(m.key)!
@@ -317,9 +346,22 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     methods: methodResults,
     summary,
     explained: { requests, skipped },
+    sanity: sanity && {
+      ...sanity,
+      files: { json: join(runDir, 'sanity-check.json'), markdown: join(runDir, 'sanity-check.md'), figures: [] }
+    },
     files
   }
   files.figures = await writeFigures(result, join(runDir, 'figures'))
+  if (result.sanity) {
+    result.sanity.files.figures = files.figures.filter((f) => basename(f).startsWith('sanity-'))
+    await writeFile(result.sanity.files.json, `${JSON.stringify(result.sanity, null, 2)}\n`)
+    await writeFile(result.sanity.files.markdown, sanityMarkdown(result.sanity))
+  } else {
+    // A run without the check must not leave an earlier run's verdict beside its own results.
+    const stale = ['sanity-check.json', 'sanity-check.md', join('figures', 'sanity-cascade.svg'), join('figures', 'sanity-cascade.png')]
+    await Promise.all(stale.map((f) => rm(join(runDir, f), { force: true })))
+  }
   result.finishedAt = new Date().toISOString()
   result.wallSeconds = (performance.now() - t0) / 1000
   await writeFile(files.csv, resultsCsv(result))

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
 import type { benchmarkMethods } from '@common/methods/benchmark'
-import { listPresets, parseBenchmarkConfig, presetConfig, readBenchmarkConfig, runBenchmark } from '../benchmark'
+import { listPresets, parseBenchmarkConfig, presetConfig, readBenchmarkConfig, runBenchmark, withSanityCheck } from '../benchmark'
 import { appHome } from '../paths'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -10,11 +10,12 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
     'benchmark:presets': async () => listPresets(),
     'benchmark:run': (input) =>
       ctx.tasks.run('benchmark', async (task) => {
-        const config = input.preset
+        const parsed = input.preset
           ? presetConfig(input.preset)
           : input.configFile
             ? await readBenchmarkConfig(resolve(input.configFile))
             : parseBenchmarkConfig(input.config)
+        const config = withSanityCheck(parsed, input.sanityCheck)
         const pool = await ctx.engine()
         return runBenchmark({
           pool,

@@ -1,10 +1,32 @@
 import { Command, Option } from 'commander'
 import { AppError } from '@common/errors'
 import { BENCHMARK_PRESETS, type BenchmarkResult } from '@common/benchmark'
-import { summaryText } from '../../benchmark/output'
+import type { Input } from '@common/contract'
+import { sanitySummaryLine, summaryText } from '../../benchmark/output'
 import { printJson } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
+
+export interface BenchmarkOptions {
+  preset?: string
+  config?: string
+  out?: string
+  /** commander's --no-sanity-check: false when given, true otherwise. */
+  sanityCheck?: boolean
+}
+
+/**
+ * The service input of the command's options. Only --no-sanity-check reaches the service: without it the config
+ * decides (the presets and the schema default run the check), so a config file that turns it off stays off.
+ */
+export function benchmarkRunInput(opts: BenchmarkOptions): Input<'benchmark:run'> {
+  if (!opts.preset && !opts.config) throw new AppError('INVALID_PARAMETERS', 'give --preset quick|paper-small or --config FILE')
+  return {
+    ...(opts.preset ? { preset: opts.preset as 'quick' } : { configFile: opts.config! }),
+    ...(opts.out ? { outDir: opts.out } : {}),
+    ...(opts.sanityCheck === false ? { sanityCheck: false } : {})
+  }
+}
 
 export function registerBenchmark(program: Command, run: CommandContext): void {
   program
@@ -13,20 +35,18 @@ export function registerBenchmark(program: Command, run: CommandContext): void {
     .addOption(new Option('--preset <name>', 'a built-in configuration').choices([...BENCHMARK_PRESETS]).conflicts('config'))
     .option('--config <file>', 'a JSON benchmark configuration')
     .option('--out <dir>', 'root of the run folders; a run resumes from its folder (default: ~/.context-lens/benchmark)')
+    .option('--no-sanity-check', 'skip the sanity check (masks after re-initialising the model layer by layer, Adebayo et al. 2018)')
     .option('--no-progress', 'no progress bars')
     .option('--json', 'print the full result as JSON')
-    .action((opts: { preset?: string; config?: string; out?: string; progress: boolean; json?: boolean }) =>
+    .action((opts: BenchmarkOptions & { progress: boolean; json?: boolean }) =>
       run(opts, async (session) => {
-        if (!opts.preset && !opts.config) throw new AppError('INVALID_PARAMETERS', 'give --preset quick|paper-small or --config FILE')
-        const result: BenchmarkResult = await withProgress(session, opts.progress && !opts.json, () =>
-          session.call('benchmark:run', {
-            ...(opts.preset ? { preset: opts.preset as 'quick' } : { configFile: opts.config! }),
-            ...(opts.out ? { outDir: opts.out } : {})
-          })
-        )
+        const input = benchmarkRunInput(opts)
+        const result: BenchmarkResult = await withProgress(session, opts.progress && !opts.json, () => session.call('benchmark:run', input))
         if (opts.json) return printJson(result)
         process.stdout.write(summaryText(result))
         console.log(`\nResults: ${result.files.json}\n         ${result.files.csv}\nFigures: ${result.files.figures.filter((f) => f.endsWith('.svg')).join(', ')}`)
+        if (result.sanity) console.log(`Sanity:  ${result.sanity.files.markdown}\n${sanitySummaryLine(result.sanity)}`)
+        else console.log('Sanity check skipped (--no-sanity-check or the config turns it off).')
       })
     )
 }
