@@ -132,7 +132,7 @@ describe('browser-mode server', () => {
         body: JSON.stringify({ path })
       })
     // What a page served on 127.0.0.1:8000 sends: a same-site request, so the SameSite=Strict cookie goes along.
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { origin: 'http://127.0.0.1:8000', 'sec-fetch-site': 'same-site' },
       { origin: 'http://127.0.0.1:8000' },
       { origin: `http://evil.example:${server.port}` },
