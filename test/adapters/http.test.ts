@@ -188,4 +188,12 @@ describe('browser-mode server', () => {
     // The server is still there.
     expect((await raw('/', { headers: cookie })).status).toBe(200)
   })
+
+  it('names a file that is not what it should be without echoing its content (benchmark:run configFile)', async () => {
+    const configFile = dir.file('passwd')
+    writeFileSync(configFile, 'hunter2:x:0:0:root:/root:/bin/bash\n')
+    const res = await call('benchmark:run', { configFile })
+    expect(res).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_PARAMETERS', message: expect.stringContaining(`${configFile} is not valid JSON`) } } })
+    expect(res.body.error?.message).not.toContain('hunter2')
+  })
 })

@@ -6,6 +6,7 @@ import { extname, join, normalize, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Reply } from '@common/contract'
 import type { ErrorCode } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import { CONTENT_SECURITY_POLICY, fromOwnOrigin, LOOPBACK_NAMES } from '../security'
 import type { Dispatch } from '../services/dispatch'
 import type { EventBus } from '../services/events'
@@ -183,13 +184,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
         if (req.method !== 'POST') return sendError(res, 405, 'INVALID_PAYLOAD', 'API calls are POST requests with a JSON body')
         const method = decoded(url.pathname.slice('/api/'.length), 'method name')
-        let input: unknown
+        let text: string
         try {
-          const text = await readBody(req, maxBody)
-          input = text.trim() === '' ? {} : JSON.parse(text)
+          text = await readBody(req, maxBody)
         } catch (err) {
-          return sendError(res, 400, 'INVALID_PAYLOAD', `Request body is not valid JSON: ${(err as Error).message}`)
+          return sendError(res, 413, 'INVALID_PAYLOAD', `Request body refused: ${(err as Error).message}`)
         }
+        const body = text.trim() === '' ? ({ ok: true, value: {} } as const) : parseJsonText(text)
+        if (!body.ok) return sendError(res, 400, 'INVALID_PAYLOAD', `The request body ${body.problem}`)
+        const input = body.value
         const reply = await options.dispatch(method, input)
         return sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply)
       }
