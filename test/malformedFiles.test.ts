@@ -6,6 +6,7 @@ import { readBenchmarkConfig } from '@main/benchmark'
 import { importDataset } from '@main/datasets/import/importer'
 import { readSidecar } from '@main/engine/modelFiles'
 import { readModelJson } from '@main/engine/modelFiles/fsHandler'
+import { loadCheckpoint } from '@main/engine/training/checkpoint'
 import { readModelDescription } from '@main/modelImport'
 import { readSettings } from '@main/settings'
 import { Project } from '@main/store/project'
@@ -55,6 +56,11 @@ describe('errors about a file that is not what it should be', () => {
     (() => {
       const path = place('onnx/net.onnx.ctxlens.json', passwdLike)
       return { reader: 'ONNX description', path, code: 'MODEL_FILE_INVALID', run: () => readModelDescription(join(dir.path, 'onnx', 'net.onnx')) }
+    })(),
+    (() => {
+      const path = place('checkpoint/state.json', passwdLike)
+      // The state is read before the model and optimizer are touched.
+      return { reader: 'training checkpoint', path, code: 'INVALID_PARAMETERS', run: () => loadCheckpoint(join(dir.path, 'checkpoint'), null as never, null as never) }
     })(),
     (() => {
       const root = join(dir.path, 'dataset')
