@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isAbsolutePath, RELATIVE_PATH_HINT } from './absolutePath'
 import { AppError } from './errors'
 import { parseJsonText } from './jsonText'
 import { NormalisationSchema, type Normalisation } from './models'
@@ -253,6 +254,10 @@ export function normalisationText(n: Normalisation): string {
 
 // ---- the flags, as every command and the dialog take them ------------------------------------------------------
 
+/** --classes names a file rather than a preset when it ends like one. */
+const CLASS_LIST_FILE = /\.(json|csv)$/i
+export const isClassListFile = (value: string): boolean => CLASS_LIST_FILE.test(value)
+
 /**
  * The description flags as given: classes is a preset name, a JSON/CSV file path (read by the main process), or
  * the entries themselves (the dialog). Everything is optional here: what the model file fixes need not be given.
@@ -260,7 +265,14 @@ export function normalisationText(n: Normalisation): string {
 export const DescriptionFlagsSchema = z
   .object({
     name: z.string().min(1).max(200).optional(),
-    classes: z.union([z.string().min(1), z.array(ClassEntrySchema)]).optional(),
+    classes: z
+      .union([
+        z.string().min(1).refine((c) => !CLASS_LIST_FILE.test(c) || isAbsolutePath(c), {
+          error: (issue) => `a class-list file must be an absolute path, and ${JSON.stringify(issue.input)} is not (${RELATIVE_PATH_HINT})`
+        }),
+        z.array(ClassEntrySchema)
+      ])
+      .optional(),
     input: z.string().min(1).optional(),
     normalise: z.string().min(1).optional(),
     output: OutputKindSchema.optional(),
@@ -289,7 +301,7 @@ export function parseDescriptionFlags(f: DescriptionFlags): {
   else if (f.classes !== undefined) {
     const key = f.classes.trim().toLowerCase()
     if (isClassPreset(key)) out.classes = CLASS_PRESETS[key]
-    else if (/\.(json|csv)$/i.test(f.classes)) out.classes = { file: f.classes }
+    else if (CLASS_LIST_FILE.test(f.classes)) out.classes = { file: f.classes }
     else {
       throw new AppError('INVALID_PARAMETERS', `--classes "${f.classes}" is neither a preset (${CLASS_PRESET_NAMES.join(', ')}) nor a .json or .csv file`, {
         flag: 'classes',

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -195,5 +196,16 @@ describe('browser-mode server', () => {
     const res = await call('benchmark:run', { configFile })
     expect(res).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_PARAMETERS', message: expect.stringContaining(`${configFile} is not valid JSON`) } } })
     expect(res.body.error?.message).not.toContain('hunter2')
+  })
+
+  it('refuses a relative path instead of resolving it against the folder the server was started from', async () => {
+    const name = `landed-${process.pid}.ctxlens`
+    try {
+      const res = await call('project:create', { path: name })
+      expect(res).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringContaining('path: the project file must be an absolute path') } } })
+      expect(existsSync(resolve(name))).toBe(false)
+    } finally {
+      rmSync(resolve(name), { force: true })
+    }
   })
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import { StatsOptionsSchema } from '../audit'
 
 /**
@@ -55,7 +56,7 @@ export const reportMethods = {
    * `path` is null when the dialog was cancelled. Recorded in the project's reports.
    */
   'reports:save': {
-    input: ReportOptionsSchema.extend({ path: z.string().min(1).optional() }).strict(),
+    input: ReportOptionsSchema.extend({ path: absolutePath('the report file').optional() }).strict(),
     output: z.object({ path: z.string().nullable(), ...ReportResultFields })
   }
 } as const

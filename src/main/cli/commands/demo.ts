@@ -4,14 +4,14 @@ import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 import { printJob } from './audit'
 import { printConfusion } from './predict'
-import { intInRange, positiveInt } from '../argParsers'
+import { intInRange, pathArg, positiveInt } from '../argParsers'
 
 export function registerDemo(program: Command, run: CommandContext): void {
   program
     .command('demo')
     .description('Build the demo project: street scenes, the bundled model, predictions, segments and a context audit of riders and persons')
-    .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)')
-    .option('--model <dir>', 'model folder (default: resources/demo-model)')
+    .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)', pathArg)
+    .option('--model <dir>', 'model folder (default: resources/demo-model)', pathArg)
     .option('--images <n>', 'test images to generate', intInRange(1, 10_000), 300)
     .option('--sample-per-pair <n>', 'audit at most n segments per (GT, predicted) class pair', positiveInt, 60)
     .option('--sample <n>', 'audit at most n segments in all', positiveInt)

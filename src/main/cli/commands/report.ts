@@ -3,7 +3,7 @@ import { parseSections, REPORT_SECTIONS, type ReportSection } from '@common/meth
 import { printJson } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
-import { positiveInt } from '../argParsers'
+import { pathArg, positiveInt } from '../argParsers'
 import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets'
 
 function sections(value: string): ReportSection[] {
@@ -29,8 +29,8 @@ export function registerReport(program: Command, run: CommandContext): void {
   const command = program
     .command('report')
     .description('Write the PDF bias report of an audit: title page, contents, bias alerts, context per class, bookmarked cases, methods')
-    .requiredOption('--project <file>', 'the project file')
-    .requiredOption('--out <file>', 'the PDF to write')
+    .requiredOption('--project <file>', 'the project file', pathArg)
+    .requiredOption('--out <file>', 'the PDF to write', pathArg)
     .option('--sections <list>', `comma-separated sections (default: all): ${REPORT_SECTIONS.join(',')}`, sections)
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
     .option('--title <text>', 'title on the first page')

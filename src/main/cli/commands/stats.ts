@@ -5,7 +5,7 @@ import { evidenceText, exampleLabel, partialText, percent, rankAlerts } from '@c
 import { statsToCsv } from '../../audit/export'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
-import { positiveInt } from '../argParsers'
+import { pathArg, positiveInt } from '../argParsers'
 import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets'
 
 const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2))
@@ -58,12 +58,12 @@ export function registerStats(program: Command, run: CommandContext): void {
   const command = program
     .command('stats')
     .description('Context statistics of an audit: Fig. 6 shares vs. contour baseline, density and lift, Table 1, bias alerts')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
   addStatsOptions(command)
     .option('--json', 'print the statistics as JSON')
     .option('--csv', 'print the statistics as CSV')
-    .option('--out <file>', 'write the JSON or CSV to a file instead of stdout')
+    .option('--out <file>', 'write the JSON or CSV to a file instead of stdout', pathArg)
     .action(
       (opts: StatsCliOptions & { project: string; job?: number; json?: boolean; csv?: boolean; out?: string }) =>
         run(opts, async (session) => {
