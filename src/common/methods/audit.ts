@@ -82,9 +82,9 @@ export const auditMethods = {
   /** Fig. 6 shares beside the contour baseline, densities and lift, Table 1, and bias alerts with bootstrap intervals. */
   'audit:stats': { input: StatsOptionsSchema, output: AuditStatsSchema },
 
-  /** The statistics written to a file as CSV (long format) or JSON. */
+  /** The statistics written to a file as CSV (long format) or JSON; an existing file is CONFLICT unless `overwrite`. */
   'audit:exportStats': {
-    input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']), path: absolutePath('the statistics file') }),
+    input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']), path: absolutePath('the statistics file'), overwrite: z.boolean().default(false) }),
     output: z.object({ path: z.string(), format: z.enum(['csv', 'json']), bytes: z.number().int() })
   },
 

@@ -20,6 +20,7 @@ interface ReportOpts extends StatsCliOptions {
   sections?: ReportSection[]
   job?: number
   title?: string
+  force?: boolean
   progress: boolean
   json?: boolean
 }
@@ -31,6 +32,7 @@ export function registerReport(program: Command, run: CommandContext): void {
     .description('Write the PDF bias report of an audit: title page, contents, bias alerts, context per class, bookmarked cases, methods')
     .requiredOption('--project <file>', 'the project file', pathArg)
     .requiredOption('--out <file>', 'the PDF to write', pathArg)
+    .option('--force', 'replace --out if it exists')
     .option('--sections <list>', `comma-separated sections (default: all): ${REPORT_SECTIONS.join(',')}`, sections)
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
     .option('--title <text>', 'title on the first page')
@@ -43,6 +45,7 @@ export function registerReport(program: Command, run: CommandContext): void {
         const result = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('reports:save', {
             path: opts.out,
+            overwrite: opts.force ?? false,
             ...statsInput(opts),
             ...(opts.sections ? { sections: opts.sections } : {}),
             ...(opts.job ? { jobId: opts.job } : {}),
