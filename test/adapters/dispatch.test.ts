@@ -81,7 +81,8 @@ describe('dispatch (shared by every adapter)', () => {
     }
 
     const { ctx, dispatch } = setup()
-    const reply = await dispatch('project:create', { path: 'landed-here.ctxlens' })
+    // A name that does not exist anywhere: a dispatch that took it would create it in the tests' working folder.
+    const reply = await dispatch('project:create', { path: 'no-such-folder-ctxlens/landed-here.ctxlens' })
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringContaining('path: the project file must be an absolute path') } })
     // A class list named by file is a path too; a preset name or the entries themselves are not.
     const classes = await dispatch('models:inspect', { path: dir.file('m.onnx'), description: { classes: 'lists/classes.csv' } })

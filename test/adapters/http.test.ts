@@ -205,7 +205,8 @@ describe('browser-mode server', () => {
       expect(res).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringContaining('path: the project file must be an absolute path') } } })
       expect(existsSync(resolve(name))).toBe(false)
     } finally {
-      rmSync(resolve(name), { force: true })
+      // Only a server that got it wrong leaves these behind, in the folder the tests run from.
+      for (const f of [name, `${name}-wal`, `${name}-shm`]) rmSync(resolve(f), { force: true })
     }
   })
 })
