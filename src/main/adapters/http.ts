@@ -61,11 +61,7 @@ function sameToken(expected: string, given: string | undefined | null): boolean 
 }
 
 /** A request the server cannot make sense of: answered with its status, never as an internal error. */
-class BadRequest extends Error {
-  constructor(message: string) {
-    super(message)
-  }
-}
+class BadRequest extends Error {}
 
 function decoded(text: string, what: string): string {
   try {
