@@ -32,4 +32,18 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir.path).filter((f) => f.startsWith('occupied'))).toEqual(['occupied'])
     expect(readdirSync(target)).toEqual(['inside'])
   })
+
+  it('with overwrite: false never replaces a file, even one that appeared after the caller looked', async () => {
+    const path = dir.file('report.pdf')
+    await writeFileAtomic(path, 'first', { overwrite: false })
+    expect(readFileSync(path, 'utf8')).toBe('first')
+    await expect(writeFileAtomic(path, 'second', { overwrite: false })).rejects.toMatchObject({ code: 'EEXIST' })
+    expect(readFileSync(path, 'utf8')).toBe('first')
+    expect(readdirSync(dir.path).filter((f) => f.startsWith('report.pdf'))).toEqual(['report.pdf'])
+    // Of concurrent writers that each found no file, exactly one places its content.
+    const race = dir.file('race.txt')
+    const results = await Promise.allSettled(['a', 'b', 'c', 'd'].map((c) => writeFileAtomic(race, c.repeat(10_000), { overwrite: false })))
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    expect(readdirSync(dir.path).filter((f) => f.startsWith('race.txt'))).toEqual(['race.txt'])
+  })
 })

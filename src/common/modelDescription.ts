@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { isAbsolutePath, RELATIVE_PATH_HINT } from './absolutePath'
 import { AppError } from './errors'
+import { parseJsonText } from './jsonText'
 import { NormalisationSchema, type Normalisation } from './models'
 import { ClassDefSchema, type ClassDef } from './types'
 
@@ -98,14 +100,22 @@ function classesError(source: string, message: string, details?: unknown): AppEr
   return new AppError('INVALID_PARAMETERS', `--classes ${source}: ${message}`, { flag: 'classes', source, ...(details as object) })
 }
 
+// Messages say which entry and what is wrong with it, never the value itself: the source may be any file.
 function parseColor(value: unknown, source: string, where: string): Rgb {
   if (typeof value === 'string') {
     const m = value.trim().match(/^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i)
-    if (!m) throw classesError(source, `${where}: colour "${value}" is not #rrggbb or [r, g, b]`)
+    if (!m) throw classesError(source, `${where}: the colour is not #rrggbb or [r, g, b]`)
     return [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)]
   }
   if (Array.isArray(value) && value.length === 3 && value.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) return value as Rgb
-  throw classesError(source, `${where}: colour ${JSON.stringify(value)} is not #rrggbb or [r, g, b] with values 0..255`)
+  throw classesError(source, `${where}: the colour is not #rrggbb or [r, g, b] with values 0..255`)
+}
+
+/** What a JSON value is, for saying what an entry should have been instead. */
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`
 }
 
 /** One entry of a class list: a bare name (its position is its id) or `{id, name, color?}`. */
@@ -128,12 +138,12 @@ export function classesFromEntries(entries: unknown, source: string): ClassDef[]
       if (e.trim() === '') throw classesError(source, `${where}: the name is empty`)
       return { id: k, name: e.trim(), color: vocColor(k) }
     }
-    if (typeof e !== 'object' || e === null) throw classesError(source, `${where}: ${JSON.stringify(e)} is neither a name nor an {id, name, color} object`)
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw classesError(source, `${where} is ${jsonKind(e)}, neither a name nor an {id, name, color} object`)
     const o = e as Record<string, unknown>
     if (!Number.isInteger(o.id) || (o.id as number) < 0 || (o.id as number) > 65535) {
-      throw classesError(source, `${where}: id ${JSON.stringify(o.id)} is not an integer from 0 to 65535`)
+      throw classesError(source, `${where}: the id is ${o.id === undefined ? 'missing' : 'not an integer from 0 to 65535'}`)
     }
-    if (typeof o.name !== 'string' || o.name.trim() === '') throw classesError(source, `${where}: name ${JSON.stringify(o.name)} is not a non-empty string`)
+    if (typeof o.name !== 'string' || o.name.trim() === '') throw classesError(source, `${where}: the name is ${o.name === undefined ? 'missing' : 'not a non-empty string'}`)
     const id = o.id as number
     return { id, name: o.name.trim(), color: o.color === undefined ? vocColor(id) : parseColor(o.color, source, where) }
   })
@@ -147,13 +157,9 @@ export function classesFromEntries(entries: unknown, source: string): ClassDef[]
 }
 
 export function parseClassesJson(text: string, source: string): ClassDef[] {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (err) {
-    throw classesError(source, `not valid JSON (${(err as Error).message})`)
-  }
-  return classesFromEntries(raw, source)
+  const raw = parseJsonText(text)
+  if (!raw.ok) throw classesError(source, `the file ${raw.problem}`)
+  return classesFromEntries(raw.value, source)
 }
 
 /**
@@ -169,7 +175,7 @@ export function parseClassesCsv(text: string, source: string): ClassDef[] {
   if (rows.length > 0 && rows[0].cells.length === 1 && /^name$/i.test(rows[0].cells[0])) rows.shift()
   const entries = rows.map(({ line, cells }) => {
     if (cells.length === 1) return cells[0]
-    if (!/^\d+$/.test(cells[0])) throw classesError(source, `line ${line}: id "${cells[0]}" is not a non-negative integer`)
+    if (!/^\d+$/.test(cells[0])) throw classesError(source, `line ${line}: the id (first column) is not a non-negative integer`)
     const id = Number(cells[0])
     const name = cells[1]
     if (cells.length === 2) return { id, name }
@@ -248,6 +254,10 @@ export function normalisationText(n: Normalisation): string {
 
 // ---- the flags, as every command and the dialog take them ------------------------------------------------------
 
+/** --classes names a file rather than a preset when it ends like one. */
+const CLASS_LIST_FILE = /\.(json|csv)$/i
+export const isClassListFile = (value: string): boolean => CLASS_LIST_FILE.test(value)
+
 /**
  * The description flags as given: classes is a preset name, a JSON/CSV file path (read by the main process), or
  * the entries themselves (the dialog). Everything is optional here: what the model file fixes need not be given.
@@ -255,7 +265,14 @@ export function normalisationText(n: Normalisation): string {
 export const DescriptionFlagsSchema = z
   .object({
     name: z.string().min(1).max(200).optional(),
-    classes: z.union([z.string().min(1), z.array(ClassEntrySchema)]).optional(),
+    classes: z
+      .union([
+        z.string().min(1).refine((c) => !CLASS_LIST_FILE.test(c) || isAbsolutePath(c), {
+          error: (issue) => `a class-list file must be an absolute path, and ${JSON.stringify(issue.input)} is not (${RELATIVE_PATH_HINT})`
+        }),
+        z.array(ClassEntrySchema)
+      ])
+      .optional(),
     input: z.string().min(1).optional(),
     normalise: z.string().min(1).optional(),
     output: OutputKindSchema.optional(),
@@ -284,7 +301,7 @@ export function parseDescriptionFlags(f: DescriptionFlags): {
   else if (f.classes !== undefined) {
     const key = f.classes.trim().toLowerCase()
     if (isClassPreset(key)) out.classes = CLASS_PRESETS[key]
-    else if (/\.(json|csv)$/i.test(f.classes)) out.classes = { file: f.classes }
+    else if (CLASS_LIST_FILE.test(f.classes)) out.classes = { file: f.classes }
     else {
       throw new AppError('INVALID_PARAMETERS', `--classes "${f.classes}" is neither a preset (${CLASS_PRESET_NAMES.join(', ')}) nor a .json or .csv file`, {
         flag: 'classes',

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, session, shell, type SaveDialogOptions } from 'electron'
 import { EVENT_CHANNEL } from '@common/channels'
 import { registerIpcHandlers } from './adapters/ipc'
 import { announceBundledWorkerEntry } from './paths'
@@ -15,9 +15,15 @@ import { openStartupProject } from './startup'
 announceBundledWorkerEntry()
 const ctx = new ServiceContext('electron', { backend: process.env.CTXLENS_BACKEND })
 const dispatch = createDispatch(createServices(ctx))
-// Export PDF in the window asks where to save; browser mode downloads instead and the CLI takes --out.
+// Export PDF in the window asks where to save; browser mode downloads instead and the CLI takes --out. The dialog
+// asks before replacing an existing file (macOS and Windows always do; Linux only with showOverwriteConfirmation),
+// so reports:save replaces what it returns.
 provideSaveDialog(ctx, async (defaultName) => {
-  const options = { defaultPath: join(app.getPath('documents'), defaultName), filters: [{ name: 'PDF', extensions: ['pdf'] }] }
+  const options: SaveDialogOptions = {
+    defaultPath: join(app.getPath('documents'), defaultName),
+    filters: [{ name: 'PDF', extensions: ['pdf'] }],
+    properties: ['showOverwriteConfirmation', 'createDirectory']
+  }
   const win = BrowserWindow.getFocusedWindow()
   const chosen = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options)
   return chosen.canceled || !chosen.filePath ? null : chosen.filePath

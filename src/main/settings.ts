@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { AppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import { BACKEND_NAMES } from '@common/types'
 import { appHome } from './paths'
 
@@ -30,13 +31,9 @@ export function readSettings(path = settingsPath()): Settings {
   } catch {
     return SettingsSchema.parse({})
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new AppError('INVALID_PARAMETERS', `Settings file ${path} is not valid JSON: ${(err as Error).message}`, { path })
-  }
-  const parsed = SettingsSchema.safeParse(json)
+  const json = parseJsonText(text)
+  if (!json.ok) throw new AppError('INVALID_PARAMETERS', `Settings file ${path} ${json.problem}`, { path })
+  const parsed = SettingsSchema.safeParse(json.value)
   if (!parsed.success) {
     throw new AppError('INVALID_PARAMETERS', `Settings file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
       path

@@ -6,8 +6,12 @@ import { demoProjectPath } from './paths'
 import type { Dispatch } from './services/dispatch'
 import type { EventBus } from './services/events'
 
-/** Open the project file given on the command line, creating it when it does not exist yet. */
-export async function openOrCreateProject(dispatch: Dispatch, path: string): Promise<void> {
+/**
+ * Open the project file given on the command line, creating it when it does not exist yet. A relative path means
+ * the shell's folder, as the user typed it; the services take absolute paths only.
+ */
+export async function openOrCreateProject(dispatch: Dispatch, given: string): Promise<void> {
+  const path = resolve(given)
   if (!existsSync(path)) mkdirSync(dirname(path), { recursive: true })
   const reply = await dispatch(existsSync(path) ? 'project:open' : 'project:create', { path })
   if (!reply.ok) throw AppError.fromShape(reply.error)

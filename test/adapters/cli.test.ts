@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
 import { saliencyParams } from '@main/cli/optionSets'
@@ -10,14 +10,22 @@ import { tempDir } from '../helpers/tempdir'
 
 const dir = tempDir()
 afterAll(() => dir.cleanup())
-const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+const repoRoot = join(import.meta.dirname, '..', '..')
+const cliEntry = join(repoRoot, 'src', 'main', 'cli.ts')
 
 function ctxlens(...args: string[]) {
   return ctxlensWith({ CTXLENS_BACKEND: 'cpu' }, ...args)
 }
 
 function ctxlensWith(env: Record<string, string | undefined>, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
+  return ctxlensIn(undefined, env, ...args)
+}
+
+function ctxlensIn(cwd: string | undefined, env: Record<string, string | undefined>, ...args: string[]) {
+  // tsx found by its URL and given the repository's tsconfig (the @common/@main aliases): both would otherwise be
+  // looked up from the working folder, which may be any folder here.
+  const tsx = { TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json') }
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), cliEntry, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...tsx, ...env } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -84,6 +92,35 @@ describe('ctxlens CLI', () => {
     expect(saliencyParams(['maskSize', 'steps', 'lr', 'seed'], 'ig', given)).toEqual({ saliencyHeight: 4, saliencyWidth: 8, steps: 3, learningRate: 0.5, seed: 7 })
     // audit takes --seed for its sample, so it is no saliency parameter there.
     expect(saliencyParams(['maskSize', 'steps', 'lambda', 'lr'], 'context', given)).toEqual({ maskHeight: 4, maskWidth: 8, steps: 3, learningRate: 0.5 })
+  })
+
+  it('makes every file or folder typed on the command line absolute against the shell folder, since services take absolute paths', () => {
+    const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)]
+    const checked: string[] = []
+    for (const c of all(buildProgram('0.0.0'))) {
+      const takesPath = (placeholder: string) => /<[^>]*(file|dir|\.png)[^>]*>/.test(placeholder)
+      for (const o of c.options.filter((o) => takesPath(o.flags))) {
+        const where = `${c.name()} ${o.long}`
+        checked.push(where)
+        expect(o.parseArg, where).toBeTypeOf('function')
+        expect(o.parseArg!('sub/x.json', undefined), where).toBe(resolve('sub/x.json'))
+        if (o.flags.includes('<id|')) expect(o.parseArg!('12', undefined), where).toBe('12')
+        if (o.flags.includes('<preset|')) expect(o.parseArg!('cityscapes', undefined), where).toBe('cityscapes')
+      }
+      for (const a of c.registeredArguments.filter((a) => takesPath(`<${a.name()}>`))) {
+        checked.push(`${c.name()} <${a.name()}>`)
+        expect(a.parseArg?.('sub/x.json', undefined), c.name()).toBe(resolve('sub/x.json'))
+      }
+    }
+    expect(checked).toEqual(expect.arrayContaining(['create <file>', 'report --out', 'stats --out', 'import --root', 'explain --request', 'predict --model', 'add --classes', 'audit --model-classes']))
+
+    // As a user runs it: relative to the folder the shell is in, not to wherever the services happen to run.
+    const here = dir.file('shell-folder')
+    mkdirSync(here)
+    const created = ctxlensIn(here, { CTXLENS_BACKEND: 'cpu' }, 'project', 'create', 'relative.ctxlens', '--json')
+    expect(created.code, created.stderr).toBe(0)
+    expect(JSON.parse(created.stdout).path).toBe(join(here, 'relative.ctxlens'))
+    expect(existsSync(join(here, 'relative.ctxlens'))).toBe(true)
   })
 
   it('info --json reports versions, the backend and the project schema version', () => {

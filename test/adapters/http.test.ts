@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -35,6 +36,31 @@ async function call(method: string, body: string | object, token: string | null 
     body: typeof body === 'string' ? body : JSON.stringify(body)
   })
   return { status: res.status, body: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string } } }
+}
+
+/** A request with exactly the headers given (fetch adds its own Sec-Fetch-Mode and may refuse some names). */
+function raw(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+/** The status a WebSocket handshake gets, or 'opened'. */
+function upgrade(path: string, headers: Record<string, string> = {}, origin?: string): Promise<string> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { headers, ...(origin ? { origin } : {}) })
+    ws.on('error', (e) => resolve(e.message))
+    ws.on('open', () => {
+      ws.close()
+      resolve('opened')
+    })
+  })
 }
 
 describe('browser-mode server', () => {
@@ -96,5 +122,91 @@ describe('browser-mode server', () => {
     ctx.events.log('info', 'hello from the engine')
     expect(await received).toMatchObject({ event: 'log', payload: { level: 'info', message: 'hello from the engine' } })
     ws.close()
+  })
+
+  it('refuses API calls from another page on the same machine, even with the cookie the browser sends along', async () => {
+    const path = dir.file('from-elsewhere.ctxlens')
+    const create = (headers: Record<string, string>) =>
+      raw('/api/project:create', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: `ctxlens_token=${server.token}`, ...headers },
+        body: JSON.stringify({ path })
+      })
+    // What a page served on 127.0.0.1:8000 sends: a same-site request, so the SameSite=Strict cookie goes along.
+    for (const headers of <Record<string, string>[]>[
+      { origin: 'http://127.0.0.1:8000', 'sec-fetch-site': 'same-site' },
+      { origin: 'http://127.0.0.1:8000' },
+      { origin: `http://evil.example:${server.port}` },
+      { origin: `https://127.0.0.1:${server.port}` },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'same-site' },
+      { 'sec-fetch-site': 'cross-site' }
+    ]) {
+      const res = await create(headers)
+      expect(res.status, JSON.stringify(headers)).toBe(403)
+      expect(JSON.parse(res.body)).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } })
+    }
+    expect(existsSync(path)).toBe(false)
+    // Pages from another site cannot even load the app's files (a <script src> or a link carries the cookie too).
+    expect((await raw('/app.js', { headers: { cookie: `ctxlens_token=${server.token}`, 'sec-fetch-site': 'same-site' } })).status).toBe(403)
+  })
+
+  it('answers its own page, under either name, and callers that are no page at all (CLI, curl with the token)', async () => {
+    for (const origin of [`http://127.0.0.1:${server.port}`, `http://localhost:${server.port}`]) {
+      const res = await raw('/api/app:info', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: `ctxlens_token=${server.token}`, origin, 'sec-fetch-site': 'same-origin' },
+        body: '{}'
+      })
+      expect(res.status, origin).toBe(200)
+    }
+    const typedUrl = await raw(`/?token=${server.token}`, { headers: { 'sec-fetch-site': 'none' } })
+    expect(typedUrl.status).toBe(200)
+    const curl = await raw('/api/app:info', { method: 'POST', headers: { 'x-ctxlens-token': server.token }, body: '{}' })
+    expect(curl.status).toBe(200)
+  })
+
+  it('refuses a WebSocket opened by another page, token or not', async () => {
+    const cookie = { cookie: `ctxlens_token=${server.token}` }
+    expect(await upgrade('/events', cookie, 'http://127.0.0.1:8000')).toMatch(/403/)
+    expect(await upgrade(`/events?token=${server.token}`, {}, 'http://localhost:8000')).toMatch(/403/)
+    expect(await upgrade('/events', { ...cookie, 'sec-fetch-site': 'same-site' })).toMatch(/403/)
+    expect(await upgrade('/events', cookie, `http://localhost:${server.port}`)).toBe('opened')
+    expect(await upgrade('/events', cookie, `http://127.0.0.1:${server.port}`)).toBe('opened')
+  })
+
+  it('answers a malformed path or cookie as a bad request, not an internal error', async () => {
+    const cookie = { cookie: `ctxlens_token=${server.token}` }
+    const page = await raw('/%', { headers: cookie })
+    expect(page.status).toBe(400)
+    expect(JSON.parse(page.body)).toMatchObject({ error: { code: 'INVALID_PAYLOAD', message: expect.stringMatching(/percent-encoding/) } })
+    expect((await raw('/assets/%E0%A4%A', { headers: cookie })).status).toBe(400)
+    const api = await raw('/api/app:%zz', { method: 'POST', headers: { 'x-ctxlens-token': server.token }, body: '{}' })
+    expect(api.status).toBe(400)
+    // A mangled cookie is no token: 401 like any missing one.
+    expect((await raw('/', { headers: { cookie: 'ctxlens_token=%' } })).status).toBe(401)
+    expect(await upgrade('/events', { cookie: 'ctxlens_token=%' })).toMatch(/401/)
+    // The server is still there.
+    expect((await raw('/', { headers: cookie })).status).toBe(200)
+  })
+
+  it('names a file that is not what it should be without echoing its content (benchmark:run configFile)', async () => {
+    const configFile = dir.file('passwd')
+    writeFileSync(configFile, 'hunter2:x:0:0:root:/root:/bin/bash\n')
+    const res = await call('benchmark:run', { configFile })
+    expect(res).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_PARAMETERS', message: expect.stringContaining(`${configFile} is not valid JSON`) } } })
+    expect(res.body.error?.message).not.toContain('hunter2')
+  })
+
+  it('refuses a relative path instead of resolving it against the folder the server was started from', async () => {
+    const name = `landed-${process.pid}.ctxlens`
+    try {
+      const res = await call('project:create', { path: name })
+      expect(res).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringContaining('path: the project file must be an absolute path') } } })
+      expect(existsSync(resolve(name))).toBe(false)
+    } finally {
+      // Only a server that got it wrong leaves these behind, in the folder the tests run from.
+      for (const f of [name, `${name}-wal`, `${name}-shm`]) rmSync(resolve(f), { force: true })
+    }
   })
 })

@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -60,6 +62,9 @@ describe('browser mode in Chromium', () => {
     await shell.goTo('datasets')
     await shell.openProject(join(dir, 'missing.ctxlens'))
     await expect.poll(() => shell.errorBanner.textContent()).toContain('PROJECT_OPEN_FAILED')
+    // A relative path would mean the server's own working folder: refused, naming the field.
+    await shell.openProject('relative.ctxlens')
+    await expect.poll(() => shell.errorBanner.textContent()).toContain('must be an absolute path')
     const path = join(dir, 'e2e.ctxlens')
     await shell.createProject(path)
     await expect.poll(() => shell.projectName.textContent()).toBe('e2e')
@@ -68,6 +73,45 @@ describe('browser mode in Chromium', () => {
     // The server really holds it: ask over the API.
     const current = (await (await fetch(`${server.origin}/api/project:current`, { method: 'POST', headers: { 'x-ctxlens-token': server.token } })).json()) as { result: { path: string } }
     expect(current.result.path).toBe(path)
+  })
+
+  it('refuses calls and the event socket from a page another local program serves, cookie or not', async () => {
+    // Another program's page on 127.0.0.1: the same site, so Chromium sends the SameSite=Strict cookie that this
+    // context holds since the app was opened with its token.
+    const other = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<!doctype html><title>another local page</title>')
+    })
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r))
+    const context = await browser.newContext()
+    await new ShellPage(await context.newPage()).open(server.url)
+    expect((await context.cookies(server.origin)).map((c) => c.name)).toContain('ctxlens_token')
+    const foreign = await context.newPage()
+    try {
+      await foreign.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`)
+      const planted = join(dir, 'planted.ctxlens')
+      // A simple request (text/plain, no-cors) needs no preflight: the body reaches the server unless it refuses.
+      await foreign.evaluate(
+        async ([url, path]) => {
+          await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ path }) })
+        },
+        [`${server.origin}/api/project:create`, planted]
+      )
+      expect(existsSync(planted)).toBe(false)
+      const socket = await foreign.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(url)
+            ws.onopen = () => resolve('opened')
+            ws.onerror = () => resolve('refused')
+          }),
+        `${server.origin.replace('http:', 'ws:')}/events`
+      )
+      expect(socket).toBe('refused')
+    } finally {
+      await context.close()
+      await new Promise((r) => other.close(r))
+    }
   })
 
   it('follows the dark preference of the OS', async () => {

@@ -67,9 +67,23 @@ describe('class lists from files', () => {
     expect(errorOf(() => parseClassesJson('{"a": 1}', 'my.json'))).toMatchObject({ code: 'INVALID_PARAMETERS', message: expect.stringContaining('my.json: expected an array') })
     expect(errorOf(() => parseClassesJson('["a"]', 'my.json')).message).toContain('at least 2 classes')
     expect(errorOf(() => parseClassesJson('[{"id": 1, "name": "a"}, {"id": 1, "name": "b"}]', 'my.json')).message).toContain('entries 0 and 1 both have id 1')
-    expect(errorOf(() => parseClassesJson('[{"id": -1, "name": "a"}, "b"]', 'my.json')).message).toContain('entry 0: id -1')
-    expect(errorOf(() => parseClassesJson('[{"id": 0, "name": "a", "color": "red"}, "b"]', 'my.json')).message).toContain('colour "red"')
-    expect(errorOf(() => parseClassesJson('[not json', 'my.json')).message).toContain('not valid JSON')
+    expect(errorOf(() => parseClassesJson('[{"id": -1, "name": "a"}, "b"]', 'my.json')).message).toContain('entry 0: the id is not an integer from 0 to 65535')
+    expect(errorOf(() => parseClassesJson('[{"id": 0, "name": "a", "color": "red"}, "b"]', 'my.json')).message).toContain('entry 0: the colour is not #rrggbb')
+    expect(errorOf(() => parseClassesJson('[not json', 'my.json')).message).toMatch(/my\.json: the file is not valid JSON/)
+  })
+
+  it('never quotes the file in its errors: the path may name any file', () => {
+    const secret = 'hunter2-secret'
+    const cases: [string, () => unknown][] = [
+      ['a text file', () => parseClassesJson(`root:${secret}:0:0\n`, '/etc/passwd.json')],
+      ['an entry that is no class', () => parseClassesJson(`[7, "${secret}"]`, 'c.json')],
+      ['a bad id', () => parseClassesJson(`[{"id": "${secret}", "name": "a"}, "b"]`, 'c.json')],
+      ['a bad name', () => parseClassesJson(`[{"id": 0, "name": ["${secret}"]}, "b"]`, 'c.json')],
+      ['a bad colour', () => parseClassesJson(`[{"id": 0, "name": "a", "color": "${secret}"}, "b"]`, 'c.json')],
+      ['a bad CSV id', () => parseClassesCsv(`0,a\n${secret},b\n`, 'c.csv')]
+    ]
+    for (const [what, run] of cases) expect(errorOf(run).message, what).not.toContain(secret)
+    expect(errorOf(cases[1][1]).message).toContain('entry 0 is a number, neither a name nor')
   })
 
   it('reads CSV with a header, ids, names and colours', () => {
@@ -83,7 +97,7 @@ describe('class lists from files', () => {
   })
 
   it('names the CSV line that is malformed', () => {
-    expect(errorOf(() => parseClassesCsv('0,a\nx1,b\n', 'c.csv')).message).toContain('line 2: id "x1"')
+    expect(errorOf(() => parseClassesCsv('0,a\nx1,b\n', 'c.csv')).message).toContain('line 2: the id (first column) is not')
     expect(errorOf(() => parseClassesCsv('0,a,1,2\n1,b\n', 'c.csv')).message).toContain('line 1: expected')
   })
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import {
   AuditOptionsSchema,
   AuditStatsSchema,
@@ -23,9 +24,9 @@ export const DEMO_SAMPLE_PER_PAIR = 150
 export const DemoOptionsSchema = z
   .object({
     /** The demo project file; default projects/demo.ctxlens in the app home, the file the desktop app's first start opens. It is opened afterwards. */
-    projectPath: z.string().min(1).optional(),
+    projectPath: absolutePath('the demo project file').optional(),
     /** The model folder to audit; default the bundled resources/demo-model. */
-    modelDir: z.string().min(1).optional(),
+    modelDir: absolutePath('the model folder').optional(),
     /** Test-split images generated (fixed seed, so every machine builds the same demo). */
     images: z.number().int().min(1).max(10_000).default(300),
     seed: z.number().int().min(0).default(20191),
@@ -65,7 +66,7 @@ export const auditMethods = {
    * `description` gives flags or none is stored beside it; the same weights twice are one model.
    */
   'models:add': {
-    input: z.object({ dir: z.string().min(1), name: z.string().min(1).max(200).optional(), description: DescriptionFlagsSchema.optional() }).strict(),
+    input: z.object({ dir: absolutePath('the model file or folder'), name: z.string().min(1).max(200).optional(), description: DescriptionFlagsSchema.optional() }).strict(),
     output: ModelSummarySchema
   },
 
@@ -95,9 +96,9 @@ export const auditMethods = {
   /** Fig. 6 shares beside the contour baseline, densities and lift, Table 1, and bias alerts with bootstrap intervals. */
   'audit:stats': { input: StatsOptionsSchema, output: AuditStatsSchema },
 
-  /** The statistics written to a file as CSV (long format) or JSON. */
+  /** The statistics written to a file as CSV (long format) or JSON; an existing file is CONFLICT unless `overwrite`. */
   'audit:exportStats': {
-    input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']), path: z.string().min(1) }),
+    input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']), path: absolutePath('the statistics file'), overwrite: z.boolean().default(false) }),
     output: z.object({ path: z.string(), format: z.enum(['csv', 'json']), bytes: z.number().int() })
   },
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import { BenchmarkPresetInfoSchema, BenchmarkPresetSchema, BenchmarkResultSchema } from '../benchmark'
 
 /** The context-bias benchmark (paper Sec. 4, Fig. 4); no project needed. */
@@ -15,9 +16,9 @@ export const benchmarkMethods = {
         preset: BenchmarkPresetSchema.optional(),
         /** Parsed by the runner, whose errors name every bad field. */
         config: z.record(z.string(), z.unknown()).optional(),
-        configFile: z.string().min(1).optional(),
+        configFile: absolutePath('the config file').optional(),
         /** Root of the run folders (default: <app home>/benchmark). */
-        outDir: z.string().min(1).optional(),
+        outDir: absolutePath('the output folder').optional(),
         /** false skips the sanity check (cascading randomisation) whatever the config says; true runs it. */
         sanityCheck: z.boolean().optional()
       })

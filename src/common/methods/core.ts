@@ -1,8 +1,9 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import { AppInfoSchema, JobStateSchema, JobSummarySchema, ProjectSummarySchema } from '../types'
 
 const empty = z.object({}).strict()
-const projectPath = z.string().min(1, 'a project file path is required')
+const projectPath = absolutePath('the project file')
 
 /** The app itself, the open project, and long work in progress (tasks and stored jobs). */
 export const coreMethods = {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import { DescriptionFlagsSchema } from '../modelDescription'
 import { SaliencyMethodSchema, SaliencyPresetNameSchema } from '../saliency'
 
@@ -12,19 +13,19 @@ export const explainMethods = {
     input: z
       .object({
         /** A tfjs model folder or an .onnx file. */
-        modelDir: z.string().min(1),
+        modelDir: absolutePath('the model file or folder'),
         /** Description flags for a model not described yet (or to describe anew). */
         description: DescriptionFlagsSchema.optional(),
-        imagePath: z.string().min(1),
+        imagePath: absolutePath('the image file'),
         classId: z.number().int().min(0),
         request: z.discriminatedUnion('kind', [
-          z.object({ kind: z.literal('file'), path: z.string().min(1) }),
+          z.object({ kind: z.literal('file'), path: absolutePath('the request mask file') }),
           z.object({ kind: z.literal('auto'), minArea: z.number().int().min(1).default(1) })
         ]),
         method: SaliencyMethodSchema,
         preset: SaliencyPresetNameSchema.default('synthetic'),
         params: z.record(z.string(), z.unknown()).default({}),
-        outDir: z.string().min(1)
+        outDir: absolutePath('the output folder')
       })
       .strict(),
     output: z.array(

@@ -1,11 +1,12 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import { ModelSummarySchema } from '../audit'
 import { DescriptionFlagsSchema, ModelCheckSchema, ModelInspectionSchema } from '../modelDescription'
 import { ModelSidecarSchema } from '../models'
 import { Id } from '../types'
 
 /** A model file path as the user gives it: an .onnx file, or a tfjs folder (or its model.json). */
-const modelPath = z.string().min(1, 'a model file or folder is required')
+const modelPath = absolutePath('the model file or folder')
 
 export const ModelExaminationSchema = z.object({
   inspection: ModelInspectionSchema,

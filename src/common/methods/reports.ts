@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { absolutePath } from '../absolutePath'
 import { StatsOptionsSchema } from '../audit'
 
 /**
@@ -52,10 +53,11 @@ export const reportMethods = {
 
   /**
    * Writes the report to a file: `path`, or (desktop app only, path omitted) the one chosen in a save dialog.
-   * `path` is null when the dialog was cancelled. Recorded in the project's reports.
+   * `path` is null when the dialog was cancelled. Recorded in the project's reports. An existing `path` is
+   * CONFLICT unless `overwrite` (the dialog asks the user itself).
    */
   'reports:save': {
-    input: ReportOptionsSchema.extend({ path: z.string().min(1).optional() }).strict(),
+    input: ReportOptionsSchema.extend({ path: absolutePath('the report file').optional(), overwrite: z.boolean().default(false) }).strict(),
     output: z.object({ path: z.string().nullable(), ...ReportResultFields })
   }
 } as const

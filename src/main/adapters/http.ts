@@ -6,7 +6,8 @@ import { extname, join, normalize, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Reply } from '@common/contract'
 import type { ErrorCode } from '@common/errors'
-import { CONTENT_SECURITY_POLICY } from '../security'
+import { parseJsonText } from '@common/jsonText'
+import { CONTENT_SECURITY_POLICY, fromOwnOrigin, LOOPBACK_NAMES } from '../security'
 import type { Dispatch } from '../services/dispatch'
 import type { EventBus } from '../services/events'
 
@@ -59,14 +60,42 @@ function sameToken(expected: string, given: string | undefined | null): boolean 
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/** A request the server cannot make sense of: answered with its status, never as an internal error. */
+class BadRequest extends Error {}
+
+function decoded(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    throw new BadRequest(`The ${what} is not valid percent-encoding (a % must be followed by two hex digits)`)
+  }
+}
+
+function requestUrl(req: IncomingMessage, port: number): URL {
+  try {
+    return new URL(req.url ?? '/', `http://${HOST}:${port}`)
+  } catch {
+    throw new BadRequest('The request target is not a URL path')
+  }
+}
+
 function cookieToken(req: IncomingMessage): string | undefined {
   const header = req.headers.cookie ?? ''
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=')
-    if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='))
+    // A mangled cookie is simply no token (401), not a failure of the server.
+    if (k === TOKEN_COOKIE) {
+      try {
+        return decodeURIComponent(v.join('='))
+      } catch {
+        return undefined
+      }
+    }
   }
   return undefined
 }
+
+const FOREIGN_ORIGIN = 'Refused: this request comes from another web page (Origin or Sec-Fetch-Site), not from the Context Lens page'
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8' })
@@ -125,7 +154,9 @@ function statusFor(code: ErrorCode): number {
 /**
  * Browser mode: the built renderer and the service contract on 127.0.0.1 only. Every request carries the token
  * (the first page load in its query, which is turned into a same-site cookie; API calls in a header); the Host
- * header must name this server, which stops DNS-rebinding pages from reaching it.
+ * header must name this server, which stops DNS-rebinding pages from reaching it; and a request a browser marks as
+ * coming from another page (`Origin`, `Sec-Fetch-Site`) is refused, since pages on other local ports are the same
+ * site and get the cookie sent along (see `fromOwnOrigin`).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(24).toString('hex')
@@ -134,27 +165,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const hostAllowed = (req: IncomingMessage): boolean => {
     const host = req.headers.host ?? ''
-    return host === `${HOST}:${port}` || host === `localhost:${port}`
+    return LOOPBACK_NAMES.some((name) => host === `${name}:${port}`)
   }
 
   const server = createServer(async (req, res) => {
     try {
       if (!hostAllowed(req)) return sendError(res, 403, 'UNAUTHORIZED', 'This server only answers requests addressed to 127.0.0.1')
-      const url = new URL(req.url ?? '/', `http://${HOST}:${port}`)
+      if (!fromOwnOrigin(req.headers, port)) return sendError(res, 403, 'UNAUTHORIZED', FOREIGN_ORIGIN)
+      const url = requestUrl(req, port)
 
       if (url.pathname.startsWith('/api/')) {
         if (!sameToken(token, req.headers[TOKEN_HEADER] as string | undefined) && !sameToken(token, cookieToken(req))) {
           return sendError(res, 401, 'UNAUTHORIZED', 'Missing or wrong access token; open the URL that `npm run serve` printed')
         }
         if (req.method !== 'POST') return sendError(res, 405, 'INVALID_PAYLOAD', 'API calls are POST requests with a JSON body')
-        const method = decodeURIComponent(url.pathname.slice('/api/'.length))
-        let input: unknown
+        const method = decoded(url.pathname.slice('/api/'.length), 'method name')
+        let text: string
         try {
-          const text = await readBody(req, maxBody)
-          input = text.trim() === '' ? {} : JSON.parse(text)
+          text = await readBody(req, maxBody)
         } catch (err) {
-          return sendError(res, 400, 'INVALID_PAYLOAD', `Request body is not valid JSON: ${(err as Error).message}`)
+          return sendError(res, 413, 'INVALID_PAYLOAD', `Request body refused: ${(err as Error).message}`)
         }
+        const body = text.trim() === '' ? ({ ok: true, value: {} } as const) : parseJsonText(text)
+        if (!body.ok) return sendError(res, 400, 'INVALID_PAYLOAD', `The request body ${body.problem}`)
+        const input = body.value
         const reply = await options.dispatch(method, input)
         return sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply)
       }
@@ -166,7 +200,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         res.writeHead(401, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
         return res.end('Context Lens: missing or wrong access token. Open the URL printed by `npm run serve`.')
       }
-      const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+      const relative = url.pathname === '/' ? 'index.html' : decoded(url.pathname, 'request path').replace(/^\/+/, '')
       const file = normalize(join(options.rendererDir, relative))
       const inside = file.startsWith(normalize(options.rendererDir) + sep)
       // Client-side routes (history mode) fall back to index.html.
@@ -177,20 +211,29 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.writeHead(200, headers)
       createReadStream(target).pipe(res)
     } catch (err) {
-      sendError(res, 500, 'INTERNAL', (err as Error).message)
+      if (err instanceof BadRequest) sendError(res, 400, 'INVALID_PAYLOAD', err.message)
+      else sendError(res, 500, 'INTERNAL', (err as Error).message)
     }
   })
 
   const wss = new WebSocketServer({ noServer: true })
   const sockets = new Set<WebSocket>()
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}:${port}`)
-    const ok = hostAllowed(req) && url.pathname === '/events' && (sameToken(token, url.searchParams.get('token')) || sameToken(token, cookieToken(req)))
-    if (!ok) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
+    const refuse = (status: string): void => {
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`)
       socket.destroy()
-      return
     }
+    // A throw here would be an uncaught exception and take the server down.
+    let url: URL
+    try {
+      url = requestUrl(req, port)
+    } catch {
+      return refuse('400 Bad Request')
+    }
+    // Browsers send Origin with every WebSocket handshake, and the cookie to any same-site page's socket.
+    if (!hostAllowed(req) || !fromOwnOrigin(req.headers, port)) return refuse('403 Forbidden')
+    const authorised = url.pathname === '/events' && (sameToken(token, url.searchParams.get('token')) || sameToken(token, cookieToken(req)))
+    if (!authorised) return refuse('401 Unauthorized')
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws)
       ws.on('close', () => sockets.delete(ws))

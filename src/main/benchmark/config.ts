@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { AppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import {
   BenchmarkConfigSchema,
   type BenchmarkConfig,
@@ -87,13 +88,9 @@ export async function readBenchmarkConfig(path: string): Promise<BenchmarkConfig
   } catch (err) {
     throw new AppError('NOT_FOUND', `cannot read benchmark config ${path}: ${(err as Error).message}`)
   }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new AppError('INVALID_PARAMETERS', `benchmark config ${path} is not valid JSON: ${(err as Error).message}`)
-  }
-  return parseBenchmarkConfig(json, `benchmark config ${path}`)
+  const json = parseJsonText(text)
+  if (!json.ok) throw new AppError('INVALID_PARAMETERS', `benchmark config ${path} ${json.problem}`, { path })
+  return parseBenchmarkConfig(json.value, `benchmark config ${path}`)
 }
 
 /**

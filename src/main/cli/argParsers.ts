@@ -1,4 +1,6 @@
+import { resolve } from 'node:path'
 import { InvalidArgumentError } from 'commander'
+import { isClassListFile } from '@common/modelDescription'
 
 /**
  * Option parsers shared by commands; commander reports their errors with the option's name. Each rejects at the
@@ -44,3 +46,18 @@ export function maskSize(value: string): [number, number] {
   if (size[0] < 1 || size[1] < 1) throw new InvalidArgumentError(`"${value}": height and width must be at least 1`)
   return size
 }
+
+/**
+ * A file or folder named on the command line, made absolute against the shell's working folder here: the services
+ * take absolute paths only (src/common/absolutePath.ts), so what the user types means what it means in their shell.
+ */
+export function pathArg(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('an empty path names no file or folder')
+  return resolve(value)
+}
+
+/** `--model <id|file|dir>`: a registered model's id as it is, a model file or folder made absolute. */
+export const modelRef = (value: string): string => (/^\d+$/.test(value) ? value : pathArg(value))
+
+/** `--classes <preset|file>`: a preset name as it is, a class-list file made absolute. */
+export const classesRef = (value: string): string => (isClassListFile(value) ? pathArg(value) : value)

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { StatsOptionsInput } from '@common/audit'
 import { CLASS_PRESET_NAMES, LAYOUTS, OUTPUT_KINDS, parseInputSize, parseNormalisation, type DescriptionFlags } from '@common/modelDescription'
-import { integer, intInRange, maskSize, nonNegativeNumber, number, numberAtLeast, numberInRange, positiveInt, positiveNumber } from './argParsers'
+import { classesRef, integer, intInRange, maskSize, nonNegativeNumber, number, numberAtLeast, numberInRange, positiveInt, positiveNumber } from './argParsers'
 
 /**
  * Option sets more than one command takes. Each comes as a pair, one adding the flags and one mapping their parsed
@@ -171,7 +171,7 @@ const ignoreIdValue = (value: string): number | null => (value === 'none' ? null
 export function addModelDescriptionOptions(command: Command, options: { classesFlag?: '--classes' | '--model-classes' } = {}): Command {
   const classesFlag = options.classesFlag ?? '--classes'
   return command
-    .option(`${classesFlag} <preset|file>`, `the model's classes, output channel order: ${CLASS_PRESET_NAMES.join(', ')}, or a JSON (names or {id,name,color}) or CSV file`)
+    .option(`${classesFlag} <preset|file>`, `the model's classes, output channel order: ${CLASS_PRESET_NAMES.join(', ')}, or a JSON (names or {id,name,color}) or CSV file`, classesRef)
     .option('--input <HxWxC>', 'input size, where the model file does not fix it, e.g. 512x1024x3', checkedBy(parseInputSize))
     .option('--normalise <spec>', 'pixel normalisation: range:0,1, range:-1,1, imagenet or mean:R,G,B,std:R,G,B', checkedBy(parseNormalisation))
     .addOption(new Option('--output <kind>', 'what the model outputs (default: read from a probe)').choices([...OUTPUT_KINDS]))

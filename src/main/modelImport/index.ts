@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { AppError, isAppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import {
   noDescriptionFlags,
   parseClassesCsv,
@@ -40,9 +41,9 @@ function issuesText(issues: { path: PropertyKey[]; message: string }[]): string 
 
 async function readOnnxDescription(file: string): Promise<ModelSidecar> {
   const path = `${file}${ONNX_DESCRIPTION_SUFFIX}`
-  let raw: unknown
+  let text: string
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'))
+    text = await readFile(path, 'utf8')
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
     throw new AppError(
@@ -51,7 +52,9 @@ async function readOnnxDescription(file: string): Promise<ModelSidecar> {
       { path }
     )
   }
-  const parsed = ModelSidecarSchema.safeParse(raw)
+  const raw = parseJsonText(text)
+  if (!raw.ok) throw new AppError('MODEL_FILE_INVALID', `${path} ${raw.problem}`, { path })
+  const parsed = ModelSidecarSchema.safeParse(raw.value)
   if (!parsed.success) throw new AppError('MODEL_FILE_INVALID', `${path} is not a valid model description: ${issuesText(parsed.error.issues)}`, { path, issues: parsed.error.issues })
   return parsed.data
 }

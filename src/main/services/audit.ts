@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import type { auditMethods } from '@common/methods/audit'
@@ -16,6 +15,7 @@ import { demoProjectPath } from '../paths'
 import { Project } from '../store/project'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
+import { checkOutputFile, writeOutputFile } from './outputFile'
 
 interface RunningJob {
   controller: AbortController
@@ -142,12 +142,14 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
 
     'audit:stats': (options) => auditStats(ctx.requireProject(), options),
 
-    'audit:exportStats': async ({ format, path, ...options }) => {
-      const stats = await auditStats(ctx.requireProject(), options)
+    'audit:exportStats': async ({ format, path, overwrite, ...options }) => {
+      const project = ctx.requireProject()
+      const file = { path: resolve(path), what: 'the statistics', overwrite }
+      await checkOutputFile(file)
+      const stats = await auditStats(project, options)
       const text = format === 'csv' ? statsToCsv(stats) : `${JSON.stringify(stats, null, 2)}\n`
-      const target = resolve(path)
-      await writeFile(target, text)
-      return { path: target, format, bytes: Buffer.byteLength(text) }
+      await writeOutputFile(file, text)
+      return { path: file.path, format, bytes: Buffer.byteLength(text) }
     },
 
     'audit:demo': async (input) => {

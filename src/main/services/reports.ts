@@ -1,13 +1,11 @@
-import { constants } from 'node:fs'
-import { access, stat } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { AppError } from '@common/errors'
 import type { ReportOptions, reportMethods } from '@common/methods/reports'
 import { generateReport, reportFileName } from '../report'
 import type { Project } from '../store/project'
-import { writeFileAtomic } from '../writeFileAtomic'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
+import { checkOutputFile, writeOutputFile } from './outputFile'
 
 /** Asks the user where to save (the desktop app's native dialog); null when they cancel. */
 export type SaveDialog = (defaultName: string) => Promise<string | null>
@@ -16,19 +14,6 @@ export type SaveDialog = (defaultName: string) => Promise<string | null>
 const saveDialogs = new WeakMap<ServiceContext, SaveDialog>()
 export function provideSaveDialog(ctx: ServiceContext, dialog: SaveDialog): void {
   saveDialogs.set(ctx, dialog)
-}
-
-/** Fails before minutes of work, with what is wrong, rather than after it with an errno. */
-async function assertWritable(path: string): Promise<void> {
-  const dir = dirname(path)
-  const info = await stat(dir).catch(() => null)
-  if (!info?.isDirectory()) throw new AppError('INVALID_PARAMETERS', `Cannot write the report to ${path}: the folder ${dir} does not exist`, { path })
-  if ((await stat(path).catch(() => null))?.isDirectory()) throw new AppError('INVALID_PARAMETERS', `Cannot write the report to ${path}: it is a folder; give a file name`, { path })
-  try {
-    await access(dir, constants.W_OK)
-  } catch {
-    throw new AppError('INVALID_PARAMETERS', `Cannot write the report to ${path}: no permission to write in ${dir}`, { path })
-  }
 }
 
 export function reportServices(ctx: ServiceContext): AreaServices<typeof reportMethods> {
@@ -42,25 +27,24 @@ export function reportServices(ctx: ServiceContext): AreaServices<typeof reportM
       return { filename: reportFileName(project, jobId), pdf: pdf.toString('base64'), pages, bytes: pdf.length, sections: options.sections }
     },
 
-    'reports:save': async ({ path, ...options }) => {
+    'reports:save': async ({ path, overwrite, ...options }) => {
       const project = ctx.requireProject()
       let target = path
+      // The dialog asked the user before replacing a file (showOverwriteConfirmation where that is not the default).
+      let replace = overwrite
       if (target === undefined) {
         const dialog = saveDialogs.get(ctx)
         if (!dialog) throw new AppError('INVALID_PARAMETERS', 'Say where to write the report (path); a save dialog is only available in the desktop app')
         // The default job is only known once the statistics run; the default name names it when it was chosen.
         target = (await dialog(reportFileName(project, options.jobId))) ?? undefined
         if (target === undefined) return { path: null, pages: 0, bytes: 0, sections: options.sections }
+        replace = true
       }
       const out = resolve(target)
-      await assertWritable(out)
+      const file = { path: out, what: 'the report', overwrite: replace }
+      await checkOutputFile(file)
       const { pdf, pages } = await generate(project, options)
-      // Atomic, so a failure never leaves half a PDF under its name.
-      try {
-        await writeFileAtomic(out, pdf)
-      } catch (err) {
-        throw new AppError('INVALID_PARAMETERS', `Cannot write the report to ${out}: ${(err as Error).message}`, { path: out })
-      }
+      await writeOutputFile(file, pdf)
       project.reports.add({ title: options.title ?? 'Context bias report', params: { ...options }, path: out })
       return { path: out, pages, bytes: pdf.length, sections: options.sections }
     }

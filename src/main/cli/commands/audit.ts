@@ -8,7 +8,7 @@ import { addClassMapOption, classMapFrom } from '../classMapOption'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { resolveModel } from './predict'
-import { integer, intInRange, positiveInt } from '../argParsers'
+import { integer, intInRange, modelRef, pathArg, positiveInt } from '../argParsers'
 import { addModelDescriptionOptions, addSaliencyOptions, modelDescriptionFlags, saliencyParams, type DescriptionCliOptions, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
 import { withProgress } from '../progress'
 
@@ -71,9 +71,9 @@ export function registerAudit(program: Command, run: CommandContext): void {
   const command = program
     .command('audit')
     .description('Explain the context of every selected segment of a dataset (a resumable job), or resume or cancel one')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .option('--dataset <id>', 'dataset id', positiveInt)
-    .option('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register')
+    .option('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register', modelRef)
   // --classes picks segment classes here, so the model's class list is --model-classes.
   addClassMapOption(addModelDescriptionOptions(command, { classesFlag: '--model-classes' }))
     .option('--split <name>', 'only segments of images of this split')

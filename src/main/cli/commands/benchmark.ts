@@ -6,6 +6,7 @@ import { sanitySummaryLine, summaryText } from '../../benchmark/output'
 import { printJson } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
+import { pathArg } from '../argParsers'
 
 export interface BenchmarkOptions {
   preset?: string
@@ -33,8 +34,8 @@ export function registerBenchmark(program: Command, run: CommandContext): void {
     .command('benchmark')
     .description("Run the context-bias benchmark (the paper's Fig. 4): IoU on unbiased data, mCBD/mCBL of grid saliency, VG, IG, SG")
     .addOption(new Option('--preset <name>', 'a built-in configuration').choices([...BENCHMARK_PRESETS]).conflicts('config'))
-    .option('--config <file>', 'a JSON benchmark configuration')
-    .option('--out <dir>', 'root of the run folders; a run resumes from its folder (default: ~/.context-lens/benchmark)')
+    .option('--config <file>', 'a JSON benchmark configuration', pathArg)
+    .option('--out <dir>', 'root of the run folders; a run resumes from its folder (default: ~/.context-lens/benchmark)', pathArg)
     .option('--no-sanity-check', 'skip the sanity check (masks after re-initialising the model layer by layer, Adebayo et al. 2018)')
     .option('--no-progress', 'no progress bars')
     .option('--json', 'print the full result as JSON')

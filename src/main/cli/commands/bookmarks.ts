@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
+import { pathArg } from '../argParsers'
 
 export function registerBookmarks(program: Command, run: CommandContext): void {
   const bookmarks = program.command('bookmarks').description('List the bookmarked images, segments and explanations of a project')
@@ -8,7 +9,7 @@ export function registerBookmarks(program: Command, run: CommandContext): void {
   bookmarks
     .command('list')
     .description('List bookmarks, newest first')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .option('--kind <kind>', 'only bookmarks of image, segment or explanation')
     .option('--tag <tag>', 'only bookmarks with this tag')
     .option('--json', 'print JSON')

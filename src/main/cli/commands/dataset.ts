@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { BIAS_STRENGTHS, TEXTURE_COUNT, TILE_LAYOUTS } from '@common/textureMnist'
-import { intInRange } from '../argParsers'
+import { intInRange, pathArg } from '../argParsers'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
@@ -14,7 +14,7 @@ export function registerDataset(program: Command, run: CommandContext): void {
   dataset
     .command('texture-mnist')
     .description("Generate the paper's texture-MNIST context-bias benchmark set (64×64, digits 0–9 + background = 10)")
-    .requiredOption('--out <dir>', 'output folder (must be empty or absent)')
+    .requiredOption('--out <dir>', 'output folder (must be empty or absent)', pathArg)
     .option('--train <n>', 'training images', count, 6000)
     .option('--test <n>', 'test images', count, 1000)
     .addOption(new Option('--bias <strength>', 'context bias to plant').choices([...BIAS_STRENGTHS]).default('none'))

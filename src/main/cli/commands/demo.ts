@@ -4,15 +4,15 @@ import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
 import { printJob } from './audit'
 import { printConfusion } from './predict'
-import { intInRange, positiveInt } from '../argParsers'
+import { intInRange, pathArg, positiveInt } from '../argParsers'
 import { DEMO_SAMPLE_PER_PAIR } from '@common/methods/audit'
 
 export function registerDemo(program: Command, run: CommandContext): void {
   program
     .command('demo')
     .description('Build the demo project: street scenes, the bundled model, predictions, segments and a context audit of riders and persons')
-    .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)')
-    .option('--model <dir>', 'model folder (default: resources/demo-model)')
+    .option('--project <file>', 'the demo project file (default: projects/demo.ctxlens in the app home, as the desktop app)', pathArg)
+    .option('--model <dir>', 'model folder (default: resources/demo-model)', pathArg)
     .option('--images <n>', 'test images to generate', intInRange(1, 10_000), 300)
     .option('--sample-per-pair <n>', `audit at most n segments per (GT, predicted) class pair (default: ${DEMO_SAMPLE_PER_PAIR}, as the desktop app)`, positiveInt)
     .option('--sample <n>', 'audit at most n segments in all', positiveInt)

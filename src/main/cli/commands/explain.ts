@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { AppError } from '@common/errors'
 import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
-import { nonNegativeInt, positiveInt } from '../argParsers'
+import { nonNegativeInt, pathArg, positiveInt } from '../argParsers'
 import { addModelDescriptionOptions, addSaliencyOptions, modelDescriptionFlags, saliencyParams, type DescriptionCliOptions, type SaliencyCliOptions, type SaliencyFlag } from '../optionSets'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
@@ -41,10 +41,10 @@ export function registerExplain(program: Command, run: CommandContext): void {
   const command = program
     .command('explain')
     .description('Explain which context a model used for a segment of one image (grid/context saliency, VG, IG, SG)')
-    .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder; described by the flags below unless already described')
-    .requiredOption('--image <file>', 'image file, at the model input size')
+    .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder; described by the flags below unless already described', pathArg)
+    .requiredOption('--image <file>', 'image file, at the model input size', pathArg)
     .requiredOption('--class <id>', 'class id to explain', nonNegativeInt)
-    .option('--request <mask.png>', 'request mask R: non-zero pixels mark the segment')
+    .option('--request <mask.png>', 'request mask R: non-zero pixels mark the segment', pathArg)
     .option('--auto', 'explain every predicted segment of the class')
     .option('--min-area <px>', 'with --auto: smallest segment to explain', positiveInt, 1)
     .addOption(new Option('--method <method>', 'saliency method').choices([...SALIENCY_METHODS]).default('context'))
@@ -52,7 +52,7 @@ export function registerExplain(program: Command, run: CommandContext): void {
   addModelDescriptionOptions(command)
   addSaliencyOptions(command, SALIENCY_OVERRIDES)
     .option('--params <json>', 'further parameters as JSON, e.g. \'{"earlyStop":{"enabled":true}}\'')
-    .requiredOption('--out <dir>', 'output folder')
+    .requiredOption('--out <dir>', 'output folder', pathArg)
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON')
     .action((opts: ExplainOptions) =>

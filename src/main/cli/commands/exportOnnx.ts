@@ -3,14 +3,15 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
+import { pathArg } from '../argParsers'
 
 /** `models export-onnx`: writes a tfjs Layers model as ONNX, so the same weights run on ONNX Runtime. */
 export function registerExportOnnx(models: Command, run: CommandContext): void {
   models
     .command('export-onnx')
     .description('Write a tfjs Layers model folder as an ONNX file (NHWC input and output, as in tfjs; batch size free)')
-    .requiredOption('--model <dir>', 'the model folder (model.json + weights)')
-    .requiredOption('--out <file>', 'the .onnx file to write')
+    .requiredOption('--model <dir>', 'the model folder (model.json + weights)', pathArg)
+    .requiredOption('--out <file>', 'the .onnx file to write', pathArg)
     .option('--fixed-batch', 'fix the batch size at 1 instead of a symbolic "batch" dimension')
     .option('--json', 'print the summary as JSON')
     .action((opts: { model: string; out: string; fixedBatch?: boolean; json?: boolean }) =>

@@ -3,6 +3,7 @@ import { IMPORT_FORMATS } from '@common/datasets'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
+import { pathArg } from '../argParsers'
 
 interface ImportOptions {
   project: string
@@ -19,8 +20,8 @@ export function registerImport(program: Command, run: CommandContext): void {
   program
     .command('import')
     .description('Import a dataset folder (Cityscapes, Pascal VOC, generic folder, texture-MNIST) into a project')
-    .requiredOption('--project <file>', 'the project file')
-    .requiredOption('--root <dir>', 'the dataset folder (images stay there)')
+    .requiredOption('--project <file>', 'the project file', pathArg)
+    .requiredOption('--root <dir>', 'the dataset folder (images stay there)', pathArg)
     .addOption(new Option('--format <format>', 'dataset layout').choices([...IMPORT_FORMATS]).default('auto'))
     .option('--name <name>', 'dataset name (default: the folder name, numbered if a dataset has it)')
     .option('--splits <list>', 'only these splits, comma-separated (e.g. val)')

@@ -1,12 +1,13 @@
 import type { Command } from 'commander'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
+import { pathArg } from '../argParsers'
 
 export function registerInfo(program: Command, run: CommandContext): void {
   program
     .command('info')
     .description('Print the app version, Node version, the TensorFlow.js backend in use and the project schema version')
-    .option('--project <file>', 'a project file (.ctxlens) whose schema version to report')
+    .option('--project <file>', 'a project file (.ctxlens) whose schema version to report', pathArg)
     .option('--json', 'print JSON')
     .action((opts: { project?: string; json?: boolean }) =>
       run(opts, async (session) => {

@@ -3,7 +3,7 @@ import type { ModelSummary } from '@common/audit'
 import type { ModelCheck, ModelInspection } from '@common/modelDescription'
 import { normalisationText } from '@common/modelDescription'
 import type { ModelSidecar } from '@common/models'
-import { positiveInt } from '../argParsers'
+import { pathArg, positiveInt } from '../argParsers'
 import { addModelDescriptionOptions, modelDescriptionFlags, type DescriptionCliOptions } from '../optionSets'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
@@ -73,7 +73,7 @@ export function registerModels(program: Command, run: CommandContext): void {
     models
       .command('inspect')
       .description('Show what a model file holds (input, output, layout, ops) and run the import checks; stores nothing')
-      .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder')
+      .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder', pathArg)
   )
     .option('--json', 'print the inspection as JSON')
     .action((opts: WithModel) =>
@@ -90,7 +90,7 @@ export function registerModels(program: Command, run: CommandContext): void {
     models
       .command('describe')
       .description('Describe a model once: writes <file>.onnx.ctxlens.json (or the folder\'s ctxlens.model.json) with its hash, after the checks')
-      .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder')
+      .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder', pathArg)
   )
     .option('--name <name>', 'display name (default: the file name)')
     .option('--json', 'print the description as JSON')
@@ -108,8 +108,8 @@ export function registerModels(program: Command, run: CommandContext): void {
     models
       .command('add')
       .description('Register a model in a project: an .onnx file or a tfjs folder, described with the flags unless already described')
-      .requiredOption('--project <file>', 'the project file')
-      .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder')
+      .requiredOption('--project <file>', 'the project file', pathArg)
+      .requiredOption('--model <file|dir>', 'an .onnx file or a tfjs model folder', pathArg)
   )
     .option('--name <name>', 'display name (default: the description\'s name)')
     .option('--json', 'print the model as JSON')
@@ -126,7 +126,7 @@ export function registerModels(program: Command, run: CommandContext): void {
   models
     .command('list')
     .description('The models registered in a project')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .option('--json', 'print the models as JSON')
     .action((opts: { project: string; json?: boolean }) =>
       run(opts, async (session) => {
@@ -155,7 +155,7 @@ export function registerModels(program: Command, run: CommandContext): void {
   models
     .command('show')
     .description('One registered model with its description')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .requiredOption('--model <id>', 'model id', positiveInt)
     .option('--json', 'print the model as JSON')
     .action((opts: { project: string; model: number; json?: boolean }) =>

@@ -4,7 +4,7 @@ import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
 import type { CliSession } from '../session'
 import { withProgress } from '../progress'
-import { intInRange, positiveInt } from '../argParsers'
+import { intInRange, modelRef, pathArg, positiveInt } from '../argParsers'
 import type { DescriptionFlags } from '@common/modelDescription'
 import { addModelDescriptionOptions, modelDescriptionFlags, type DescriptionCliOptions } from '../optionSets'
 import { describeMapping } from '@common/classMapping'
@@ -30,9 +30,9 @@ export function registerPredict(program: Command, run: CommandContext): void {
   const command = program
     .command('predict')
     .description('Run a model over a dataset: label maps and confidences stored, segments extracted, confusion matrix and IoU')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .requiredOption('--dataset <id>', 'dataset id', positiveInt)
-    .requiredOption('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register')
+    .requiredOption('--model <id|file|dir>', 'model id, or an .onnx file or tfjs folder to register', modelRef)
   addClassMapOption(addModelDescriptionOptions(command))
     .option('--split <name>', 'only this split')
     .option('--batch-size <n>', 'images per engine task', intInRange(1, 256), 8)

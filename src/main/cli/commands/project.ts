@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
+import { pathArg } from '../argParsers'
 
 export function registerProject(program: Command, run: CommandContext): void {
   const project = program.command('project').description('Create and inspect project files (one SQLite file per project)')
@@ -8,7 +9,7 @@ export function registerProject(program: Command, run: CommandContext): void {
   project
     .command('create')
     .description('Create a new, empty project file')
-    .argument('<file>', 'path of the new project file, e.g. audit.ctxlens')
+    .argument('<file>', 'path of the new project file, e.g. audit.ctxlens', pathArg)
     .option('--name <name>', 'a display name (default: the file name)')
     .option('--json', 'print JSON')
     .action((file: string, opts: { name?: string; json?: boolean }) =>
@@ -22,7 +23,7 @@ export function registerProject(program: Command, run: CommandContext): void {
   project
     .command('show')
     .description('Show what a project file holds')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .option('--json', 'print JSON')
     .action((opts: { project: string; json?: boolean }) =>
       run(opts, async (session) => {

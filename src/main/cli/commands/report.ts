@@ -3,7 +3,7 @@ import { parseSections, REPORT_SECTIONS, type ReportSection } from '@common/meth
 import { printJson } from '../output'
 import type { CommandContext } from '../program'
 import { withProgress } from '../progress'
-import { positiveInt } from '../argParsers'
+import { pathArg, positiveInt } from '../argParsers'
 import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets'
 
 function sections(value: string): ReportSection[] {
@@ -20,6 +20,7 @@ interface ReportOpts extends StatsCliOptions {
   sections?: ReportSection[]
   job?: number
   title?: string
+  force?: boolean
   progress: boolean
   json?: boolean
 }
@@ -29,8 +30,9 @@ export function registerReport(program: Command, run: CommandContext): void {
   const command = program
     .command('report')
     .description('Write the PDF bias report of an audit: title page, contents, bias alerts, context per class, bookmarked cases, methods')
-    .requiredOption('--project <file>', 'the project file')
-    .requiredOption('--out <file>', 'the PDF to write')
+    .requiredOption('--project <file>', 'the project file', pathArg)
+    .requiredOption('--out <file>', 'the PDF to write', pathArg)
+    .option('--force', 'replace --out if it exists')
     .option('--sections <list>', `comma-separated sections (default: all): ${REPORT_SECTIONS.join(',')}`, sections)
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
     .option('--title <text>', 'title on the first page')
@@ -43,6 +45,7 @@ export function registerReport(program: Command, run: CommandContext): void {
         const result = await withProgress(session, opts.progress && !opts.json, () =>
           session.call('reports:save', {
             path: opts.out,
+            overwrite: opts.force ?? false,
             ...statsInput(opts),
             ...(opts.sections ? { sections: opts.sections } : {}),
             ...(opts.job ? { jobId: opts.job } : {}),

@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs'
 import { Command } from 'commander'
 import type { AuditStats, BiasAlert } from '@common/audit'
 import { evidenceText, exampleLabel, partialText, percent, rankAlerts } from '@common/charts'
 import { statsToCsv } from '../../audit/export'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
-import { positiveInt } from '../argParsers'
+import { pathArg, positiveInt } from '../argParsers'
 import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets'
 
 const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2))
@@ -58,25 +57,28 @@ export function registerStats(program: Command, run: CommandContext): void {
   const command = program
     .command('stats')
     .description('Context statistics of an audit: Fig. 6 shares vs. contour baseline, density and lift, Table 1, bias alerts')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .option('--job <id>', 'audit job (default: the latest)', positiveInt)
   addStatsOptions(command)
     .option('--json', 'print the statistics as JSON')
     .option('--csv', 'print the statistics as CSV')
-    .option('--out <file>', 'write the JSON or CSV to a file instead of stdout')
+    .option('--out <file>', 'write the JSON or CSV to a file instead of stdout', pathArg)
+    .option('--force', 'replace --out if it exists')
     .action(
-      (opts: StatsCliOptions & { project: string; job?: number; json?: boolean; csv?: boolean; out?: string }) =>
+      (opts: StatsCliOptions & { project: string; job?: number; json?: boolean; csv?: boolean; out?: string; force?: boolean }) =>
         run(opts, async (session) => {
           await session.openProject(opts.project)
-          const stats = await session.call('audit:stats', {
-            ...(opts.job ? { jobId: opts.job } : {}),
-            ...statsInput(opts)
-          })
-          const text = opts.csv ? statsToCsv(stats) : opts.json ? `${JSON.stringify(stats, null, 2)}\n` : null
-          if (text === null) return printStats(stats)
-          if (opts.out) writeFileSync(opts.out, text)
-          else if (opts.json) printJson(stats)
-          else process.stdout.write(text)
+          const input = { ...(opts.job ? { jobId: opts.job } : {}), ...statsInput(opts) }
+          const format = opts.csv ? 'csv' : opts.json ? 'json' : null
+          // The service writes the file, so the CLI refuses to replace one exactly as every other caller does.
+          if (opts.out && format) {
+            const written = await session.call('audit:exportStats', { ...input, format, path: opts.out, overwrite: opts.force ?? false })
+            return void process.stderr.write(`Wrote ${written.path} (${written.bytes} bytes)\n`)
+          }
+          const stats = await session.call('audit:stats', input)
+          if (format === 'csv') process.stdout.write(statsToCsv(stats))
+          else if (format === 'json') printJson(stats)
+          else printStats(stats)
         })
     )
 }

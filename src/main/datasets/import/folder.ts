@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { FolderClassesFileSchema, IGNORE_LABEL, type ImportIssue } from '@common/datasets'
 import { AppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import type { ClassDef } from '@common/types'
 import { IMAGE_EXTENSIONS, isDir, isFile, listDir, rawPath, rel, splitExt, undecodableIssues, type UndecodableName } from './fsutil'
 import type { Candidate, ScanResult } from './types'
@@ -21,13 +22,15 @@ export async function looksLikeFolder(root: string): Promise<boolean> {
 }
 
 async function readClasses(path: string): Promise<{ classes: ClassDef[]; ignoreIds: number[]; name?: string }> {
-  let json: unknown
+  let text: string
   try {
-    json = JSON.parse(await readFile(path, 'utf8'))
+    text = await readFile(path, 'utf8')
   } catch (err) {
     throw new AppError('DATASET_INVALID', `cannot read ${path}: ${(err as Error).message}`, { file: path })
   }
-  const parsed = FolderClassesFileSchema.safeParse(json)
+  const json = parseJsonText(text)
+  if (!json.ok) throw new AppError('DATASET_INVALID', `${path} ${json.problem}`, { file: path })
+  const parsed = FolderClassesFileSchema.safeParse(json.value)
   if (!parsed.success) {
     throw new AppError('DATASET_INVALID', `${path} is not a class list ({ classes: [{ id, name, color }], ignoreIds })`, {
       file: path,
@@ -136,8 +139,9 @@ export async function scanFolder(root: string, splits?: string[]): Promise<ScanR
       if (metaFiles.has(`${base}.json`)) {
         const metaPath = rel(dirs.meta, `${base}.json`)
         try {
-          const parsed: unknown = JSON.parse(await readFile(join(root, metaPath), 'utf8'))
-          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meta = parsed as Record<string, unknown>
+          const parsed = parseJsonText(await readFile(join(root, metaPath), 'utf8'))
+          if (!parsed.ok) warnings.push(`${metaPath} ${parsed.problem}; ignored`)
+          else if (parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) meta = parsed.value as Record<string, unknown>
           else warnings.push(`${metaPath}: not a JSON object; ignored`)
         } catch (err) {
           warnings.push(`${metaPath}: ${(err as Error).message}; ignored`)

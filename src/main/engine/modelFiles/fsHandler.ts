@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import { writeFileAtomic } from '../../writeFileAtomic'
 
 /**
@@ -31,12 +32,9 @@ export async function readModelJson(jsonPath: string): Promise<{ bytes: Buffer; 
   } catch (err) {
     throw invalid(`Cannot read ${jsonPath}: ${(err as Error).message}`, { path: jsonPath })
   }
-  let json: unknown
-  try {
-    json = JSON.parse(bytes.toString('utf8'))
-  } catch (err) {
-    throw invalid(`${jsonPath} is not valid JSON: ${(err as Error).message}`, { path: jsonPath })
-  }
+  const parsed = parseJsonText(bytes.toString('utf8'))
+  if (!parsed.ok) throw invalid(`${jsonPath} ${parsed.problem}`, { path: jsonPath })
+  const json = parsed.value
   if (typeof json !== 'object' || json === null || typeof (json as { modelTopology?: unknown }).modelTopology !== 'object') {
     throw invalid(`${jsonPath} has no modelTopology: not a TensorFlow.js model`, { path: jsonPath })
   }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError, isAppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import {
   ModelSidecarSchema,
   SIDECAR_FILE,
@@ -132,13 +133,9 @@ export async function readSidecar(location: string): Promise<ModelSidecar> {
   } catch (err) {
     throw new AppError('MODEL_FILE_INVALID', `Cannot read ${path}: ${(err as Error).message}`, { path })
   }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (err) {
-    throw new AppError('MODEL_FILE_INVALID', `${path} is not valid JSON: ${(err as Error).message}`, { path })
-  }
-  const parsed = ModelSidecarSchema.safeParse(raw)
+  const raw = parseJsonText(text)
+  if (!raw.ok) throw new AppError('MODEL_FILE_INVALID', `${path} ${raw.problem}`, { path })
+  const parsed = ModelSidecarSchema.safeParse(raw.value)
   if (!parsed.success) {
     throw new AppError('MODEL_FILE_INVALID', `${path} is not a valid model description: ${issuesText(parsed.error.issues)}`, {
       path,

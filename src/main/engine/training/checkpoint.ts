@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 import { fsHandler, loadModelArtifacts } from '../modelFiles/fsHandler'
 
 /**
@@ -33,7 +34,9 @@ async function writeNamedTensors(dir: string, name: string, tensors: NamedTensor
 async function readNamedTensors(dir: string, name: string): Promise<NamedTensor[] | null> {
   const json = await readFile(join(dir, `${name}.json`), 'utf8').catch(() => null)
   if (json === null) return null
-  const { specs } = JSON.parse(json) as { specs: tf.io.WeightsManifestEntry[] }
+  const parsed = parseJsonText(json)
+  if (!parsed.ok) throw new AppError('INVALID_PARAMETERS', `Checkpoint file ${join(dir, `${name}.json`)} ${parsed.problem}`, { path: join(dir, `${name}.json`) })
+  const { specs } = parsed.value as { specs: tf.io.WeightsManifestEntry[] }
   const buf = await readFile(join(dir, `${name}.bin`))
   const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, specs)
   // decodeWeights returns a map; the specs keep the order that setWeights relies on.
@@ -85,7 +88,9 @@ export interface LoadedCheckpoint<S> {
 export async function loadCheckpoint<S>(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<LoadedCheckpoint<S>> {
   const stateText = await readFile(join(dir, 'state.json'), 'utf8').catch(() => null)
   if (stateText === null) throw new AppError('NOT_FOUND', `No complete checkpoint in ${dir}`, { path: dir })
-  const position = JSON.parse(stateText) as TrainingPosition<S>
+  const state = parseJsonText(stateText)
+  if (!state.ok) throw new AppError('INVALID_PARAMETERS', `Checkpoint file ${join(dir, 'state.json')} ${state.problem}`, { path: join(dir, 'state.json') })
+  const position = state.value as TrainingPosition<S>
   const artifacts = await loadModelArtifacts(dir)
   const specs = artifacts.weightSpecs ?? []
   const map = tf.io.decodeWeights(artifacts.weightData!, specs)
