@@ -163,10 +163,11 @@ describe('model files', () => {
       await writeFile(shard, bytes)
       await expectCode(loadModel(dir), 'MODEL_FILE_INVALID', /content hash/)
     })
-    it('truncated weights, even with a matching sidecar', async () => {
+    it('truncated weights: no sidecar can be written for them, and loading names the shard', async () => {
       const dir = await copy()
       await truncate(join(dir, 'group1-shard1of1.bin'), 100)
-      await writeSidecar(dir, describeModel(4, [16, 16, 1]))
+      // Hashing for a sidecar checks the byte counts first, so a truncated folder never gets a matching sidecar.
+      await expectCode(writeSidecar(dir, describeModel(4, [16, 16, 1])), 'MODEL_FILE_INVALID', /group1-shard1of1\.bin holds 100 bytes/)
       await expectCode(loadModel(dir), 'MODEL_FILE_INVALID', /bytes/)
     })
     it('weight path escaping the model folder', async () => {
