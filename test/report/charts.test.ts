@@ -40,7 +40,10 @@ describe('shared chart definitions', () => {
   it('turns Table 1 on its side: a row per context class, a column per correct / confused group', () => {
     const stats = syntheticStats({ classes: 5, alerts: 0 })
     const t = table1Table(stats, 0)!
-    expect(t.columns.map((c) => c.label)).toEqual(['Context class', 'correct (n=30, 15 img, 81% rec.)', 'as person (n=10, 5 img, 83% rec.)'])
+    // Ten explanations are fewer than an alert needs (20): that column is marked.
+    expect(t.columns.map((c) => c.label)).toEqual(['Context class', 'correct (n=30, 15 img, 81% rec.)', 'as person (n=10, 5 img, 83% rec.) \u2020'])
+    expect(t.rows.every((r) => r[2].endsWith(' \u2020') && !r[1].includes('\u2020'))).toBe(true)
+    expect(t.note).toContain('fewer than 20 explanations or 3 images')
     expect(t.rows).toHaveLength(5)
     expect(table1Table(stats, 4)).toBeNull()
   })

@@ -1,19 +1,33 @@
 import type { AuditStats, Evidence, ExampleRef } from '../audit'
-import { count, percent } from './format'
+import { count, MIN_PERCENT_BASE, percent, proportion } from './format'
 
 // What a figure rests on and where its examples are, in the words the screen, the CLI and the PDF share.
 
-/** "n=12, 5 img, 30% rec.": the short form under a column or in a cell. */
+/** "n=12, 5 img, 30% rec." ("1 of 3 rec." on fewer than MIN_PERCENT_BASE): the short form under a column or in a cell. */
 export function evidenceShort(e: Evidence): string {
-  return `n=${e.explanations}, ${e.images} img${e.recoveryRate === null ? '' : `, ${percent(e.recoveryRate, 0)} rec.`}`
+  return `n=${e.explanations}, ${e.images} img${e.recoveryRate === null ? '' : `, ${proportion(e.recovered, e.recovered + e.notRecovered)} rec.`}`
 }
 
 /** "12 explanations on 5 images; 12 of 40 recovered (30%)": what a figure rests on, in words. */
 export function evidenceText(e: Evidence): string {
   const n = `${count(e.explanations, 'explanation')} on ${count(e.images, 'image')}`
   if (e.recoveryRate === null) return n
-  return `${n}; ${e.recovered} of ${e.recovered + e.notRecovered} recovered (${percent(e.recoveryRate, 0)})`
+  const all = e.recovered + e.notRecovered
+  return `${n}; ${e.recovered} of ${all} recovered${all < MIN_PERCENT_BASE ? '' : ` (${percent(e.recoveryRate, 0)})`}`
 }
+
+/** The audit's bar for evidence: an alert needs this much, and a share resting on less is marked as thin. */
+export type EvidenceBar = Pick<AuditStats['options'], 'minExplanations' | 'minImages'>
+
+/** Too few explanations or images for a share to stand as a rate (the same bar an alert must clear). */
+export const isThin = (e: Pick<Evidence, 'explanations' | 'images'>, bar: EvidenceBar): boolean => e.explanations < bar.minExplanations || e.images < bar.minImages
+
+/** Marks a figure resting on thin evidence, in the screen's tables and the PDF's (a WinAnsi glyph). */
+export const THIN_MARK = '\u2020'
+
+/** The footnote a table with thin columns carries. */
+export const thinNote = (bar: EvidenceBar): string =>
+  `${THIN_MARK} Rests on fewer than ${bar.minExplanations} explanations or ${bar.minImages} images, the bar an alert must clear: read such shares as examples, not as rates.`
 
 /** An example as a reader finds it: "00076.png (val), rider at (312, 140), 412 px". Ids stay link targets. */
 export function exampleLabel(e: ExampleRef): string {
