@@ -35,7 +35,8 @@ const rawInput = (rgb: Rgb) => sharp(Buffer.from(rgb.data.buffer, rgb.data.byteO
  */
 function encode(rgb: Rgb, format: 'jpeg' | 'png'): Promise<Buffer> {
   const img = rawInput(rgb)
-  return (format === 'jpeg' ? img.jpeg({ quality: 85 }) : img.png({ compressionLevel: 9 })).toBuffer()
+  // Full-resolution colour: JPEG's usual halved chroma smears a one-pixel blue outline into grey.
+  return (format === 'jpeg' ? img.jpeg({ quality: 85, chromaSubsampling: '4:4:4' }) : img.png({ compressionLevel: 9 })).toBuffer()
 }
 
 async function resized(rgb: Rgb, width: number, kernel: 'nearest' | 'lanczos3'): Promise<Rgb> {
