@@ -1,4 +1,4 @@
-import type { Bookmark, ClassDef } from '@common/types'
+import type { Bookmark, ClassDef, Note } from '@common/types'
 import { datasetSource, loadImage } from '../datasets/import'
 import { imageThumbnail, labelThumbnail, requestThumbnail, saliencyThumbnail, THUMB_WIDTH } from '../explain/thumbnails'
 import type { Project } from '../store/project'
@@ -39,6 +39,14 @@ export function bookmarkSubject(project: Project, b: Pick<Bookmark, 'targetKind'
   }
   segmentId ??= explanation?.segmentId ?? null
   return { image, segment: segmentId === null ? null : project.segments.get(segmentId), explanation }
+}
+
+/** Notes on the bookmarked thing and on what it belongs to (a note on the image applies to its segment's bookmark too), oldest first. */
+export function subjectNotes(project: Project, s: BookmarkSubject): Note[] {
+  const targets: [Bookmark['targetKind'], number][] = [['image', s.image.id]]
+  if (s.segment) targets.push(['segment', s.segment.id])
+  if (s.explanation) targets.push(['explanation', s.explanation.id])
+  return targets.flatMap(([kind, id]) => project.notes.list(kind, id)).sort((a, b) => a.id - b.id)
 }
 
 /** The classes (and their colours) of the dataset an image belongs to. */

@@ -8,7 +8,7 @@ import { auditJobParams } from '../audit/jobs'
 import { auditStats, imageName, segmentPlace } from '../audit/stats'
 import { loadImage } from '../datasets/import'
 import { appRoot } from '../paths'
-import { bookmarkSubject, subjectThumbnails } from '../bookmarks/subject'
+import { bookmarkSubject, subjectNotes, subjectThumbnails } from '../bookmarks/subject'
 import { requestThumbnail, saliencyThumbnail } from '../explain/thumbnails'
 import type { Project } from '../store/project'
 
@@ -128,11 +128,7 @@ async function reportCase(project: Project, b: Bookmark, stats: AuditStats): Pro
   if (!subject) return { ...base, problem: `the bookmarked ${b.targetKind} is no longer in the project` }
   const { image, segment, explanation } = subject
 
-  // Notes on the bookmarked thing and on what it belongs to: a note on the image applies to its segment's case too.
-  const targets: [Bookmark['targetKind'], number][] = [['image', image.id]]
-  if (segment) targets.push(['segment', segment.id])
-  if (explanation) targets.push(['explanation', explanation.id])
-  const notes = targets.flatMap(([kind, id]) => project.notes.list(kind, id)).sort((a, b) => a.id - b.id)
+  const notes = subjectNotes(project, subject)
 
   const filled: ReportCase = {
     ...base,
