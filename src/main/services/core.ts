@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { jobSubject } from '../audit/jobSubject'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { coreMethods } from '@common/methods/core'
@@ -26,6 +27,9 @@ export function coreServices(ctx: ServiceContext): AreaServices<typeof coreMetho
     },
     'tasks:list': async () => ctx.tasks.list(),
     'tasks:cancel': async ({ taskId }) => ({ cancelled: ctx.tasks.cancel(taskId) }),
-    'jobs:list': async ({ state }) => ctx.requireProject().jobs.list(state)
+    'jobs:list': async ({ state }) => {
+      const project = ctx.requireProject()
+      return project.jobs.list(state).map((j) => ({ ...j, subject: jobSubject(project, j) }))
+    }
   }
 }
