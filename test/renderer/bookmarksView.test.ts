@@ -106,7 +106,7 @@ describe('bookmarks screen', () => {
     const { wrapper, rows, thumbnailCalls } = await mountBookmarks()
     expect(rows()).toHaveLength(4)
     // One request for the rows on screen, small thumbnails.
-    expect(thumbnailCalls()).toEqual([{ ids: [4, 3, 2, 1], width: 160 }])
+    expect(thumbnailCalls()).toEqual([{ ids: [4, 3, 2, 1], width: 192 }])
 
     const first = rows()[0]
     expect(first.get('[data-testid="bookmark-what"]').text()).toBe(
@@ -168,7 +168,7 @@ describe('bookmarks screen', () => {
   it('opens on the filter a link carries, asks thumbnails only for what it shows, and removes a bookmark', async () => {
     const { wrapper, titles, thumbnailCalls, rows, calls } = await mountBookmarks('/bookmarks?tag=rider&tag=failure')
     expect(titles()).toEqual(['rider taken for a person'])
-    expect(thumbnailCalls()).toEqual([{ ids: [4], width: 160 }])
+    expect(thumbnailCalls()).toEqual([{ ids: [4], width: 192 }])
 
     await rows()[0].get('button[aria-label^="Remove bookmark"]').trigger('click')
     await flushPromises()

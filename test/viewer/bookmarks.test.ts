@@ -104,6 +104,10 @@ describe('bookmark services', () => {
     const redness = (x: number, y: number) => sal.data[(y * 64 + x) * 3] - sal.data[(y * 64 + x) * 3 + 1]
     expect(redness(8, 16)).toBeGreaterThan(100)
     expect(redness(56, 16)).toBeLessThan(60)
+    // The image thumbnail outlines the request (the segment) in blue.
+    const img = await decode(t.image!)
+    const blue = Array.from({ length: 64 * 32 }, (_, i) => i).filter((i) => img.data[i * 3 + 2] > 200 && img.data[i * 3 + 2] > img.data[i * 3] + 100)
+    expect(blue.length).toBeGreaterThan(0)
     // The prediction in the street palette: riders (the fixture predicts this image's persons as riders), no persons.
     const pred = await decode(t.prediction!)
     const has = (c: readonly number[]) => Array.from({ length: 64 * 32 }, (_, i) => i).some((i) => c.every((v, k) => pred.data[i * 3 + k] === v))

@@ -35,6 +35,22 @@ export function exampleLabel(e: ExampleRef): string {
   return e.segment ? `${image}, ${e.segment.className} at (${e.segment.x}, ${e.segment.y}), ${e.segment.area} px` : image
 }
 
+/**
+ * A segment as a reader finds it on its image, by kind: "rider at (312, 140), 412 px, predicted as person",
+ * "correct rider at ...", "region predicted as rider at ...", "rider instance at ...", "drawn region at ...".
+ * Class names are '-' (or null) where the kind has none.
+ */
+export function segmentLabel(s: { kind: string; gt: string | null; pred: string | null; area: number; x: number; y: number }): string {
+  const at = `at (${s.x}, ${s.y}), ${s.area} px`
+  const gt = s.gt && s.gt !== '-' ? s.gt : null
+  const pred = s.pred && s.pred !== '-' ? s.pred : null
+  if (s.kind === 'misclassified' && gt && pred) return `${gt} ${at}, predicted as ${pred}`
+  if (s.kind === 'correct' && gt) return `correct ${gt} ${at}`
+  if (s.kind === 'instance' && gt) return `${gt} instance ${at}`
+  if (s.kind === 'predicted' && pred) return `region predicted as ${pred} ${at}`
+  return `${s.kind} region ${at}`
+}
+
 /** "PARTIAL: 128 of 368 items": what a partial audit's statistics open with on the screen, in the CLI and the PDF. */
 export function partialLabel(s: Pick<AuditStats, 'partial'>): string | null {
   return s.partial ? `PARTIAL: ${s.partial.done} of ${s.partial.total} items` : null

@@ -80,6 +80,9 @@ function saliencyAt(map: SaliencyMap | null, width: number, height: number): Flo
   return out
 }
 
+/** A 2-pixel outline at 192 px shows as one screen pixel at half size, and about 1 pt on paper at 320 px. */
+const outlineWidth = (width: number): number => Math.max(1, Math.round(width / 100))
+
 /**
  * Overlays are drawn at thumbnail size, not at the image's: the outline keeps its width whatever the image's size
  * (a 1-pixel outline of a 2048-pixel image vanishes when reduced), and no full-size saliency map is made.
@@ -87,7 +90,7 @@ function saliencyAt(map: SaliencyMap | null, width: number, height: number): Flo
 async function overlay(image: Rgb, map: SaliencyMap | null, request: Uint8Array, width: number): Promise<Buffer> {
   const small = await resized(image, width, 'lanczos3')
   const mask = maskAt(request, image.width, image.height, small.width, small.height)
-  const data = renderOverlay({ ...small, image: small.data, saliency: saliencyAt(map, small.width, small.height), request: mask, outline: Math.max(1, Math.round(width / 160)) })
+  const data = renderOverlay({ ...small, image: small.data, saliency: saliencyAt(map, small.width, small.height), request: mask, outline: outlineWidth(width) })
   return encode({ ...small, data }, 'jpeg')
 }
 

@@ -15,13 +15,14 @@ export class BookmarksPage {
     await this.page.getByTestId('bookmarks').waitFor()
   }
 
-  /** Red (saliency) and blue (request outline) pixels of one of a row's thumbnails, once it has loaded. */
+  /**
+   * Red (saliency) and blue (request outline) pixels of one of a row's thumbnails, counted on the thumbnail the
+   * app sent (its data URL), not on a scaled screenshot of it.
+   */
   async thumbnailPixels(row: Locator, kind: 'image' | 'prediction' | 'saliency'): Promise<PixelCounts> {
-    const img = row.getByTestId(`bookmark-thumb-${kind}`)
-    await img.waitFor()
-    // Decoded, not just in the DOM: a screenshot of an image still loading is blank.
-    for (let i = 0; i < 100 && !(await img.evaluate('(el) => el.complete && el.naturalWidth > 0')); i++) await this.page.waitForTimeout(50)
-    const { data, info } = await sharp(await img.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+    const src = await row.getByTestId(`bookmark-thumb-${kind}`).getAttribute('src')
+    if (!src?.startsWith('data:')) throw new Error(`the ${kind} thumbnail has no data URL`)
+    const { data, info } = await sharp(Buffer.from(src.slice(src.indexOf(',') + 1), 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true })
     let red = 0
     let blue = 0
     for (let i = 0; i < data.length; i += info.channels) {

@@ -1,3 +1,4 @@
+import { segmentLabel } from '@common/charts/evidence'
 import type { BookmarkCase } from '@common/methods/annotations'
 import { flag, type Query } from '../../router/query'
 
@@ -41,11 +42,7 @@ export function toggleTag(f: BookmarkFilter, tag: string): BookmarkFilter {
 export function describeCase(c: BookmarkCase): string {
   if (!c.image) return c.problem ?? 'no longer in the project'
   const parts = [`${c.image.name}${c.image.split ? ` (${c.image.split})` : ''}`]
-  const s = c.segment
-  if (s) {
-    const at = `at (${s.x}, ${s.y}), ${s.area} px`
-    parts.push(s.kind === 'misclassified' ? `${s.gt} ${at}, predicted as ${s.pred}` : `${s.kind} ${s.gt} ${at}`)
-  }
+  if (c.segment) parts.push(segmentLabel(c.segment))
   if (c.explanation) parts.push(`${c.explanation.method} explanation of ${c.explanation.className}`)
   return parts.join(' · ')
 }
