@@ -123,6 +123,9 @@ describe('bookmarks screen', () => {
     // No stored prediction: said in its frame. A missing image file: said instead of the thumbnails.
     expect(rows()[1].find('[data-testid="bookmark-thumb-prediction"]').exists()).toBe(false)
     expect(rows()[1].get('[data-testid="bookmark-thumb-prediction-missing"]').text()).toBe('no prediction stored')
+    // Bookmarked before any explanation: no saliency to show, and the frame says so instead of repeating the image.
+    expect(rows()[1].find('[data-testid="bookmark-thumb-saliency"]').exists()).toBe(false)
+    expect(rows()[1].get('[data-testid="bookmark-thumb-saliency-missing"]').text()).toBe('not explained yet')
     expect(rows()[3].get('[data-testid="bookmark-thumb-problem"]').text()).toBe('No thumbnails: The image file munster_000003_000019_leftImg8bit.png is missing')
     expect(rows()[3].find('img').exists()).toBe(false)
 
