@@ -139,7 +139,7 @@ describe('the demo project, end to end in Chromium', () => {
     const bookmarks = new BookmarksPage(page)
     await bookmarks.open()
     await expect.poll(() => bookmarks.rows.count()).toBe(1)
-    expect(await bookmarks.rows.first().textContent()).toMatch(/explanation #\d+.*rider context.*demo.*rider.*bicycle under the rider/)
+    expect(await bookmarks.rows.first().textContent()).toMatch(/rider context.*demo.*rider.*\.png( \(\w+\))? · .*context explanation of .*bicycle under the rider/)
   })
 
   it('filters the rider → person errors in the matrix and opens one of them in the image view', async () => {

@@ -139,7 +139,11 @@ describe('auditing an image in Chromium', () => {
     await bookmarks.open()
     await expect.poll(() => bookmarks.rows.count()).toBe(1)
     const row = bookmarks.rows.first()
-    expect(await row.textContent()).toMatch(/explanation #\d+.*rider needs the road.*bias.*rider.*spreads over the road/)
+    // Named by file and place, never by database id; its thumbnails show the saliency in red, the request in blue.
+    expect(await row.textContent()).toMatch(/rider needs the road.*bias.*rider.*\d+\.png \((train|val)\) · [^·]*at \(\d+, \d+\), \d+ px[^·]* · context explanation of rider.*spreads over the road/)
+    expect(await row.textContent()).not.toMatch(/#\d+/)
+    await expect.poll(async () => (await bookmarks.thumbnailPixels(row, 'saliency')).red).toBeGreaterThan(0)
+    expect((await bookmarks.thumbnailPixels(row, 'image')).blue).toBeGreaterThan(0)
     await screenshot(page, '16-bookmarks')
     // The bookmark makes its image match the bookmarked filter in the browser.
     await page.goto(server.origin + '/#/datasets?bookmarked=1')

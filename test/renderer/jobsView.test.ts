@@ -3,6 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import type { AnyEvent, Bridge, EventPayload, Reply } from '@common/contract'
+import type { JobListItem } from '@common/methods/core'
 import type { JobSummary } from '@common/types'
 
 type Call = { method: string; input: Record<string, unknown> }
@@ -15,9 +16,10 @@ const info = {
   appName: 'Context Lens', appVersion: '0.1.0', nodeVersion: '20', platform: 'linux-x64', transport: 'electron',
   backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, onnxRuntime: { available: true, version: '1.30.0', provider: 'cpu', providers: ['cpu'] }, project
 }
-const job = (over: Partial<JobSummary> = {}): JobSummary => ({
+const job = (over: Partial<JobListItem> = {}): JobListItem => ({
   id: 7, kind: 'audit', state: 'running', done: 10, failed: 1, total: 100,
-  createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', error: null, ...over
+  createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', error: null,
+  subject: { dataset: 'Cityscapes val', model: 'lraspp-mobilenetv3', classes: ['rider', 'person'], method: 'context', preset: 'cityscapes' }, ...over
 })
 
 /**
@@ -159,6 +161,37 @@ describe('jobs screen', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('shows what each job works on by name, when it started and how long it ran', async () => {
+    const started = new Date(2026, 0, 1, 9, 5)
+    const { wrapper } = await mountJobs((m) =>
+      m === 'jobs:list'
+        ? {
+            ok: true,
+            result: [
+              job({ id: 9, state: 'running', createdAt: new Date(Date.now() - 125_000).toISOString(), updatedAt: new Date().toISOString() }),
+              job({
+                id: 8, state: 'done', done: 100, failed: 0, createdAt: started.toISOString(), updatedAt: new Date(started.getTime() + 3_723_000).toISOString(),
+                subject: { dataset: 'Demo street scenes', model: 'demo-street-unet', classes: null, method: 'vg', preset: null }
+              }),
+              job({ id: 7, kind: 'import', state: 'failed', subject: { dataset: null, model: null, classes: null, method: null, preset: null } })
+            ]
+          }
+        : undefined
+    )
+    const cells = (id: number) => {
+      const row = wrapper.get(`[data-testid="job-${id}"]`)
+      return Object.fromEntries(['dataset', 'model', 'classes', 'method', 'started', 'duration'].map((k) => [k, row.get(`[data-testid="job-${k}"]`).text()]))
+    }
+    expect(cells(8)).toEqual({ dataset: 'Demo street scenes', model: 'demo-street-unet', classes: 'all', method: 'vg', started: '2026-01-01 09:05', duration: '1h 02m' })
+    expect(cells(9)).toMatchObject({ dataset: 'Cityscapes val', model: 'lraspp-mobilenetv3', classes: 'rider, person', method: 'context (cityscapes)' })
+    // A running job's duration runs to now.
+    expect(cells(9).duration).toMatch(/^2m 0[5-9]s$/)
+    expect(cells(7)).toMatchObject({ dataset: '—', model: '—', classes: '—', method: '—' })
+    expect(wrapper.findAll('[data-testid="jobs"] thead th').map((h) => h.text())).toEqual(
+      ['#', 'Kind', 'Dataset', 'Model', 'Classes', 'Method', 'State', 'Progress', 'Done / failed / total', 'Rate', 'ETA', 'Started', 'Duration', 'Actions']
+    )
   })
 
   it('shows a refused resume with its code and then the state the engine has', async () => {

@@ -3,7 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import type { Bridge, Reply } from '@common/contract'
-import { contextTable, evidenceText, exampleLabel, percent, rankAlerts, table1Label } from '@common/charts'
+import { contextTable, evidenceText, exampleLabel, percent, rankAlerts, table1Label, thinNote } from '@common/charts'
 import type { AuditStats } from '@common/audit'
 import type { JobSummary } from '@common/types'
 
@@ -92,10 +92,13 @@ describe('reports screen', () => {
 
     const rider = wrapper.get('[data-testid="report-class-0"]')
     const riderRows = rider.findAll('table')[0].findAll('tbody tr').map((r) => r.findAll('td').map((d) => d.text()))
-    expect(riderRows).toEqual(contextTable(stats.perClass[0]).rows)
+    expect(riderRows).toEqual(contextTable(stats.perClass[0], stats.options).rows)
     const t1 = rider.get('[data-testid="table1"]')
-    expect(t1.findAll('th').map((h) => h.text())).toEqual(['Context class', ...stats.table1.filter((r) => r.gtClass === 0).map(table1Label)])
-    expect(table1Label(stats.table1[0])).toBe('correct (n=30, 15 img, 81% rec.)')
+    expect(t1.findAll('th').map((h) => h.text())).toEqual(['Context class', ...stats.table1.filter((r) => r.gtClass === 0).map((r) => table1Label(r, stats.options))])
+    expect(table1Label(stats.table1[0], stats.options)).toBe('correct (n=30, 15 img, 81% rec.)')
+    // The confusion rests on 10 explanations, fewer than an alert needs: its shares are marked and the table says why.
+    expect(t1.findAll('th')[2].text()).toMatch(/\u2020$/)
+    expect(t1.get('[data-testid="report-table-note"]').text()).toBe(thinNote(stats.options))
     expect(t1.findAll('tbody tr')[0].findAll('td').map((d) => d.text())[1]).toBe(percent(Math.max(...Object.values(stats.table1[0].shares))))
 
     const alerts = wrapper.findAll('[data-testid="bias-alert"]')
@@ -143,7 +146,9 @@ describe('reports screen', () => {
     expect(first.get('[data-testid="alert-example"]').text()).toMatch(/^scene-\d+\.png \(val\), (rider|person) at \(\d+, 20\), 312 px/)
     const apart = wrapper.get('[data-testid="insufficient-evidence"]')
     expect(apart.get('summary').text()).toContain('1 more on insufficient evidence (fewer than 20 explanations or 3 images)')
-    expect(apart.get('[data-testid="insufficient-alert"]').text()).toContain('5 explanations on 2 images; 5 of 9 recovered (56%)')
+    // Nine in all is too few for a recovery percentage: the count stands alone.
+    expect(apart.get('[data-testid="insufficient-alert"]').text()).toContain('5 explanations on 2 images; 5 of 9 recovered')
+    expect(apart.get('[data-testid="insufficient-alert"]').text()).not.toContain('56%')
 
     // Counting unrecovered explanations recomputes the statistics with them.
     await wrapper.get('[data-testid="report-include-unrecovered"]').setValue(true)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { BiasAlert } from '../../src/common/audit'
-import { alertStrength, biasAlertsChart, contextDistributionChart, MAX_BARS, rankAlerts, table1Table } from '../../src/common/charts'
+import { alertStrength, biasAlertsChart, contextDistributionChart, MAX_BARS, rankAlerts, segmentLabel, table1Table } from '../../src/common/charts'
 import { pdfText } from '../../src/main/report/pdfText'
 import { chartSvg } from '../../src/main/report/svgChart'
 import { syntheticStats } from './fixtures/stats'
@@ -40,9 +40,23 @@ describe('shared chart definitions', () => {
   it('turns Table 1 on its side: a row per context class, a column per correct / confused group', () => {
     const stats = syntheticStats({ classes: 5, alerts: 0 })
     const t = table1Table(stats, 0)!
-    expect(t.columns.map((c) => c.label)).toEqual(['Context class', 'correct (n=30, 15 img, 81% rec.)', 'as person (n=10, 5 img, 83% rec.)'])
+    // Ten explanations are fewer than an alert needs (20): that column is marked.
+    expect(t.columns.map((c) => c.label)).toEqual(['Context class', 'correct (n=30, 15 img, 81% rec.)', 'as person (n=10, 5 img, 83% rec.) \u2020'])
+    expect(t.rows.every((r) => r[2].endsWith(' \u2020') && !r[1].includes('\u2020'))).toBe(true)
+    expect(t.note).toContain('fewer than 20 explanations or 3 images')
     expect(t.rows).toHaveLength(5)
     expect(table1Table(stats, 4)).toBeNull()
+  })
+})
+
+describe('segment labels', () => {
+  it('name a segment by its kind, with the classes it has, never a placeholder', () => {
+    const at = { area: 412, x: 312, y: 140 }
+    expect(segmentLabel({ kind: 'misclassified', gt: 'rider', pred: 'person', ...at })).toBe('rider at (312, 140), 412 px, predicted as person')
+    expect(segmentLabel({ kind: 'correct', gt: 'rider', pred: 'rider', ...at })).toBe('correct rider at (312, 140), 412 px')
+    expect(segmentLabel({ kind: 'predicted', gt: '-', pred: 'rider', ...at })).toBe('region predicted as rider at (312, 140), 412 px')
+    expect(segmentLabel({ kind: 'instance', gt: 'car', pred: null, ...at })).toBe('car instance at (312, 140), 412 px')
+    expect(segmentLabel({ kind: 'drawn', gt: '-', pred: '-', ...at })).toBe('drawn region at (312, 140), 412 px')
   })
 })
 

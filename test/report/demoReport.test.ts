@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditStats } from '../../src/common/audit'
-import { alertLabel, contextTable, count, evidenceText, exampleLabel, fixed, percent, table1Table, type ReportTable } from '../../src/common/charts'
+import { alertLabel, contextTable, count, evidenceText, exampleLabel, fixed, isThin, percent, table1Table, thinNote, type ReportTable } from '../../src/common/charts'
 import { startHttpServer } from '../../src/main/adapters/http'
 import { createDispatch } from '../../src/main/services/dispatch'
 import { createServices } from '../../src/main/services/index'
@@ -84,7 +85,7 @@ describe('PDF report of the demo project', () => {
     // The statistics' own numbers: every context-table and Table-1 row, every alert with its interval.
     for (const c of stats.perClass) {
       expect(text.replace(/\s+/g, ' ')).toContain(`Rests on ${evidenceText(c.evidence)}.`)
-      expectRows(text, contextTable(c))
+      expectRows(text, contextTable(c, stats.options))
       const t1 = table1Table(stats, c.classId)
       if (t1) expectRows(text, t1)
     }
@@ -99,11 +100,27 @@ describe('PDF report of the demo project', () => {
       for (const e of a.examples) expect(flat).toContain(exampleLabel(e))
     }
 
+    // Every alert row (and every row on insufficient evidence) shows its examples: image with the request, and saliency.
+    const examples = [...stats.alerts, ...stats.insufficient].flatMap((a) => a.examples)
+    expect(examples.length, 'the demo audit has alert examples').toBeGreaterThan(0)
+    const alertPages = new Set(Array.from({ length: toc.find((e) => e.title === 'Context per requested class')!.page - toc[0].page }, (_, i) => toc[0].page + i))
+    const listing = execFileSync('pdfimages', ['-list', out], { encoding: 'utf8' }).split('\n').slice(2).filter(Boolean)
+    expect(listing.filter((l) => alertPages.has(Number(l.trim().split(/\s+/)[0])))).toHaveLength(2 * examples.length)
+    for (const e of examples) expect(flat).toContain(`${e.image.name}${e.image.split ? ` (${e.image.split})` : ''}: request (blue), saliency (red)`)
+
+    // Shares resting on fewer explanations than an alert needs are marked as such (the demo's classes rest on a few).
+    expect(stats.perClass.some((c) => isThin(c.evidence, stats.options))).toBe(true)
+    expect(flat).toContain(thinNote(stats.options))
+
     // Bookmarked cases with their note; the methods appendix with the parameters used.
     expect(flat).toContain('#1 taken for the wrong class [failure]')
     expect(flat).toContain('#2 busy street')
     expect(flat).toContain(NOTE)
     expect(flat).toMatch(/lambda\s+0\.01/)
+    // An SGD audit: its momentum is listed, Adam's settings (stored with every job) are not.
+    expect(flat).toMatch(/optimizer\s+sgd/)
+    expect(flat).toMatch(/momentum\s+0\.5/)
+    expect(flat).not.toContain('adam.')
     expect(flat).toContain(`contour radius (px) ${stats.options.contourRadius}`)
 
     const pngDir = dir.file('pages')

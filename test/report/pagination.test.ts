@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { alertsTable, contextTable, type ReportTable } from '../../src/common/charts'
+import { alertsTable, contextTable, rankAlerts, type ReportTable } from '../../src/common/charts'
 import { ReportOptionsSchema } from '../../src/common/methods/reports'
 import { renderReport, type ReportCase, type ReportData } from '../../src/main/report'
 import { tempDir } from '../helpers/tempdir'
@@ -46,9 +46,14 @@ beforeAll(async () => {
     thumbnails: { image: png, prediction: i % 11 === 0 ? null : png, saliency: png, aspect: 0.5 },
     problem: null
   }))
+  // Every alert's example has its two thumbnails, but for a few whose image could not be read.
+  const examples = new Map(
+    stats.alerts.flatMap((a) => a.examples).map((e) => [e.explanationId, e.explanationId % 9 === 4 ? { problem: 'image file missing' } : { image: png, saliency: png, aspect: 0.5 }])
+  )
   const data: ReportData = {
     stats,
     cases,
+    examples,
     meta: {
       title: 'Large project report',
       projectName: 'Large',
@@ -91,7 +96,7 @@ describe('pagination of a large report', () => {
   it('splits long tables between rows, repeating caption and header on every continuation page', () => {
     const tables: [ReportTable, string][] = [
       [alertsTable(stats), '90 bias alerts, ranked'],
-      ...stats.perClass.map((c): [ReportTable, string] => [contextTable(c), `${c.name}: context shares, baseline, lift and density`])
+      ...stats.perClass.map((c): [ReportTable, string] => [contextTable(c, stats.options), `${c.name}: context shares, baseline, lift and density`])
     ]
     for (const [table, caption] of tables) {
       const where = tablePages(caption)
@@ -103,7 +108,7 @@ describe('pagination of a large report', () => {
     }
     // A continuation page never carries a single orphaned row.
     for (const c of stats.perClass) {
-      const rows = contextTable(c).rows.map(rowPattern)
+      const rows = contextTable(c, stats.options).rows.map(rowPattern)
       for (const p of tablePages(`${c.name}: context shares, baseline, lift and density`).continued) {
         expect(rows.filter((re) => re.test(pages[p])).length, `rows on page ${p + 1}`).toBeGreaterThanOrEqual(2)
       }
@@ -112,7 +117,7 @@ describe('pagination of a large report', () => {
     for (const c of stats.perClass) {
       const span = tablePages(`${c.name}: context shares, baseline, lift and density`)
       const text = [span.first[0], ...span.continued].map((p) => pages[p]).join('\n')
-      for (const row of contextTable(c).rows) {
+      for (const row of contextTable(c, stats.options).rows) {
         expect(text.match(new RegExp(rowPattern(row).source, 'gm'))?.length ?? 0, row.join(' | ')).toBe(1)
       }
     }
@@ -120,7 +125,7 @@ describe('pagination of a large report', () => {
     for (let rank = 1; rank <= 90; rank++) expect(raw).toMatch(new RegExp(`(^|\\n)${rank} (rider|person) <- `))
   })
 
-  it('lists all 300 bookmarked cases, each on one page with its three thumbnails', () => {
+  it('lists all 300 bookmarked cases, each on one page with its three thumbnails, and every alert row with its example thumbnails', () => {
     const perPage = pages.map((p) => [...p.matchAll(/#(\d+) case-(\d+)/g)].map((m) => Number(m[1])))
     const all = perPage.flat()
     expect(all).toEqual(Array.from({ length: CASES }, (_, i) => i + 1))
@@ -131,12 +136,18 @@ describe('pagination of a large report', () => {
       const page = Number(line.trim().split(/\s+/)[0])
       imagesPerPage.set(page, (imagesPerPage.get(page) ?? 0) + 1)
     }
+    const ranked = rankAlerts(stats.alerts)
     perPage.forEach((ids, i) => {
       // Cases 1, 12, 23... have no stored prediction: two images and an empty frame.
-      const expected = ids.reduce((a, id) => a + ((id - 1) % 11 === 0 ? 2 : 3), 0)
+      const caseImages = ids.reduce((a, id) => a + ((id - 1) % 11 === 0 ? 2 : 3), 0)
+      // An alert row (its rank first on the line) carries its example's image and saliency, unless that could not be read.
+      const alertRows = [...pages[i].matchAll(/^[ \t]*(\d+)[ \t]+(?:rider|person) <- /gm)].map((m) => ranked[Number(m[1]) - 1])
+      const alertImages = alertRows.reduce((a, alert) => a + (alert.examples[0].explanationId % 9 === 4 ? 0 : 2), 0)
+      const expected = caseImages + alertImages
       expect(imagesPerPage.get(i + 1) ?? 0, `images on page ${i + 1} (cases ${ids.join(', ')})`).toBe(expected)
       for (const id of ids) expect(pages[i]).toContain(`scene-${5000 + id - 1}.png (val)`)
     })
+    expect(listing.length).toBe(CASES * 3 - Math.ceil(CASES / 11) + 2 * ranked.filter((a) => a.examples[0].explanationId % 9 !== 4).length)
   })
 
   it('renders every page, numbered, with nothing drawn between the text area and the footer', async () => {

@@ -34,7 +34,8 @@ export function biasAlertsChart(stats: AuditStats, reason: BiasAlert['reason'], 
   const categories = shown.map((a) => `${a.requestedName} <- ${a.contextName}`)
   const level = Math.round(100 * stats.options.level)
   const axisName = reason === 'share' ? 'share - contour baseline share' : 'density ratio (x mean context density)'
-  const height = 90 + 24 * shown.length
+  const height = 90 + 32 * shown.length
+  const threshold = `threshold (${round(ranked[0].threshold, 3)})`
   return {
     key: `alerts-${reason}`,
     title: reason === 'share' ? 'Share alerts: saliency share above the contour baseline' : 'Density alerts: context classes salient out of proportion to their area',
@@ -44,27 +45,32 @@ export function biasAlertsChart(stats: AuditStats, reason: BiasAlert['reason'], 
     option: {
       animation: false,
       grid: { left: 10, right: 30, top: 40, bottom: 40, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
-      legend: { top: 0, data: [`${level}% interval`, 'estimate'] },
+      // A dashed stroke as the threshold's legend icon (icons are filled shapes: three short bars).
+      legend: { top: 0, data: [`${level}% interval`, 'estimate', { name: threshold, icon: 'path://M0 6h7v2H0zM10 6h7v2h-7zM20 6h7v2h-7z' }] },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       xAxis: { type: 'value', name: axisName, nameLocation: 'middle', nameGap: 26 },
       yAxis: { type: 'category', data: categories },
       series: [
         // An invisible bar up to the lower bound carries the visible interval bar stacked on it.
-        { type: 'bar', stack: 'ci', silent: true, itemStyle: { color: 'transparent' }, data: shown.map((a) => round(a.ci[0])), barWidth: 12, tooltip: { show: false } },
+        { type: 'bar', stack: 'ci', silent: true, itemStyle: { color: 'transparent' }, data: shown.map((a) => round(a.ci[0])), barWidth: 10, tooltip: { show: false } },
         {
           type: 'bar',
           name: `${level}% interval`,
           stack: 'ci',
           itemStyle: { color: reason === 'share' ? COLOURS.saliency : COLOURS.density, opacity: 0.45 },
           data: shown.map((a) => round(a.ci[1] - a.ci[0])),
-          barWidth: 12,
-          markLine: {
-            silent: true,
-            symbol: 'none',
-            lineStyle: { color: COLOURS.threshold, type: 'dashed' },
-            label: { formatter: 'threshold', position: 'end' },
-            data: [{ xAxis: ranked[0].threshold }]
-          }
+          barWidth: 10
+        },
+        // The threshold is named in the legend, not on the plot, where its label would sit on the estimates' labels.
+        {
+          type: 'line',
+          name: threshold,
+          data: [],
+          symbol: 'none',
+          itemStyle: { color: COLOURS.threshold },
+          lineStyle: { color: COLOURS.threshold, type: 'dashed' },
+          // Over the bars, under the estimates' labels (z2 between the two), so it never crosses their digits.
+          markLine: { silent: true, z: 2, symbol: 'none', lineStyle: { color: COLOURS.threshold, type: 'dashed' }, label: { show: false }, data: [{ xAxis: ranked[0].threshold, z2: 2 }] }
         },
         {
           type: 'scatter',
@@ -72,7 +78,7 @@ export function biasAlertsChart(stats: AuditStats, reason: BiasAlert['reason'], 
           symbolSize: 9,
           itemStyle: { color: reason === 'share' ? COLOURS.saliency : COLOURS.density },
           data: shown.map((a, i) => [round(a.value, 3), categories[i]]),
-          label: { show: true, position: 'top', formatter: '{@[0]}', fontSize: 9 }
+          label: { show: true, position: 'top', formatter: '{@[0]}', fontSize: 9, backgroundColor: '#ffffff', padding: [0, 1] }
         }
       ]
     }

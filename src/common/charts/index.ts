@@ -5,7 +5,7 @@
  */
 export { alertStrength, biasAlertsChart, rankAlerts } from './alerts'
 export { contextDistributionChart, densityLiftChart, MAX_BARS, table1Chart } from './context'
-export { evidenceShort, evidenceText, exampleLabel, partialLabel, partialNote, partialText } from './evidence'
-export { count, fixed, percent, round } from './format'
+export { evidenceShort, evidenceText, exampleLabel, isThin, partialLabel, partialNote, partialText, segmentLabel, THIN_MARK, thinNote, type EvidenceBar } from './evidence'
+export { count, fixed, MIN_PERCENT_BASE, percent, proportion, round } from './format'
 export { alertEvidence, alertLabel, alertsTable, contextTable, presentContext, table1Label, table1Rows, table1Table, type ReportTable } from './tables'
 export { CHART_WIDTH, COLOURS, type ReportChart } from './types'

@@ -1,5 +1,5 @@
 import type { AuditStats, BiasAlert, RequestedClassStats } from '../audit'
-import { evidenceShort, evidenceText, exampleLabel } from './evidence'
+import { evidenceShort, evidenceText, exampleLabel, isThin, THIN_MARK, thinNote, type EvidenceBar } from './evidence'
 import { fixed, percent } from './format'
 import { rankAlerts } from './alerts'
 
@@ -7,25 +7,34 @@ import { rankAlerts } from './alerts'
 export interface ReportTable {
   columns: { label: string; align: 'left' | 'right'; weight: number }[]
   rows: string[][]
+  /** A footnote printed under the table, e.g. what a mark in it means. */
+  note?: string
 }
+
+const marked = (cell: string, thin: boolean): string => (thin ? `${cell} ${THIN_MARK}` : cell)
 
 /** Context classes worth a row: any saliency or any baseline ring on them. */
 export function presentContext(c: RequestedClassStats): RequestedClassStats['context'] {
   return c.context.filter((k) => k.share > 0 || k.baselineShare > 0).sort((a, b) => b.share - a.share || a.classId - b.classId)
 }
 
-/** Fig. 6 in numbers: per context class, share beside the contour baseline, lift and density ratio. */
-export function contextTable(c: RequestedClassStats): ReportTable {
+/**
+ * Fig. 6 in numbers: per context class, share beside the contour baseline, lift and density ratio. A class whose
+ * explanations fall short of the evidence bar has its shares marked.
+ */
+export function contextTable(c: RequestedClassStats, bar: EvidenceBar): ReportTable {
+  const thin = isThin(c.evidence, bar)
   return {
     columns: [
       { label: 'Context class', align: 'left', weight: 3 },
-      { label: 'Saliency share', align: 'right', weight: 2 },
+      { label: marked('Saliency share', thin), align: 'right', weight: 2 },
       { label: 'Contour baseline', align: 'right', weight: 2 },
       { label: 'Lift', align: 'right', weight: 1.3 },
       { label: 'Density ratio', align: 'right', weight: 1.7 },
       { label: 'Context pixels', align: 'right', weight: 2 }
     ],
-    rows: presentContext(c).map((k) => [k.name, percent(k.share), percent(k.baselineShare), fixed(k.lift), fixed(k.densityRatio), String(k.pixels)])
+    rows: presentContext(c).map((k) => [k.name, marked(percent(k.share), thin), percent(k.baselineShare), fixed(k.lift), fixed(k.densityRatio), String(k.pixels)]),
+    ...(thin ? { note: thinNote(bar) } : {})
   }
 }
 
@@ -34,12 +43,14 @@ export function table1Rows(stats: AuditStats, gtClass: number): AuditStats['tabl
   return stats.table1.filter((r) => r.gtClass === gtClass)
 }
 
-export const table1Label = (r: AuditStats['table1'][number]): string =>
-  `${r.kind === 'correct' ? 'correct' : `as ${r.predName}`} (${evidenceShort(r.evidence)})`
+/** A Table 1 group by what it is and what it rests on; marked when that is too little. */
+export const table1Label = (r: AuditStats['table1'][number], bar: EvidenceBar): string =>
+  marked(`${r.kind === 'correct' ? 'correct' : `as ${r.predName}`} (${evidenceShort(r.evidence)})`, r.evidence.explanations > 0 && isThin(r.evidence, bar))
 
 /**
  * The paper's Table 1 for one ground-truth class, turned on its side: a row per context class and a column per
  * (correct | misclassified as X) group, so a class set of any size fits the page's width and splits across pages.
+ * A group with no counted explanation has no shares ('-'); one resting on less than the evidence bar is marked.
  */
 export function table1Table(stats: AuditStats, gtClass: number): ReportTable | null {
   const rows = table1Rows(stats, gtClass)
@@ -48,8 +59,9 @@ export function table1Table(stats: AuditStats, gtClass: number): ReportTable | n
   const ids = Object.keys(rows[0].shares).filter((id) => rows.some((r) => (r.shares[id] ?? 0) > 0))
   ids.sort((a, b) => Math.max(...rows.map((r) => r.shares[b] ?? 0)) - Math.max(...rows.map((r) => r.shares[a] ?? 0)) || Number(a) - Number(b))
   return {
-    columns: [{ label: 'Context class', align: 'left', weight: 3 }, ...rows.map((r) => ({ label: table1Label(r), align: 'right' as const, weight: 2 }))],
-    rows: ids.map((id) => [nameOf(id), ...rows.map((r) => percent(r.shares[id]))])
+    columns: [{ label: 'Context class', align: 'left', weight: 3 }, ...rows.map((r) => ({ label: table1Label(r, stats.options), align: 'right' as const, weight: 2 }))],
+    rows: ids.map((id) => [nameOf(id), ...rows.map((r) => (r.evidence.explanations === 0 ? '-' : marked(percent(r.shares[id]), isThin(r.evidence, stats.options))))]),
+    ...(rows.some((r) => r.evidence.explanations > 0 && isThin(r.evidence, stats.options)) ? { note: thinNote(stats.options) } : {})
   }
 }
 

@@ -3,6 +3,22 @@ import { absolutePath } from '../absolutePath'
 import { AppInfoSchema, JobStateSchema, JobSummarySchema, ProjectSummarySchema } from '../types'
 
 const empty = z.object({}).strict()
+
+/**
+ * What a job works on, by name: dataset, model, the requested classes (null: all of them), saliency method and
+ * preset. Fields a job kind does not have are null.
+ */
+export const JobSubjectSchema = z.object({
+  dataset: z.string().nullable(),
+  model: z.string().nullable(),
+  classes: z.array(z.string()).nullable(),
+  method: z.string().nullable(),
+  preset: z.string().nullable()
+})
+export type JobSubject = z.infer<typeof JobSubjectSchema>
+
+export const JobListItemSchema = JobSummarySchema.extend({ subject: JobSubjectSchema })
+export type JobListItem = z.infer<typeof JobListItemSchema>
 const projectPath = absolutePath('the project file')
 
 /** The app itself, the open project, and long work in progress (tasks and stored jobs). */
@@ -26,6 +42,6 @@ export const coreMethods = {
 
   'jobs:list': {
     input: z.object({ state: JobStateSchema.optional() }).strict(),
-    output: z.array(JobSummarySchema)
+    output: z.array(JobListItemSchema)
   },
 } as const

@@ -10,16 +10,24 @@ import { auditStats, imageName, segmentPlace } from '../audit/stats'
 import { loadImage } from '../datasets/import'
 import { getJob } from '../jobs/status'
 import { appRoot } from '../paths'
+import { bookmarkSubject, subjectNotes, subjectThumbnails } from '../bookmarks/subject'
+import { requestThumbnail, saliencyThumbnail } from '../explain/thumbnails'
 import type { Project } from '../store/project'
-import type { ExplanationRecord } from '../store/repositories/explanations'
-import { imageThumbnail, labelThumbnail, saliencyThumbnail } from './thumbnails'
 
 /** Everything a report prints, gathered from the project first so the PDF layout is a pure function of it. */
 export interface ReportData {
   meta: ReportMeta
   stats: AuditStats
   cases: ReportCase[]
+  /** Thumbnails of the alerts' examples, by explanation id (empty without the alerts section). */
+  examples: Map<number, ExampleThumbnails>
 }
+
+/** The thumbnails' pixel width in an alert row: they print about 55 pt wide. */
+export const EXAMPLE_THUMB_WIDTH = 160
+
+/** An alert example's image with the request outlined and its saliency overlay (JPEG), or why there are none. */
+export type ExampleThumbnails = { image: Buffer; saliency: Buffer; aspect: number } | { problem: string }
 
 export interface ReportMeta {
   title: string
@@ -107,14 +115,6 @@ function reportMeta(project: Project, stats: AuditStats, options: ReportOptions,
   }
 }
 
-/** The explanation a bookmark stands for: itself, the latest one of its segment, or the latest one on its image. */
-function caseExplanation(project: Project, b: Bookmark, imageId: number, segmentId: number | null): ExplanationRecord | null {
-  if (b.targetKind === 'explanation') return project.explanations.get(b.targetId)
-  const onImage = project.explanations.forImage(imageId)
-  const mine = segmentId === null ? onImage : onImage.filter((e) => e.segmentId === segmentId)
-  return mine.at(-1) ?? null
-}
-
 async function reportCase(project: Project, b: Bookmark, stats: AuditStats): Promise<ReportCase> {
   const base: ReportCase = {
     bookmarkId: b.id,
@@ -130,28 +130,11 @@ async function reportCase(project: Project, b: Bookmark, stats: AuditStats): Pro
     thumbnails: null,
     problem: null
   }
-  let imageId: number | null = null
-  let segmentId: number | null = null
-  if (b.targetKind === 'image') imageId = b.targetId
-  else if (b.targetKind === 'segment') {
-    imageId = project.segments.get(b.targetId)?.imageId ?? null
-    segmentId = b.targetId
-  } else {
-    const e = project.explanations.get(b.targetId)
-    imageId = e?.imageId ?? null
-    segmentId = e?.segmentId ?? null
-  }
-  const image = imageId === null ? null : project.datasets.image(imageId)
-  if (!image) return { ...base, problem: `the bookmarked ${b.targetKind} is no longer in the project` }
-  const explanation = caseExplanation(project, b, image.id, segmentId)
-  segmentId ??= explanation?.segmentId ?? null
-  const segment = segmentId === null ? null : project.segments.get(segmentId)
+  const subject = bookmarkSubject(project, b)
+  if (!subject) return { ...base, problem: `the bookmarked ${b.targetKind} is no longer in the project` }
+  const { image, segment, explanation } = subject
 
-  // Notes on the bookmarked thing and on what it belongs to: a note on the image applies to its segment's case too.
-  const targets: [Bookmark['targetKind'], number][] = [['image', image.id]]
-  if (segment) targets.push(['segment', segment.id])
-  if (explanation) targets.push(['explanation', explanation.id])
-  const notes = targets.flatMap(([kind, id]) => project.notes.list(kind, id)).sort((a, b) => a.id - b.id)
+  const notes = subjectNotes(project, subject)
 
   const filled: ReportCase = {
     ...base,
@@ -173,23 +156,42 @@ async function reportCase(project: Project, b: Bookmark, stats: AuditStats): Pro
     notes: notes.map((n) => ({ body: n.body, createdAt: n.createdAt }))
   }
   try {
-    const rgb = await loadImage(project, image.id)
-    const modelId = explanation?.modelId ?? segment?.modelId ?? stats.modelId
-    const prediction = project.predictions.get(modelId, image.id)
-    const request = explanation?.request ?? (segment ? project.segments.mask(segment.id) : null) ?? new Uint8Array(rgb.width * rgb.height)
-    return {
-      ...filled,
-      thumbnails: {
-        image: await imageThumbnail(rgb),
-        prediction: prediction ? await labelThumbnail(prediction.labelMap, rgb.width, rgb.height, stats.classes) : null,
-        saliency: await saliencyThumbnail(rgb, explanation, request),
-        aspect: rgb.height / rgb.width
-      }
-    }
+    return { ...filled, thumbnails: await subjectThumbnails(project, subject, { modelId: stats.modelId, classes: stats.classes }) }
   } catch (err) {
     if (!isAppError(err)) throw err
     return { ...filled, problem: err.message }
   }
+}
+
+/**
+ * Small thumbnails of every alert's examples (the image with the request outlined, and the saliency over it), by
+ * explanation id; an example whose image cannot be read gets the reason instead.
+ */
+async function exampleThumbnails(project: Project, stats: AuditStats, hooks: CollectHooks): Promise<Map<number, ExampleThumbnails>> {
+  const ids = [...new Set([...stats.alerts, ...stats.insufficient].flatMap((a) => a.examples.map((e) => e.explanationId)))]
+  const out = new Map<number, ExampleThumbnails>()
+  for (const [i, id] of ids.entries()) {
+    if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'The report was cancelled')
+    const explanation = project.explanations.get(id)
+    const image = explanation ? project.datasets.image(explanation.imageId) : null
+    if (!explanation || !image) {
+      out.set(id, { problem: 'the explanation is no longer in the project' })
+      continue
+    }
+    try {
+      const rgb = await loadImage(project, image.id)
+      out.set(id, {
+        image: await requestThumbnail(rgb, explanation.request, EXAMPLE_THUMB_WIDTH),
+        saliency: await saliencyThumbnail(rgb, explanation, explanation.request, EXAMPLE_THUMB_WIDTH),
+        aspect: rgb.height / rgb.width
+      })
+    } catch (err) {
+      if (!isAppError(err)) throw err
+      out.set(id, { problem: err.message })
+    }
+    hooks.onProgress?.('alert examples', i + 1, ids.length)
+  }
+  return out
 }
 
 /** Statistics, title-page facts and bookmarked cases of the chosen audit job. Thumbnails only when the section is wanted. */
@@ -199,6 +201,7 @@ export async function collectReportData(project: Project, options: ReportOptions
   const stats = await auditStats(project, statsOptions)
   hooks.onProgress?.('statistics', 1, 1)
   const meta = reportMeta(project, stats, options, hooks.now?.() ?? new Date())
+  const examples = options.sections.includes('alerts') ? await exampleThumbnails(project, stats, hooks) : new Map<number, ExampleThumbnails>()
   const cases: ReportCase[] = []
   if (options.sections.includes('bookmarks')) {
     const bookmarks = project.bookmarks.list().sort((a, b) => a.id - b.id)
@@ -208,5 +211,5 @@ export async function collectReportData(project: Project, options: ReportOptions
       hooks.onProgress?.('bookmarks', i + 1, bookmarks.length)
     }
   }
-  return { meta, stats, cases }
+  return { meta, stats, cases, examples }
 }

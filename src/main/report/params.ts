@@ -1,3 +1,19 @@
+/**
+ * The parameters that shaped the run: the other optimiser's settings (Adam's betas on an SGD run, SGD's momentum on
+ * an Adam run) and the tuning of a disabled early stop are stored with every job but had no effect, and a reader
+ * would take them for part of the method.
+ */
+export function effectiveParams(params: Record<string, unknown>): Record<string, unknown> {
+  const { adam, momentum, earlyStop, ...rest } = params as Record<string, unknown> & { earlyStop?: { enabled?: boolean } }
+  const out: Record<string, unknown> = { ...rest }
+  if (params.optimizer === 'adam' && adam !== undefined) out.adam = adam
+  if (params.optimizer === 'sgd' && momentum !== undefined) out.momentum = momentum
+  if (earlyStop !== undefined) out.earlyStop = earlyStop.enabled === false ? { enabled: false } : earlyStop
+  // Keep the stored order: the optimiser's own settings stand where they were, after `optimizer` and `learningRate`.
+  const order = Object.keys(params)
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)))
+}
+
 /** Saliency parameters as report lines: nested settings flattened to `earlyStop.enabled`, objects like the baseline read as one value. */
 export function paramLines(params: Record<string, unknown>, prefix = ''): [string, string][] {
   const out: [string, string][] = []

@@ -12,6 +12,24 @@ const ZEBRA = '#f3f3f3'
 const HEADER_FILL = '#e4e4e4'
 const CELL_PAD = 4
 
+const STRIP_GAP = 4
+/** Strip images are thumbnails: a tall image is kept this short (points) instead of stretching the row. */
+const MAX_STRIP_IMAGE_HEIGHT = 60
+
+/** Images drawn side by side under a table row's text: groups of images, each group with a caption under it. */
+export interface RowStrip {
+  /** Image slots the band is divided into, the same for every row of a table so the images share one scale. */
+  slots: number
+  groups: { images: { data: Buffer; aspect: number }[]; caption: string }[]
+}
+
+interface StripLayout {
+  slot: number
+  groups: (RowStrip['groups'][number] & { x: number; width: number })[]
+  imageHeight: number
+  height: number
+}
+
 export interface TocEntry {
   title: string
   level: 1 | 2
@@ -131,9 +149,10 @@ export class PdfWriter {
 
   /**
    * A table that splits across pages between rows; every page it continues on starts with its caption marked
-   * "(continued)" and its header row again.
+   * "(continued)" and its header row again. With `strip`, a row carries a band of small images under its text
+   * (an alert's examples), kept on the row's page with it.
    */
-  table(t: ReportTable, caption?: string): void {
+  table(t: ReportTable, caption?: string, opts: { strip?: (row: number) => RowStrip | null } = {}): void {
     const doc = this.doc
     const total = t.columns.reduce((a, c) => a + c.weight, 0)
     const widths = t.columns.map((c) => (c.weight / total) * this.width)
@@ -141,17 +160,23 @@ export class PdfWriter {
       doc.font(font).fontSize(9)
       return Math.max(...cells.map((c, i) => doc.heightOfString(pdfText(c), { width: widths[i] - 2 * CELL_PAD }))) + 2 * CELL_PAD
     }
+    // The band starts under the second column, so the first (a rank, a name) stays clear beside it.
+    const stripLeft = this.left + widths[0] + CELL_PAD
+    const strips = t.rows.map((_, r) => opts.strip?.(r) ?? null)
+    const stripLayout = strips.map((s) => (s ? this.stripLayout(s, this.left + this.width - CELL_PAD - stripLeft) : null))
     const headerCells = t.columns.map((c) => c.label)
     const headerHeight = cellHeight(headerCells, FONT.bold)
-    const drawRow = (cells: string[], height: number, font: string, fill: string | null): void => {
+    const drawRow = (cells: string[], height: number, font: string, fill: string | null, strip: StripLayout | null = null): void => {
       const y = doc.y
       if (fill) doc.rect(this.left, y, this.width, height).fill(fill)
       doc.fillColor(INK).font(font).fontSize(9)
+      const textHeight = height - (strip?.height ?? 0)
       let x = this.left
       cells.forEach((c, i) => {
-        doc.text(pdfText(c), x + CELL_PAD, y + CELL_PAD, { width: widths[i] - 2 * CELL_PAD, align: t.columns[i].align, height: height - CELL_PAD, ellipsis: true })
+        doc.text(pdfText(c), x + CELL_PAD, y + CELL_PAD, { width: widths[i] - 2 * CELL_PAD, align: t.columns[i].align, height: textHeight - CELL_PAD, ellipsis: true })
         x += widths[i]
       })
+      if (strip) this.drawStrip(strip, stripLeft, y + textHeight)
       doc.moveTo(this.left, y + height).lineTo(this.left + this.width, y + height).lineWidth(0.5).strokeColor(RULE).stroke()
       doc.y = y + height
       doc.x = this.left
@@ -161,13 +186,12 @@ export class PdfWriter {
       doc.font(FONT.bold).fontSize(9.5).fillColor(INK).text(pdfText(continued ? `${caption} (continued)` : caption), this.left, doc.y, { width: this.width })
       this.space(3)
     }
-    const firstRow = t.rows.length ? cellHeight(t.rows[0], FONT.regular) : 0
+    const maxRow = this.bottom - this.doc.page.margins.top - headerHeight - 30
+    const heights = t.rows.map((row, r) => Math.min(cellHeight(row, FONT.regular) + (stripLayout[r]?.height ?? 0), maxRow))
     // Caption, header and the first row together, so a header is never left alone at the foot of a page.
-    this.ensure((caption ? 16 : 0) + headerHeight + firstRow)
+    this.ensure((caption ? 16 : 0) + headerHeight + (heights[0] ?? 0))
     drawCaption(false)
     drawRow(headerCells, headerHeight, FONT.bold, HEADER_FILL)
-    const maxRow = this.bottom - this.doc.page.margins.top - headerHeight - 30
-    const heights = t.rows.map((row) => Math.min(cellHeight(row, FONT.regular), maxRow))
     let rowsOnPage = 0
     t.rows.forEach((row, r) => {
       const h = heights[r]
@@ -179,11 +203,48 @@ export class PdfWriter {
         drawCaption(true)
         drawRow(headerCells, headerHeight, FONT.bold, HEADER_FILL)
       }
-      drawRow(row, h, FONT.regular, r % 2 === 1 ? ZEBRA : null)
+      drawRow(row, h, FONT.regular, r % 2 === 1 ? ZEBRA : null, stripLayout[r])
       rowsOnPage++
     })
     if (t.rows.length === 0) this.paragraph('(no rows)', { colour: MUTED, size: 9 })
+    if (t.note) {
+      this.space(3)
+      this.paragraph(t.note, { font: 'italic', colour: MUTED, size: 8.5, gap: 0 })
+    }
     this.space(10)
+  }
+
+  /**
+   * A strip's groups side by side, each its images in a row with a caption under them. Every image slot has the
+   * same width (the strip's `slots` share the band) so thumbnails read at one scale down the table.
+   */
+  private stripLayout(strip: RowStrip, width: number): StripLayout {
+    const slot = (width - (strip.slots - 1) * STRIP_GAP) / strip.slots
+    const doc = this.doc.font(FONT.regular).fontSize(7)
+    let x = 0
+    const groups = strip.groups.map((g) => {
+      const span = Math.max(1, g.images.length)
+      const w = span * slot + (span - 1) * STRIP_GAP
+      const placed = { ...g, x, width: w, captionHeight: doc.heightOfString(pdfText(g.caption), { width: w }) }
+      x += w + STRIP_GAP
+      return placed
+    })
+    const imageHeight = Math.max(0, ...strip.groups.flatMap((g) => g.images.map((i) => Math.min(slot * i.aspect, MAX_STRIP_IMAGE_HEIGHT))))
+    const captionHeight = Math.max(0, ...groups.map((g) => g.captionHeight))
+    return { slot, groups, imageHeight, height: imageHeight + captionHeight + 2 + CELL_PAD }
+  }
+
+  private drawStrip(layout: StripLayout, left: number, top: number): void {
+    const doc = this.doc
+    for (const g of layout.groups) {
+      g.images.forEach((img, i) => {
+        const h = Math.min(layout.slot * img.aspect, MAX_STRIP_IMAGE_HEIGHT)
+        const w = h / img.aspect
+        doc.image(img.data, left + g.x + i * (layout.slot + STRIP_GAP), top, { width: w, height: h })
+      })
+      doc.font(FONT.regular).fontSize(7).fillColor(MUTED).text(pdfText(g.caption), left + g.x, top + layout.imageHeight + 2, { width: g.width, lineBreak: true })
+    }
+    doc.fillColor(INK)
   }
 
   /** How a chart is laid out here: scaled to the column, and to a page with its title and caption, so it is never cut. */

@@ -1,5 +1,6 @@
 import { AppError } from '@common/errors'
 import type { annotationMethods } from '@common/methods/annotations'
+import { bookmarkCases, bookmarkThumbnails } from '../bookmarks/cases'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
 
@@ -7,6 +8,8 @@ export function annotationServices(ctx: ServiceContext): AreaServices<typeof ann
   return {
     'bookmarks:list': async (filter) => ctx.requireProject().bookmarks.list(filter),
     'bookmarks:add': async (input) => ctx.requireProject().bookmarks.add(input),
+    'bookmarks:cases': async () => bookmarkCases(ctx.requireProject()),
+    'bookmarks:thumbnails': async ({ ids, width }) => bookmarkThumbnails(ctx.requireProject(), ids, width),
     'bookmarks:remove': async ({ id }) => {
       const removed = ctx.requireProject().bookmarks.remove(id)
       if (!removed) throw new AppError('NOT_FOUND', `No bookmark with id ${id}`)

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { listJobs } from '../jobs/status'
+import { jobSubject } from '../audit/jobSubject'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { coreMethods } from '@common/methods/core'
@@ -27,6 +28,9 @@ export function coreServices(ctx: ServiceContext): AreaServices<typeof coreMetho
     },
     'tasks:list': async () => ctx.tasks.list(),
     'tasks:cancel': async ({ taskId }) => ({ cancelled: ctx.tasks.cancel(taskId) }),
-    'jobs:list': async ({ state }) => listJobs(ctx.requireProject(), state)
+    'jobs:list': async ({ state }) => {
+      const project = ctx.requireProject()
+      return listJobs(project, state).map((j) => ({ ...j, subject: jobSubject(project, j) }))
+    }
   }
 }

@@ -31,6 +31,17 @@ export function formatEta(seconds: number | null | undefined): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`
 }
 
+/** How long something ran, read like an ETA: "42s", "3m 05s", "2h 07m". */
+export const formatDuration = (seconds: number | null | undefined): string => formatEta(seconds)
+
+/** "2026-12-02 13:01" in local time: when a job started, to the minute. */
+export function formatDateTime(iso: string | null | undefined): string {
+  const d = iso ? new Date(iso) : null
+  if (!d || Number.isNaN(d.getTime())) return MISSING
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`
+}
+
 export function formatRate(perSecond: number | null | undefined): string {
   if (missing(perSecond)) return MISSING
   return `${perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(1)}/s`

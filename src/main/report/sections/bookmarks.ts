@@ -1,3 +1,4 @@
+import { segmentLabel } from '@common/charts'
 import type { ReportCase, ReportData } from '../data'
 import { pdfText } from '../pdfText'
 import { FONT, type PdfWriter } from '../writer'
@@ -7,11 +8,7 @@ const GAP = 8
 /** What the case is, by the names a reader finds in the dataset: file, split, class and place; no database ids. */
 function describe(c: ReportCase): string {
   const parts = [c.imageName ? `${c.imageName.name}${c.imageName.split ? ` (${c.imageName.split})` : ''}` : c.target]
-  if (c.segment) {
-    const s = c.segment
-    const at = `at (${s.x}, ${s.y}), ${s.area} px`
-    parts.push(s.kind === 'misclassified' ? `${s.gt} ${at}, predicted as ${s.pred}` : `${s.kind} ${s.gt} ${at}`)
-  }
+  if (c.segment) parts.push(segmentLabel(c.segment))
   if (c.explanation) parts.push(`${c.explanation.method} explanation of class ${c.explanation.className}`)
   if (c.imagePath && c.imageName && c.imagePath !== c.imageName.name) parts.push(`file ${c.imagePath}`)
   return parts.join('; ')

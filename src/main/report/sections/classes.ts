@@ -25,7 +25,7 @@ export function classesSection(w: PdfWriter, data: ReportData): void {
       continue
     }
     w.chart(distribution)
-    w.table(contextTable(c), `${c.name}: context shares, baseline, lift and density`)
+    w.table(contextTable(c, stats.options), `${c.name}: context shares, baseline, lift and density`)
     w.chart(densityLiftChart(c))
     const t1 = table1Table(stats, c.classId)
     if (t1) {

@@ -1,6 +1,6 @@
 import type { ReportOptions } from '@common/methods/reports'
 import type { ReportData } from '../data'
-import { paramLines } from '../params'
+import { effectiveParams, paramLines } from '../params'
 import type { PdfWriter } from '../writer'
 import { methodName } from './title'
 
@@ -47,7 +47,7 @@ export function methodsSection(w: PdfWriter, data: ReportData, options: ReportOp
       rows: [
         ['method', meta.method],
         ['preset', meta.preset],
-        ...paramLines(meta.params),
+        ...paramLines(effectiveParams(meta.params)),
         ['contour radius (px)', String(stats.options.contourRadius)],
         ['context', stats.options.context],
         ['bootstrap resamples', String(stats.options.bootstrapSamples)],
