@@ -103,7 +103,9 @@ describe('ctxlens CLI', () => {
         const where = `${c.name()} ${o.long}`
         checked.push(where)
         expect(o.parseArg, where).toBeTypeOf('function')
-        expect(o.parseArg!('sub/x.json', undefined), where).toBe(resolve('sub/x.json'))
+        // --class-map collects pairs or files, one entry per use.
+        if (o.long === '--class-map') expect(o.parseArg!('sub/x.json', undefined), where).toEqual([{ file: resolve('sub/x.json') }])
+        else expect(o.parseArg!('sub/x.json', undefined), where).toBe(resolve('sub/x.json'))
         if (o.flags.includes('<id|')) expect(o.parseArg!('12', undefined), where).toBe('12')
         if (o.flags.includes('<preset|')) expect(o.parseArg!('cityscapes', undefined), where).toBe('cityscapes')
       }

@@ -12,7 +12,8 @@ import { AppError } from '@common/errors'
 type ClassMapArg = { pairs: ClassMapInput } | { file: string }
 
 function parseArg(value: string, previous: ClassMapArg[] = []): ClassMapArg[] {
-  if (/\.json$/i.test(value.trim())) return [...previous, { file: value.trim() }]
+  // Resolved against the shell's folder now, as every path the CLI hands on (services take absolute paths).
+  if (/\.json$/i.test(value.trim())) return [...previous, { file: resolve(value.trim()) }]
   const pairs = value.split(',').map((pair) => {
     const i = pair.indexOf('=')
     const model = pair.slice(0, i).trim()

@@ -89,7 +89,7 @@ describe('EnginePool', () => {
       json.weightsManifest[0].paths = ['../elsewhere/group1-shard1of1.bin']
       writeFileSync(join(escaping, 'model.json'), JSON.stringify(json))
       for (const [path, why] of [
-        [truncated, 'but model.json describes'],
+        [truncated, 'holds 8 bytes where 220 are described'],
         [escaping, 'outside the model folder']
       ]) {
         const err = await rejection(

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander'
 import { JOB_STATES, type JobState } from '@common/types'
 import { printJson, table } from '../output'
+import { pathArg } from '../argParsers'
 import type { CommandContext } from '../program'
 
 export function registerJobs(program: Command, run: CommandContext): void {
@@ -9,7 +10,7 @@ export function registerJobs(program: Command, run: CommandContext): void {
   jobs
     .command('list')
     .description('List jobs, newest first; "interrupted" is a job whose process ended without stopping it (resumable)')
-    .requiredOption('--project <file>', 'the project file')
+    .requiredOption('--project <file>', 'the project file', pathArg)
     .addOption(new Option('--state <state>', 'only jobs in this state').choices([...JOB_STATES]))
     .option('--json', 'print JSON')
     .action((opts: { project: string; state?: JobState; json?: boolean }) =>
