@@ -1,4 +1,5 @@
 import type { ServiceImpl } from '@common/contract'
+import { AppError } from '@common/errors'
 import { annotationServices } from './annotations'
 import { auditServices } from './audit'
 import { benchmarkServices } from './benchmark'
@@ -16,7 +17,7 @@ import { viewerServices } from './viewer'
  * adapter called. The return type makes a method missing from any area a compile error.
  */
 export function createServices(ctx: ServiceContext): ServiceImpl {
-  return {
+  const services: ServiceImpl = {
     ...coreServices(ctx),
     ...datasetServices(ctx),
     ...explainServices(ctx),
@@ -27,4 +28,28 @@ export function createServices(ctx: ServiceContext): ServiceImpl {
     ...reportServices(ctx),
     ...benchmarkServices(ctx)
   }
+  return withLockedProjectNamed(services, ctx)
+}
+
+/**
+ * SQLite's "database is locked" (another process holds the write lock past the busy timeout) as a CONFLICT naming
+ * the project file, instead of an INTERNAL error that names nothing.
+ */
+function withLockedProjectNamed(services: ServiceImpl, ctx: ServiceContext): ServiceImpl {
+  const wrapped = Object.entries(services).map(([method, impl]) => [
+    method,
+    async (input: unknown) => {
+      try {
+        return await (impl as (input: unknown) => Promise<unknown>)(input)
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        const path = ctx.currentProject?.path
+        if ((code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') && path) {
+          throw new AppError('CONFLICT', `The project file ${path} is locked by another process writing to it; try again once that process has finished`, { path })
+        }
+        throw err
+      }
+    }
+  ])
+  return Object.fromEntries(wrapped) as ServiceImpl
 }

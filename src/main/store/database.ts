@@ -18,13 +18,13 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, path: string): void {
   const current = schemaVersion(db)
   if (current > LATEST_SCHEMA_VERSION) {
     throw new AppError(
       'PROJECT_SCHEMA_TOO_NEW',
-      `This project file has schema version ${current}, newer than this app understands (${LATEST_SCHEMA_VERSION}); update Context Lens to open it`,
-      { schemaVersion: current, latestSchemaVersion: LATEST_SCHEMA_VERSION }
+      `The project file ${path} has schema version ${current}, newer than this app understands (${LATEST_SCHEMA_VERSION}); update Context Lens to open it`,
+      { path, schemaVersion: current, latestSchemaVersion: LATEST_SCHEMA_VERSION }
     )
   }
   for (const m of migrations) {
@@ -106,8 +106,8 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     db.pragma('synchronous = NORMAL')
     if (!options.create) checkProjectMarker(db, path)
     if (!options.readonly) db.pragma('journal_mode = WAL')
-    if (!options.readonly) migrate(db)
-    else if (schemaVersion(db) > LATEST_SCHEMA_VERSION) migrate(db) // throws the too-new error
+    if (!options.readonly) migrate(db, path)
+    else if (schemaVersion(db) > LATEST_SCHEMA_VERSION) migrate(db, path) // throws the too-new error
     return db
   } catch (err) {
     db.close()

@@ -54,7 +54,8 @@ async function splitDirs(root: string): Promise<{ layout: SplitDirs[]; issues: I
   if (await isDir(join(root, 'images'))) {
     const top = await listDir(join(root, 'images'))
     const layout: SplitDirs[] = []
-    if (top.files.some(isImageFile)) layout.push({ split: 'all', images: 'images', labels: 'labels', meta: 'meta' })
+    // Undecodable image names count too: they are then reported by name instead of "no images found".
+    if (top.files.some(isImageFile) || top.undecodable.some((u) => !u.isDir && isImageFile(u.shown))) layout.push({ split: 'all', images: 'images', labels: 'labels', meta: 'meta' })
     for (const d of top.dirs) layout.push({ split: d, images: rel('images', d), labels: rel('labels', d), meta: rel('meta', d) })
     return { layout, issues: undecodableIssues('images', top.undecodable, () => false, true) }
   }

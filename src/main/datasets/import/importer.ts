@@ -277,7 +277,11 @@ export async function importDataset(project: Project, input: ImportDatasetOption
   const issues = [...scanned.issues, ...results.flatMap((r) => r.issues)]
   const errors = summarizeIssues(issues)
   if (images.length === 0) {
-    const counts = IMPORT_ISSUE_KINDS.filter((k) => errors[k].count > 0).map((k) => `${errors[k].count} ${k}`)
+    // The first file of each kind is named: a user running the CLI without --json sees only this message.
+    const counts = IMPORT_ISSUE_KINDS.filter((k) => errors[k].count > 0).map((k) => {
+      const [first] = errors[k].files
+      return `${errors[k].count} ${k}${first ? ` (${first}${errors[k].count > 1 ? ', …' : ''})` : ''}`
+    })
     throw new AppError('DATASET_INVALID', `no image in ${root} has a readable, matching label (${counts.join(', ')}); nothing was imported`, {
       root,
       format: scanned.format,
