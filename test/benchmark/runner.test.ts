@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BenchmarkConfigInput } from '@common/benchmark'
 import type { TextureMnistMeta } from '@common/textureMnist'
@@ -92,7 +92,7 @@ describe('benchmark config', () => {
     }
     expect(benchmarkRunInput(options('--preset', 'quick', '--no-sanity-check'))).toEqual({ preset: 'quick', sanityCheck: false })
     // Without the flag the config decides: nothing is sent, so a config file that turns the check off stays off.
-    expect(benchmarkRunInput(options('--config', 'c.json'))).toEqual({ configFile: 'c.json' })
+    expect(benchmarkRunInput(options('--config', 'c.json'))).toEqual({ configFile: resolve('c.json') })
     expect(errorOf(() => benchmarkRunInput(options('--no-sanity-check'))).message).toContain('give --preset')
   })
 })
