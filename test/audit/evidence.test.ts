@@ -250,7 +250,8 @@ describe('statistics that say what they rest on', () => {
     expect(plain.stdout).toContain('blue: 24 explanations on 6 images; 24 of 32 recovered (75%)')
     expect(plain.stdout).toMatch(/blue ← green: share − baseline .*24 explanations on 6 images; 24 of 32 recovered \(75%\)/)
     expect(plain.stdout).toMatch(/examples: frame0\d\.png, blue at \(4, 4\), 16 px/)
-    expect(plain.stdout).toContain('green: 2 explanations on 2 images; 2 of 2 recovered (100%); deletion faithfulness 0.40 (mean of 2)')
+    // Below 10 explanations the recovery is a count, not a percentage (issue 17 P16).
+    expect(plain.stdout).toContain('green: 2 explanations on 2 images; 2 of 2 recovered; deletion faithfulness 0.40 (mean of 2)')
     expect(plain.stdout).toMatch(/Insufficient evidence \(fewer than 20 explanations or 3 images\)[^]*green ← blue/)
     expect(plain.stdout).not.toMatch(/explanation \d+/)
 
