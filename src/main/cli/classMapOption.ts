@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import type { ClassMapInput } from '@common/audit'
 import { AppError } from '@common/errors'
+import { parseJsonText } from '@common/jsonText'
 
 /**
  * --class-map, for a model whose class names are not all the dataset's: `model=dataset` pairs (comma-separated,
@@ -34,13 +35,16 @@ export function addClassMapOption(command: Command): Command {
 
 function readMapFile(file: string): ClassMapInput {
   const path = resolve(file)
-  let raw: unknown
+  let text: string
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'))
+    text = readFileSync(path, 'utf8')
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ? (err as NodeJS.ErrnoException).code : 'not valid JSON'
-    throw new AppError('INVALID_PARAMETERS', `--class-map ${path}: cannot read it (${why})`, { flag: 'class-map', path })
+    throw new AppError('INVALID_PARAMETERS', `--class-map ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`, { flag: 'class-map', path })
   }
+  // The shared reader says where the JSON breaks without quoting the file.
+  const parsed = parseJsonText(text)
+  if (!parsed.ok) throw new AppError('INVALID_PARAMETERS', `--class-map ${path} ${parsed.problem}`, { flag: 'class-map', path })
+  const raw = parsed.value
   const entries = Array.isArray(raw) ? raw : typeof raw === 'object' && raw !== null ? Object.entries(raw).map(([model, dataset]) => ({ model, dataset })) : null
   const ok = entries?.every((e) => typeof e === 'object' && e !== null && typeof e.model === 'string' && typeof e.dataset === 'string')
   if (!entries || entries.length === 0 || !ok) {
