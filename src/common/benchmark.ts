@@ -7,7 +7,7 @@ import { TEXTURE_COUNT, TILE_LAYOUTS } from './textureMnist'
  * (main), the contract, the CLI and the Benchmark screen.
  */
 
-export const BENCHMARK_PRESETS = ['quick', 'paper-small'] as const
+export const BENCHMARK_PRESETS = ['quick', 'paper-small', 'sweep'] as const
 export const BenchmarkPresetSchema = z.enum(BENCHMARK_PRESETS)
 export type BenchmarkPreset = z.infer<typeof BenchmarkPresetSchema>
 
@@ -89,7 +89,20 @@ export const BenchmarkConfigSchema = z
         source: z.enum(MODEL_SOURCES).default('committed-or-train'),
         epochs: z.number().int().min(1).max(200).default(12),
         batchSize: z.number().int().min(1).max(512).default(16),
-        learningRate: z.number().positive().max(1).default(0.001)
+        learningRate: z.number().positive().max(1).default(0.001),
+        /**
+         * Biased models start from the unbiased model of their seed (row N, trained as above) and train this much
+         * on their biased training set, instead of from scratch: a sweep of many biases costs one full training
+         * per seed plus a short one per bias. Requires `unbiased`.
+         */
+        fineTune: z
+          .object({
+            trainCount: z.number().int().min(16).max(60_000),
+            epochs: z.number().int().min(1).max(200),
+            learningRate: z.number().positive().max(1)
+          })
+          .strict()
+          .optional()
       })
       .strict()
       .prefault({}),
@@ -162,6 +175,9 @@ export const BenchmarkConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.experiments.length === 0 && !c.unbiased) {
       ctx.addIssue({ code: 'custom', path: ['experiments'], message: 'nothing to run: no experiments and unbiased is false' })
+    }
+    if (c.training.fineTune && !c.unbiased) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'fineTune'], message: 'fine-tuning starts from the unbiased models: set unbiased to true' })
     }
   })
 export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>
@@ -280,6 +296,70 @@ export const SanityCheckSchema = z.object({
 })
 export type SanityCheck = z.infer<typeof SanityCheckSchema>
 
+/**
+ * A model has learned its planted bias when the biased digit's IoU on unbiased test images is at least this much
+ * below the unbiased model of the same seed (issue 18): the digit is no longer found without its texture.
+ */
+export const BIAS_LEARNED_IOU_DROP = 0.15
+/** Grid saliency detects a learned bias when the biased digit's mCBD tops its row and its mCBL reaches this. */
+export const DETECTION_MIN_MCBL = 0.8
+/**
+ * A mask whose mean saliency over the context is below this is empty (collapsed): it says "no context needed",
+ * and its CBL is undefined. One of ~14 context cells of a 4×4 mask at 0.015 is already above it.
+ */
+export const EMPTY_MASK_CBD = 1e-3
+
+export const VERDICTS = ['learned-detected', 'learned-missed', 'not-learned', 'undetermined'] as const
+export type Verdict = (typeof VERDICTS)[number]
+export const VERDICT_LABELS: Record<Verdict, string> = {
+  'learned-detected': 'bias learned and detected',
+  'learned-missed': 'learned, missed',
+  'not-learned': 'not learned',
+  undetermined: 'undetermined'
+}
+
+/** One method's reading of one biased model: its per-digit row of mCBD, the diagonal's mCBL, empty masks. */
+export const ModelMethodReadingSchema = z.object({
+  method: BenchmarkMethodSchema,
+  /** mCBD per digit 0–9 on this model's biased test set (null: no request of that digit). */
+  mcbd: z.array(z.number().nullable()),
+  /** Requests explained per digit. */
+  requests: z.array(z.number().int()),
+  /** Share of empty masks per digit (mean context saliency < EMPTY_MASK_CBD); null: no request. */
+  emptyShare: z.array(z.number().nullable()),
+  mcblBiased: z.number().nullable(),
+  /** Images of the biased digit whose CBL is defined (the mask is not empty): what mCBL rests on. */
+  mcblImages: z.number().int(),
+  /** The highest mCBD among the other digits, and which digit it is. */
+  mcbdOthersMax: z.number().nullable(),
+  mcbdOthersMaxDigit: z.number().int().nullable(),
+  /** mCBD of the biased digit is the highest of its row, and mCBL ≥ DETECTION_MIN_MCBL. */
+  detects: z.boolean()
+})
+export type ModelMethodReading = z.infer<typeof ModelMethodReadingSchema>
+
+/** Per biased model, the facts that decide whether a bias was learned and whether grid saliency found it. */
+export const ModelVerdictSchema = z.object({
+  key: z.string(),
+  /** modelName: strong-d6-t14-s1. */
+  name: z.string(),
+  row: z.string(),
+  bias: z.enum(['weak', 'strong']),
+  biasedDigit: z.number().int(),
+  texture: z.number().int(),
+  seed: z.number().int(),
+  /** The biased digit's IoU on the unbiased test set: under the unbiased model of the same seed, and this one. */
+  iouUnbiasedModel: z.number().nullable(),
+  iouBiasedModel: z.number().nullable(),
+  iouDrop: z.number().nullable(),
+  learned: z.enum(['yes', 'no', 'undetermined']),
+  methods: z.array(ModelMethodReadingSchema),
+  verdict: z.enum(VERDICTS),
+  /** Why, in words, citing the numbers. */
+  reason: z.string()
+})
+export type ModelVerdict = z.infer<typeof ModelVerdictSchema>
+
 export const BenchmarkResultSchema = z.object({
   name: z.string(),
   preset: BenchmarkPresetSchema.nullable(),
@@ -298,7 +378,17 @@ export const BenchmarkResultSchema = z.object({
   explained: z.object({ requests: z.number().int(), skipped: z.number().int() }),
   /** Cascading randomisation (Adebayo et al. 2018); null when skipped. */
   sanity: SanityCheckSchema.nullable(),
-  files: z.object({ json: z.string(), csv: z.string(), summary: z.string(), figures: z.array(z.string()) })
+  /** One per biased model (issue 18); empty when the run has no unbiased model to compare with. */
+  verdicts: z.array(ModelVerdictSchema).default([]),
+  files: z.object({
+    json: z.string(),
+    csv: z.string(),
+    summary: z.string(),
+    /** The per-model verdicts as markdown and CSV (issue 18). */
+    verdicts: z.string().optional(),
+    verdictsCsv: z.string().optional(),
+    figures: z.array(z.string())
+  })
 })
 export type BenchmarkResult = z.infer<typeof BenchmarkResultSchema>
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BenchmarkConfigInput } from '@common/benchmark'
 import type { TextureMnistMeta } from '@common/textureMnist'
@@ -223,6 +224,19 @@ describe('benchmark runner on a tiny configuration', () => {
     expect(md).toMatch(/\| VG \| all layers \| 11 of 11 \| /)
     expect(readFileSync(second.files.summary, 'utf8')).toContain('Sanity check (Adebayo et al. 2018, strong-d2-t3-s0)')
 
+    // The per-model verdict compares the biased digit's IoU with the unbiased model of the same seed.
+    expect(second.verdicts).toHaveLength(1)
+    const v = second.verdicts[0]
+    expect(v.name).toBe('strong-d2-t3-s0')
+    const [n, b] = second.models
+    if (n.digitIou[2] !== null && b.digitIou[2] !== null) expect(v.iouDrop).toBeCloseTo(n.digitIou[2] - b.digitIou[2], 12)
+    expect(v.methods.map((m) => m.method)).toEqual(['context', 'vg', 'ig'])
+    expect(v.methods[0].requests.reduce((a, x) => a + x, 0)).toBe(10)
+    expect(['learned-detected', 'learned-missed', 'not-learned', 'undetermined']).toContain(v.verdict)
+    expect(readFileSync(second.files.verdicts!, 'utf8')).toContain('| strong-d2-t3-s0 |')
+    expect(readFileSync(second.files.verdictsCsv!, 'utf8').split('\n')).toHaveLength(1 + 3 + 1)
+    expect(readFileSync(second.files.summary, 'utf8')).toContain('Verdicts: 1 ')
+
     // A third run computes nothing and gives the same numbers.
     const third = await runBenchmark({ pool, config, outRoot: root })
     expect(third.units.computed).toBe(0)
@@ -238,6 +252,59 @@ describe('benchmark runner on a tiny configuration', () => {
     expect(off.files.figures.some((f) => f.includes('sanity'))).toBe(false)
     expect(existsSync(sanity.files.markdown)).toBe(false)
     expect(existsSync(join(second.runDir, 'figures', 'sanity-cascade.svg'))).toBe(false)
+  })
+})
+
+describe('fine-tuned biased models', () => {
+  it('start from the unbiased model of their seed: its key and content hash are part of their own key', async () => {
+    const pool = await EnginePool.create(1, { backend: 'wasm' })
+    const root = mkdtempSync(join(tmpdir(), 'ctxlens-bench-ft-'))
+    try {
+      // A learning rate of 1e-9 leaves every convolution kernel where it started: the fine-tuned model's kernels
+      // must then be the unbiased model's, not those of a fresh initialisation of its own seed.
+      const config = parseBenchmarkConfig({
+        ...tiny,
+        data: { ...tiny.data, explainPerDigit: 1 },
+        training: { ...tiny.training, fineTune: { trainCount: 16, epochs: 1, learningRate: 1e-9 } },
+        saliency: { ...tiny.saliency, methods: ['context'] },
+        sanityCheck: { enabled: false }
+      })
+      const plan = planModels(config)
+      expect(plan.map((p) => [p.row, p.training.data.trainCount, p.fineTuneSeed])).toEqual([
+        ['N', 32, undefined],
+        ['2', 16, 0]
+      ])
+      const r = await runBenchmark({ pool, config, outRoot: root })
+      const [n, b] = r.models
+      const nSide = JSON.parse(readFileSync(join(n.dir, 'ctxlens.model.json'), 'utf8'))
+      const bSide = JSON.parse(readFileSync(join(b.dir, 'ctxlens.model.json'), 'utf8'))
+      expect(bSide.training.benchmark.train.init).toEqual({ trainingKey: n.key, contentHash: nSide.contentHash })
+      const kernels = async (dir: string): Promise<Map<string, Float32Array>> => {
+        const { loadModelArtifacts } = await import('@main/engine/modelFiles/fsHandler')
+        const a = await loadModelArtifacts(dir)
+        const out = new Map<string, Float32Array>()
+        let at = 0
+        for (const w of a.weightSpecs!) {
+          const size = w.shape.reduce((x, y) => x * y, 1)
+          if (w.name.endsWith('kernel')) out.set(w.name, new Float32Array(tf.io.CompositeArrayBuffer.join(a.weightData!).slice(at * 4, (at + size) * 4)))
+          at += size
+        }
+        return out
+      }
+      const kn = await kernels(n.dir)
+      const kb = await kernels(b.dir)
+      expect(kb.size).toBeGreaterThan(3)
+      let maxDiff = 0
+      for (const [name, w] of kb) for (let i = 0; i < w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w[i] - kn.get(name)![i]))
+      expect(maxDiff).toBeLessThan(1e-6)
+      // And a config that fine-tunes without unbiased models is refused by name.
+      expect(errorOf(() => parseBenchmarkConfig({ ...tiny, unbiased: false, training: { fineTune: { trainCount: 16, epochs: 1, learningRate: 1e-3 } } })).message).toContain(
+        'training.fineTune'
+      )
+    } finally {
+      await pool.dispose()
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
 

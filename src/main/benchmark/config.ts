@@ -46,6 +46,26 @@ const PAPER_SMALL: BenchmarkConfigInput = {
   saliency: {}
 }
 
+/**
+ * sweep (issue 18): does grid saliency's detection hold beyond texture 3 and digits 2/5? Strong bias on three
+ * digits the unbiased model segments well (0, 6, 8: IoU 0.66, 0.57, 0.52 under N-s0) × six textures, one from each
+ * family and only one (18, bricks) of the paper-style five × two seeds: 36 biased models. Each seed's unbiased
+ * model is trained with the committed recipe (5000 images, 12 epochs; N-s0 and N-s1 are committed); each biased
+ * model fine-tunes it on 2000 biased images for 3 epochs instead of training from scratch (35–45 min each here,
+ * 27 hours for the sweep): one full training per seed plus a short one per bias. Explanation sizes as in quick
+ * (IG/SG 20 steps/samples). Resumes from its run folder's cache; BENCHMARKS.md gives the hours it took.
+ */
+const SWEEP: BenchmarkConfigInput = {
+  name: 'sweep',
+  experiments: [{ bias: 'strong', biasedDigits: [0, 6, 8], textures: [1, 6, 11, 13, 15, 18], seeds: [0, 1] }],
+  unbiased: true,
+  data: { trainCount: 5000, valCount: 500, testSeed: 1000, evalCount: 1000, explainPerDigit: 5, explainBiasedDigit: 20 },
+  model: { width: 0.5, levels: 4 },
+  training: { source: 'committed-or-train', epochs: 12, batchSize: 16, learningRate: 0.001, fineTune: { trainCount: 2000, epochs: 3, learningRate: 0.001 } },
+  saliency: { igSteps: 20, sgSamples: 20 },
+  sanityCheck: { enabled: false }
+}
+
 const PRESETS: Record<BenchmarkPreset, { description: string; config: BenchmarkConfigInput }> = {
   quick: {
     description: 'Committed models (no bias; strong bias on digit 2 with texture 3): evaluate, explain, compare. A few minutes.',
@@ -54,6 +74,11 @@ const PRESETS: Record<BenchmarkPreset, { description: string; config: BenchmarkC
   'paper-small': {
     description: 'Strong bias on digits 2 and 5, weak on 2, texture 3, seed 0; all four models are committed, so it evaluates and explains (about 15 minutes here); a model missing from resources is trained (35–45 min each).',
     config: PAPER_SMALL
+  },
+  sweep: {
+    description:
+      'Strong bias on digits 0, 6, 8 × textures 1, 6, 11, 13, 15, 18 × seeds 0, 1 (36 models fine-tuned from the committed unbiased model of their seed), with a verdict per model: bias learned and detected, learned but missed, or not learned. Hours; resumes from its cache.',
+    config: SWEEP
   }
 }
 
@@ -106,24 +131,34 @@ export function configHash(config: BenchmarkConfig): string {
 export interface PlannedModel {
   /** 'N' or the biased digit as a string: the Fig. 4 row. */
   row: string
+  /**
+   * Without `train.init` when the model fine-tunes (`fineTuneSeed` set): the start's key and content hash are
+   * known only once the unbiased model of that seed is resolved, and the runner fills them in.
+   */
   training: BenchmarkTrainingConfig
+  /** Fine-tunes from the unbiased model of this seed (config.training.fineTune). */
+  fineTuneSeed?: number
 }
 
 /** One model per (bias, digit, texture, seed), plus one unbiased model per seed for row N; deduplicated. */
 export function planModels(config: BenchmarkConfig): PlannedModel[] {
   const { data, model, training } = config
-  const make = (bias: 'none' | 'weak' | 'strong', d: number | null, t: number | null, seed: number): PlannedModel => ({
-    row: d === null ? 'N' : String(d),
-    training: {
-      data: { bias, biasedDigit: d, biasTexture: t, seed, trainCount: data.trainCount, layout: data.layout },
-      model: { architecture: 'unet-vgg', width: model.width, levels: model.levels, batchNorm: true, seed },
-      train: { epochs: training.epochs, batchSize: training.batchSize, learningRate: training.learningRate, seed }
+  const make = (bias: 'none' | 'weak' | 'strong', d: number | null, t: number | null, seed: number): PlannedModel => {
+    const ft = bias === 'none' ? undefined : training.fineTune
+    return {
+      row: d === null ? 'N' : String(d),
+      training: {
+        data: { bias, biasedDigit: d, biasTexture: t, seed, trainCount: ft?.trainCount ?? data.trainCount, layout: data.layout },
+        model: { architecture: 'unet-vgg', width: model.width, levels: model.levels, batchNorm: true, seed },
+        train: { epochs: ft?.epochs ?? training.epochs, batchSize: training.batchSize, learningRate: ft?.learningRate ?? training.learningRate, seed }
+      },
+      ...(ft ? { fineTuneSeed: seed } : {})
     }
-  })
+  }
   const out: PlannedModel[] = []
   const seen = new Set<string>()
   const push = (m: PlannedModel): void => {
-    const k = hashOf(m.training)
+    const k = hashOf({ training: m.training, fineTuneSeed: m.fineTuneSeed })
     if (!seen.has(k)) {
       seen.add(k)
       out.push(m)

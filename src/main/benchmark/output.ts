@@ -9,6 +9,7 @@ import {
   type SanityMethod,
   type SummaryStat
 } from '@common/benchmark'
+import { verdictCountLine, verdictTextRows } from './verdictTables'
 import { biasRowLabel, orderedStrengths, type BiasedStrength } from '../metrics'
 
 /** What the paper reports for each method in Fig. 4 (Sec. 4.2), in words where it gives no number. */
@@ -124,6 +125,13 @@ export function summaryText(r: BenchmarkResult): string {
     ])
   )
   out.push('')
+  if (r.verdicts.length) {
+    out.push('Per biased model: was the bias learned (IoU drop against the unbiased model of the same seed ≥ 0.15), and did grid saliency')
+    out.push("find it (its mCBD for the biased digit tops the row and its mCBL ≥ 0.8)? 'empty': masks with no context saliency.")
+    out.push(pad(verdictTextRows(r.verdicts)))
+    out.push(`Verdicts: ${verdictCountLine(r.verdicts)}`)
+    out.push('')
+  }
   out.push(`Explained ${r.explained.requests} requests (${r.explained.skipped} images skipped: predicted digit segment too small).`)
   out.push(`Method time: ${r.methods.map((m) => `${m.label} ${m.seconds.toFixed(0)} s`).join(', ')}`)
   if (r.sanity) {

@@ -24,6 +24,8 @@ import { resultsCsv, runStrengths, sanityMarkdown, summaryRows, summaryText } fr
 import { runSanityCheck } from './sanityCheck'
 import { explainTestSet, unbiasedTestSet, type TestImages } from './testSets'
 import { trainBenchmarkModel } from './train'
+import { verdictCsv, verdictMarkdown } from './verdictTables'
+import { modelVerdicts } from './verdicts'
 import { hashOf, trainingKey } from './trainingConfig'
 
 const biasedStrength = (bias: 'none' | 'weak' | 'strong'): BiasedStrength | undefined => (bias === 'none' ? undefined : bias)
@@ -52,7 +54,10 @@ export interface RunBenchmarkOptions {
 
 interface ResolvedModel {
   params: number | null
+  /** As resolved: a fine-tuned model's plan names the start's key and content hash. */
   plan: PlannedModel
+  /** The entry of planModels it resolves (what the explanation pairs refer to). */
+  origin: PlannedModel
   key: string
   dir: string
   sidecar: ModelSidecar
@@ -138,15 +143,20 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
 
   // 1. Models: committed when one matches, else cached in the run folder, else trained.
   const resolved: ResolvedModel[] = []
-  for (const plan of planned) {
+  for (const planned0 of planned) {
     check()
+    const start = planned0.fineTuneSeed === undefined ? null : resolved.find((r) => r.plan.training.data.bias === 'none' && r.plan.training.data.seed === planned0.fineTuneSeed)
+    if (planned0.fineTuneSeed !== undefined && !start) throw new Error(`no unbiased model of seed ${planned0.fineTuneSeed} to fine-tune from`)
+    const plan: PlannedModel = start
+      ? { ...planned0, training: { ...planned0.training, train: { ...planned0.training.train, init: { trainingKey: start.key, contentHash: start.sidecar.contentHash } } } }
+      : planned0
     const key = trainingKey(plan.training)
     const name = modelName(plan.training)
     const progress = phase(`model ${name}`)
     const source = config.training.source
     let found = source === 'train' ? null : await findMatchingModel(committedRoot, plan.training, config.data.valCount)
     if (found) {
-      resolved.push({ plan, key, dir: found.dir, sidecar: found.sidecar, source: 'committed', params: await paramsOf(found.dir) })
+      resolved.push({ plan, origin: planned0, key, dir: found.dir, sidecar: found.sidecar, source: 'committed', params: await paramsOf(found.dir) })
       say(`model ${name}: committed ${found.dir}`)
       progress(1, 1)
       continue
@@ -157,7 +167,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       const sidecar = await readSidecar(dir).catch(() => null)
       if (sidecar && sidecarMatches(sidecar, plan.training, config.data.valCount)) {
         cache.hits++
-        resolved.push({ plan, key, dir, sidecar, source: 'trained', params: await paramsOf(dir) })
+        resolved.push({ plan, origin: planned0, key, dir, sidecar, source: 'trained', params: await paramsOf(dir) })
         say(`model ${name}: trained earlier in ${dir}`)
         progress(1, 1)
         continue
@@ -174,6 +184,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       outDir: dir,
       checkpointDir,
       resume: existsSync(join(checkpointDir, 'state.json')),
+      ...(start ? { initFrom: start.dir } : {}),
       command: `ctxlens benchmark (run ${config.name}-${hash}); equivalent: ${trainCommandFor(name, plan.training, config.data.valCount)}`,
       signal: o.signal,
       log: say,
@@ -182,7 +193,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       }
     })
     computedUnits++
-    resolved.push({ plan, key, dir, sidecar, source: 'trained', params: await paramsOf(dir) })
+    resolved.push({ plan, origin: planned0, key, dir, sidecar, source: 'trained', params: await paramsOf(dir) })
   }
 
   // 2. Segmentation quality on the unbiased test set (Fig. 4a).
@@ -208,7 +219,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
   const pairInputs: { model: ResolvedModel; set: ExplainSetPlan; loadSet: () => Promise<TestImages>; getPredicted: () => Promise<Uint16Array> }[] = []
   for (const pair of pairs) {
     check()
-    const m = resolved.find((r) => r.plan === pair.model)!
+    const m = resolved.find((r) => r.origin === pair.model)!
     const mname = modelName(m.plan.training)
     const setLabel = pair.set.bias === 'none' ? 'unbiased' : `${pair.set.bias} d${pair.set.digit} t${pair.set.texture}`
     const predictProgress = phase(`predict ${mname} on the ${setLabel} test set`)
@@ -322,6 +333,11 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     return { method, label: BENCHMARK_METHOD_LABELS[method], cbd, cbl, seconds: units.reduce((a, u) => a + u.unit.seconds, 0) }
   })
   const summary = summaryRows(methodResults, config)
+  const verdicts = modelVerdicts(
+    models,
+    explainUnits.filter((u) => u.model.plan.training.data.bias !== 'none').map((u) => ({ modelKey: u.model.key, method: u.unit.method, records: u.unit.records })),
+    methods
+  )
   const requests = explainUnits.reduce((a, u) => a + u.unit.records.length, 0)
   const skipped = explainUnits.reduce((a, u) => a + u.unit.skipped.length, 0)
 
@@ -329,6 +345,8 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     json: join(runDir, 'results.json'),
     csv: join(runDir, 'results.csv'),
     summary: join(runDir, 'summary.txt'),
+    verdicts: join(runDir, 'verdicts.md'),
+    verdictsCsv: join(runDir, 'verdicts.csv'),
     figures: [] as string[]
   }
   const result: BenchmarkResult = {
@@ -346,6 +364,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     methods: methodResults,
     summary,
     explained: { requests, skipped },
+    verdicts,
     sanity: sanity && {
       ...sanity,
       files: { json: join(runDir, 'sanity-check.json'), markdown: join(runDir, 'sanity-check.md'), figures: [] }
@@ -366,6 +385,8 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
   result.wallSeconds = (performance.now() - t0) / 1000
   await writeFile(files.csv, resultsCsv(result))
   await writeFile(files.summary, summaryText(result))
+  await writeFile(files.verdicts, verdictMarkdown(verdicts))
+  await writeFile(files.verdictsCsv, verdictCsv(verdicts))
   await writeFile(files.json, `${JSON.stringify(result, null, 2)}\n`)
   return result
 }

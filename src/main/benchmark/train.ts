@@ -10,7 +10,9 @@ import {
 } from '@common/textureMnist'
 import { generateTextureMnistArrays } from '../datasets/textureMnist'
 import { buildModel, modelStats, parseModelSpec } from '../engine/models/index'
-import { saveModel } from '../engine/modelFiles'
+import type * as tf from '@tensorflow/tfjs'
+import { readSidecar, saveModel } from '../engine/modelFiles'
+import { loadModelArtifacts } from '../engine/modelFiles/fsHandler'
 import type { EnginePool } from '../engine/pool/pool'
 import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '../engine/pool/models'
 import type { SegmentationData } from '../engine/training/data'
@@ -34,6 +36,11 @@ export interface TrainBenchmarkOptions {
   signal?: AbortSignal
   onProgress?: (p: TrainProgress) => void
   log?: (line: string) => void
+  /**
+   * The folder of the model whose weights training starts from (config.train.init names it); the architecture
+   * must be the one the config builds.
+   */
+  initFrom?: string
   /** Extra fields for the training log (machine notes, wall time of earlier runs). */
   logExtra?: Record<string, unknown>
 }
@@ -55,6 +62,22 @@ export function datasetSpecFor(config: BenchmarkTrainingConfig, valCount: number
     seed: d.seed,
     layout: d.layout
   }
+}
+
+/**
+ * The weights of the model in `dir` as the start of a fine-tuning run, checked against what the config expects:
+ * the same weights (content hash) and the same layer shapes as the freshly built network, so a fine-tuned model can
+ * only ever start from the very model its key names.
+ */
+async function fineTuneStart(dir: string, built: tf.io.ModelArtifacts, contentHashWanted: string): Promise<tf.io.ModelArtifacts> {
+  const sidecar = await readSidecar(dir)
+  if (sidecar.contentHash !== contentHashWanted) {
+    throw new Error(`the model in ${dir} has content ${sidecar.contentHash.slice(0, 12)}, the config fine-tunes ${contentHashWanted.slice(0, 12)}`)
+  }
+  const start = await loadModelArtifacts(dir)
+  const shapes = (a: tf.io.ModelArtifacts): string => JSON.stringify((a.weightSpecs ?? []).map((w) => w.shape))
+  if (shapes(start) !== shapes(built)) throw new Error(`the model in ${dir} does not have the architecture of the config it should start`)
+  return start
 }
 
 /**
@@ -93,8 +116,13 @@ export async function trainBenchmarkModel(o: TrainBenchmarkOptions): Promise<{ s
   const initial = buildModel(spec)
   const stats = modelStats(initial)
   say(`model: unet-vgg width ${spec.width}, ${spec.levels} poolings, ${stats.params} parameters, ${(stats.macs / 1e6).toFixed(1)} MMAC per image`)
-  const initialArtifacts = await modelToArtifacts(initial)
+  let initialArtifacts = await modelToArtifacts(initial)
   initial.dispose()
+  if (config.train.init) {
+    if (!o.initFrom) throw new Error(`training config ${key} fine-tunes model ${config.train.init.trainingKey} but no folder was given for it`)
+    initialArtifacts = await fineTuneStart(o.initFrom, initialArtifacts, config.train.init.contentHash)
+    say(`fine-tuning from ${o.initFrom} (content ${config.train.init.contentHash.slice(0, 12)})`)
+  }
 
   const { epochs, batchSize, learningRate, seed } = config.train
   if (!o.resume) await rm(o.checkpointDir, { recursive: true, force: true })

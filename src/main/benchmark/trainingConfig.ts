@@ -16,7 +16,18 @@ export interface BenchmarkTrainingConfig {
     layout: TileLayout
   }
   model: { architecture: 'unet-vgg'; width: number; levels: number; batchNorm: boolean; seed: number }
-  train: { epochs: number; batchSize: number; learningRate: number; seed: number }
+  train: {
+    epochs: number
+    batchSize: number
+    learningRate: number
+    seed: number
+    /**
+     * Fine-tuning: the weights start from another benchmark model (the unbiased model of the same seed, named by
+     * its training key and content hash) instead of the seeded initialisation. Absent for training from scratch, so
+     * the keys of every model trained before this field existed stay as they were.
+     */
+    init?: { trainingKey: string; contentHash: string }
+  }
 }
 
 /** Stable JSON (sorted keys) so the hash does not depend on property order. */
@@ -43,7 +54,7 @@ export function normaliseTrainingConfig(c: BenchmarkTrainingConfig): BenchmarkTr
   return {
     data: { ...c.data, biasedDigit: none ? null : c.data.biasedDigit, biasTexture: none ? null : c.data.biasTexture },
     model: { ...c.model },
-    train: { ...c.train }
+    train: { ...c.train, ...(c.train.init ? { init: { ...c.train.init } } : {}) }
   }
 }
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { AppError } from '@common/errors'
-import { BENCHMARK_PRESETS, type BenchmarkResult } from '@common/benchmark'
+import { BENCHMARK_PRESETS, type BenchmarkPreset, type BenchmarkResult } from '@common/benchmark'
 import type { Input } from '@common/contract'
 import { sanitySummaryLine, summaryText } from '../../benchmark/output'
 import { printJson } from '../output'
@@ -21,9 +21,9 @@ export interface BenchmarkOptions {
  * decides (the presets and the schema default run the check), so a config file that turns it off stays off.
  */
 export function benchmarkRunInput(opts: BenchmarkOptions): Input<'benchmark:run'> {
-  if (!opts.preset && !opts.config) throw new AppError('INVALID_PARAMETERS', 'give --preset quick|paper-small or --config FILE')
+  if (!opts.preset && !opts.config) throw new AppError('INVALID_PARAMETERS', `give --preset ${BENCHMARK_PRESETS.join('|')} or --config FILE`)
   return {
-    ...(opts.preset ? { preset: opts.preset as 'quick' } : { configFile: opts.config! }),
+    ...(opts.preset ? { preset: opts.preset as BenchmarkPreset } : { configFile: opts.config! }),
     ...(opts.out ? { outDir: opts.out } : {}),
     ...(opts.sanityCheck === false ? { sanityCheck: false } : {})
   }
@@ -45,7 +45,7 @@ export function registerBenchmark(program: Command, run: CommandContext): void {
         const result: BenchmarkResult = await withProgress(session, opts.progress && !opts.json, () => session.call('benchmark:run', input))
         if (opts.json) return printJson(result)
         process.stdout.write(summaryText(result))
-        console.log(`\nResults: ${result.files.json}\n         ${result.files.csv}\nFigures: ${result.files.figures.filter((f) => f.endsWith('.svg')).join(', ')}`)
+        console.log(`\nResults: ${result.files.json}\n         ${result.files.csv}${result.files.verdicts ? `\nVerdicts: ${result.files.verdicts}` : ''}\nFigures: ${result.files.figures.filter((f) => f.endsWith('.svg')).join(', ')}`)
         if (result.sanity) console.log(`Sanity:  ${result.sanity.files.markdown}\n${sanitySummaryLine(result.sanity)}`)
         else console.log('Sanity check skipped (--no-sanity-check or the config turns it off).')
       })

@@ -1,0 +1,90 @@
+import { BENCHMARK_METHOD_LABELS, VERDICT_LABELS, type ModelVerdict, type Verdict } from '@common/benchmark'
+
+const f2 = (x: number | null): string => (x === null ? '—' : x.toFixed(2))
+const f3 = (x: number | null): string => (x === null ? '—' : x.toFixed(3))
+const pct = (x: number | null): string => (x === null ? '—' : `${Math.round(x * 100)}%`)
+
+/** The biased digit's share of empty masks beside the mean share over the other digits that had requests. */
+function emptyCells(v: ModelVerdict, method = 'context'): { biased: string; others: string } {
+  const r = v.methods.find((m) => m.method === method)
+  if (!r) return { biased: '—', others: '—' }
+  const others = r.emptyShare.filter((x, d): x is number => d !== v.biasedDigit && x !== null)
+  return { biased: pct(r.emptyShare[v.biasedDigit]), others: pct(others.length ? others.reduce((a, b) => a + b, 0) / others.length : null) }
+}
+
+export function verdictCounts(verdicts: ModelVerdict[]): Record<Verdict, number> {
+  const out = { 'learned-detected': 0, 'learned-missed': 0, 'not-learned': 0, undetermined: 0 } as Record<Verdict, number>
+  for (const v of verdicts) out[v.verdict]++
+  return out
+}
+
+export function verdictCountLine(verdicts: ModelVerdict[]): string {
+  const c = verdictCounts(verdicts)
+  return (Object.keys(c) as Verdict[])
+    .filter((k) => c[k] > 0)
+    .map((k) => `${c[k]} ${VERDICT_LABELS[k]}`)
+    .join(', ')
+}
+
+/** Rows for a fixed-width text table (summary.txt). */
+export function verdictTextRows(verdicts: ModelVerdict[]): string[][] {
+  const methods = verdicts[0]?.methods.map((m) => m.method) ?? []
+  const head = ['model', 'IoU N → biased (drop)', 'learned', ...methods.map((m) => `${BENCHMARK_METHOD_LABELS[m]} mCBD b / max other, mCBL`), 'empty b / others', 'verdict']
+  return [
+    head,
+    ...verdicts.map((v) => {
+      const e = emptyCells(v)
+      return [
+        v.name,
+        `${f2(v.iouUnbiasedModel)} → ${f2(v.iouBiasedModel)} (${f2(v.iouDrop)})`,
+        v.learned,
+        ...v.methods.map((r) => `${f3(r.mcbd[v.biasedDigit])} / ${f3(r.mcbdOthersMax)}, ${f2(r.mcblBiased)}`),
+        `${e.biased} / ${e.others}`,
+        VERDICT_LABELS[v.verdict]
+      ]
+    })
+  ]
+}
+
+/** verdicts.md: the per-model table and each model's reason in words. */
+export function verdictMarkdown(verdicts: ModelVerdict[]): string {
+  const rows = verdictTextRows(verdicts)
+  const cell = (s: string): string => s.replace(/\|/g, '\\|')
+  const out = [
+    '## Per model: was the bias learned, and did grid saliency find it?',
+    '',
+    `${verdicts.length} biased models: ${verdictCountLine(verdicts) || 'none'}.`,
+    '',
+    `| ${rows[0].map(cell).join(' | ')} |`,
+    `|${rows[0].map(() => '---').join('|')}|`,
+    ...rows.slice(1).map((r) => `| ${r.map(cell).join(' | ')} |`),
+    ''
+  ]
+  for (const v of verdicts) out.push(`- **${v.name}** (${VERDICT_LABELS[v.verdict]}): ${v.reason}.`)
+  return `${out.join('\n')}\n`
+}
+
+/** verdicts.csv: one line per model and method, with the per-digit mCBD and empty shares. */
+export function verdictCsv(verdicts: ModelVerdict[]): string {
+  const digits = Array.from({ length: 10 }, (_, d) => d)
+  const lines = [
+    [
+      'model,bias,biased_digit,texture,seed,iou_unbiased_model,iou_biased_model,iou_drop,learned,verdict,method,detects,mcbl_biased,mcbl_images',
+      ...digits.map((d) => `mcbd_${d}`),
+      ...digits.map((d) => `requests_${d}`),
+      ...digits.map((d) => `empty_${d}`)
+    ].join(',')
+  ]
+  for (const v of verdicts) {
+    for (const r of v.methods) {
+      lines.push(
+        [
+          v.name, v.bias, v.biasedDigit, v.texture, v.seed, v.iouUnbiasedModel ?? '', v.iouBiasedModel ?? '', v.iouDrop ?? '', v.learned, v.verdict,
+          r.method, r.detects, r.mcblBiased ?? '', r.mcblImages,
+          ...r.mcbd.map((x) => x ?? ''), ...r.requests, ...r.emptyShare.map((x) => x ?? '')
+        ].join(',')
+      )
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
