@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest'
-import { fmix32, hashInts, mulberry32, shuffleInPlace, uniform01 } from '@main/prng'
-import * as street from '@main/datasets/streetScenes/prng'
-import * as texture from '@main/datasets/textureMnist/prng'
-import { seededNormal, seededUniform, uniformStream } from '@main/saliency/random'
+import { fbm, valueNoise } from '@main/datasets/streetScenes/noise'
+import { pickExcluding } from '@main/datasets/textureMnist/bias'
 import { shuffledOrder, splitTrainValidation } from '@main/engine/training/data'
+import {
+  createRng,
+  fmix32,
+  HASH_FAMILY,
+  hash01,
+  hashInts,
+  mulberry32,
+  normalStream,
+  seededNormal,
+  seededUniform,
+  shuffleInPlace,
+  uniform01,
+  uniformStream
+} from '@main/prng'
 
 /**
  * The seeded streams, frozen. Every generated dataset (texture-MNIST, the street scenes the demo model was trained
@@ -94,6 +106,12 @@ const RECORDED = {
     [22, 18, 20, 16, 0, 2, 6, 8, 10, 14, 12, 4],
     [14, 16, 18, 4, 12, 2, 6, 8, 0, 10, 20, 22]
   ],
+  // randomiseLayers.ts's own Box–Muller (a private function then), run on uniform01(seed).
+  boxMuller: [
+    [1.4043387784152637, 0.024141617523036025, 1.2157546192705377, -0.14543594087912323, -0.5103768768108126, 2.5782384300467514, -0.2518183315501483],
+    [-0.7390852612848761, 1.4505718207207203, -0.7964215030090792, -0.19361446280034084, -1.3889867154740847, -1.4947278864114826, -0.7338456910221889],
+    [-0.9688885529387421, 0.9691560938053451, -0.5001159865970525, 0.18196887972996692, 0.2963712610587387, 0.7355753409299584, 0.09729961908738133]
+  ],
   splitTrainValidation: [
     [
       [0, 1, 2, 3, 4, 7, 9, 10, 13, 14, 15, 16, 17, 18, 19],
@@ -126,13 +144,14 @@ describe('the seeded streams are the ones every stored result was made with', ()
   it('the seed hashes: fmix32 and hashInts, in every family in use', () => {
     expect([0, 1, 0x12345678, 0xffffffff, -3].map(fmix32)).toEqual(RECORDED.fmix32)
     expect([0, 0x2545f491, 0x9e3779b9, 0x5a17c0de].map((f) => VALUES.map((v) => hashInts(f, v)))).toEqual(RECORDED.hashInts)
-    expect(VALUES.map((v) => street.hashInts(...v))).toEqual(RECORDED.streetHash)
-    expect(VALUES.map((v) => texture.hashSeeds(...v))).toEqual(RECORDED.textureHash)
+    expect(VALUES.map((v) => hashInts(HASH_FAMILY.streetScenes, v))).toEqual(RECORDED.streetHash)
+    expect(VALUES.map((v) => hashInts(HASH_FAMILY.textureMnist, v))).toEqual(RECORDED.textureHash)
+    expect(RECORDED.hashInts.slice(1)).toEqual([RECORDED.streetHash, RECORDED.textureHash, VALUES.map((v) => hashInts(HASH_FAMILY.randomisedWeights, v))])
   })
 
   it("the street scenes' Rng, call by call (uniform, int, range, chance, pick, the four-uniform normal, u32)", () => {
     const calls = [1, 1234, 0xfeedface].map((s) => {
-      const r = street.createRng(s)
+      const r = createRng(s)
       const xs: unknown[] = []
       for (let k = 0; k < 3; k++) xs.push(r.next(), r.int(10), r.range(-2, 3), r.chance(0.3), r.pick(['a', 'b', 'c', 'd']), r.normal(), r.u32())
       return xs
@@ -141,20 +160,20 @@ describe('the seeded streams are the ones every stored result was made with', ()
   })
 
   it("the street scenes' coordinate hash and value noise", () => {
-    expect([0, 5, 0x3c6ef372].map((s) => COORDS.map(([x, y]) => street.hash01(s, x, y)))).toEqual(RECORDED.hash01)
-    expect([0, 11].map((s) => FRACTIONAL_COORDS.map(([x, y]) => street.valueNoise(s, x, y)))).toEqual(RECORDED.valueNoise)
-    expect([0, 37].map((s) => FRACTIONAL_COORDS.map(([x, y]) => street.fbm(s, x, y)))).toEqual(RECORDED.fbm)
+    expect([0, 5, 0x3c6ef372].map((s) => COORDS.map(([x, y]) => hash01(s, x, y)))).toEqual(RECORDED.hash01)
+    expect([0, 11].map((s) => FRACTIONAL_COORDS.map(([x, y]) => valueNoise(s, x, y)))).toEqual(RECORDED.valueNoise)
+    expect([0, 37].map((s) => FRACTIONAL_COORDS.map(([x, y]) => fbm(s, x, y)))).toEqual(RECORDED.fbm)
   })
 
   it("texture-MNIST's Rng and its pick among the ids not excluded", () => {
     const calls = [3, 77, 3 + 5 * 0x9e3779b1].map((s) => {
-      const r = texture.mulberry32(s)
+      const r = createRng(s)
       return [r.next(), r.int(25), r.next(), r.int(7), r.int(1000)]
     })
     expect(calls).toEqual(RECORDED.textureRng)
     const picks = [5, 6].map((s) => {
-      const r = texture.mulberry32(s)
-      return [texture.pickExcluding(r, 25, [3]), texture.pickExcluding(r, 25, [0, 1, 2]), texture.pickExcluding(r, 5, [4])]
+      const r = createRng(s)
+      return [pickExcluding(r, 25, [3]), pickExcluding(r, 25, [0, 1, 2]), pickExcluding(r, 5, [4])]
     })
     expect(picks).toEqual(RECORDED.pickExcluding)
   })
@@ -164,6 +183,10 @@ describe('the seeded streams are the ones every stored result was made with', ()
     expect([Array.from(seededUniform(5, -1, 2, 5, 2)), Array.from(seededUniform(4, 0, 1, 0))]).toEqual(RECORDED.seededUniform)
     const normals = [seededNormal(7, 0.3, 5, 0), seededNormal(6, 1, 3, 2), seededNormal(5, 0.25, 0, 1), seededNormal(4, 0.1, 7, 3)]
     expect(normals.map((x) => Array.from(x))).toEqual(RECORDED.seededNormal)
+  })
+
+  it("the sanity check's Box–Muller normals, which carry the spare sine over to the next draw", () => {
+    expect([1, 2, 0x5a17c0de].map((s) => take(normalStream(uniform01(s)), 7))).toEqual(RECORDED.boxMuller)
   })
 
   it("training's epoch orders and validation split", () => {

@@ -22,11 +22,10 @@
  */
 import { AppError } from '@common/errors'
 import { type Faithfulness, type FaithfulnessParams, type FaithfulnessParamsInput, FaithfulnessParamsSchema } from '@common/saliency'
-import { shuffleInPlace } from '../prng'
+import { shuffleInPlace, uniformStream } from '../prng'
 import { baselineImages } from './baseline'
 import type { SaliencyRequest } from './batch'
 import type { SegmentationModel } from './model'
-import { uniformStream } from './random'
 
 /** A saliency map at its own resolution, row-major; larger = more salient (a preserved mask cell, |gradient|). */
 export interface SaliencyMap {

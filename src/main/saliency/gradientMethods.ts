@@ -3,7 +3,7 @@ import type { GradientParams } from '@common/saliency'
 import { baselineImages } from './baseline'
 import { type BatchArrays, classProbabilities, requestScores, throwIfAborted } from './batch'
 import type { SegmentationModel } from './model'
-import { seededNormal } from './random'
+import { seededNormal } from '../prng'
 
 export interface GradientOutcome {
   /** Per request, H×W: channel-summed |averaged gradient|, zero inside R for the context form. */

@@ -8,7 +8,7 @@ import {
   type StreetScenesSpecInput,
   type StreetSceneSplit
 } from '@common/streetScenes'
-import { createRng, hashInts } from './prng'
+import { createRng, HASH_FAMILY, hashInts } from '../../prng'
 import { generateStreetScene, type StreetScene } from './scene'
 
 export interface StreetScenesHooks {
@@ -25,7 +25,7 @@ export function parseStreetScenesSpec(input: StreetScenesSpecInput): StreetScene
 
 /** The seed of image `index` of a split: independent of every other image, so ranges can be made in any order. */
 export function streetSceneSeed(seed: number, split: StreetSceneSplit, index: number): number {
-  return hashInts(seed, STREET_SCENE_SPLITS.indexOf(split) + 1, index)
+  return hashInts(HASH_FAMILY.streetScenes, [seed, STREET_SCENE_SPLITS.indexOf(split) + 1, index])
 }
 
 /** Image `index` of a split, exactly as the batch generator and the folder writer make it. */
