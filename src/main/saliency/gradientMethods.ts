@@ -1,7 +1,8 @@
 import { AppError } from '@common/errors'
 import type { GradientParams } from '@common/saliency'
 import { baselineImages } from './baseline'
-import { type BatchArrays, classProbabilities, requestScores, throwIfAborted } from './batch'
+import { throwIfAborted, yieldToEventLoop } from '../cancellation'
+import { type BatchArrays, classProbabilities, requestScores, SALIENCY_CANCELLED } from './batch'
 import type { SegmentationModel } from './model'
 import { seededNormal } from '../prng'
 
@@ -27,8 +28,6 @@ export function meanFilterKernel(height: number, width: number, sh: number, sw: 
   return [height / sh, width / sw]
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
-
 /**
  * VG, IG and SG of the request score S(x,R,c) (Eq. 4 with G_grid, Eq. 5 for the context form). The batch score is
  * the sum of the per-request scores and request b's score depends only on image b, so one gradient of the batch
@@ -49,7 +48,7 @@ export async function gradientSaliency(
   const x = params.method === 'vg' ? images : new Float32Array(images.length)
   let vgScore: Float32Array | null = null
   for (let k = 1; k <= n; k++) {
-    throwIfAborted(options.signal)
+    throwIfAborted(options.signal, SALIENCY_CANCELLED)
     if (params.method === 'ig') {
       const t = Math.fround(k / n)
       for (let i = 0; i < x.length; i++) x[i] = start![i] + Math.fround(t * Math.fround(images[i] - start![i]))
@@ -63,7 +62,7 @@ export async function gradientSaliency(
     options.onStep?.(k)
     await yieldToEventLoop()
   }
-  throwIfAborted(options.signal)
+  throwIfAborted(options.signal, SALIENCY_CANCELLED)
 
   const hw = height * width
   const [sh, sw] = [params.saliencyHeight, params.saliencyWidth]

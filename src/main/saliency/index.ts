@@ -15,7 +15,8 @@ import {
   SaliencyParamsSchema,
   type SaliencyResult
 } from '@common/saliency'
-import { type BatchArrays, batchArrays, planBatches, requestScores, type SaliencyRequest, throwIfAborted, validateRequest } from './batch'
+import { type BatchArrays, batchArrays, planBatches, requestScores, SALIENCY_CANCELLED, type SaliencyRequest, validateRequest } from './batch'
+import { throwIfAborted } from '../cancellation'
 import { deletionFaithfulness } from './faithfulness'
 import { gradientSaliency, meanFilterKernel } from './gradientMethods'
 import type { SegmentationModel } from './model'
@@ -100,7 +101,7 @@ export async function computeSaliency(
   })
   const maxBatch = options.maxBatch ?? 16
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new AppError('INVALID_PARAMETERS', `maxBatch must be a positive integer, got ${maxBatch}`)
-  throwIfAborted(options.signal)
+  throwIfAborted(options.signal, SALIENCY_CANCELLED)
 
   const batches = planBatches(requests, maxBatch)
   const per = stepsPerBatch(params)

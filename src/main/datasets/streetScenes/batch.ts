@@ -8,6 +8,7 @@ import {
   type StreetScenesSpecInput,
   type StreetSceneSplit
 } from '@common/streetScenes'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
 import { createRng, HASH_FAMILY, hashInts } from '../../prng'
 import { generateStreetScene, type StreetScene } from './scene'
 
@@ -88,12 +89,8 @@ export function generateStreetSceneBatch(
   return batch
 }
 
-/** Lets abort events and progress listeners run during a long synchronous loop. */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AppError('CANCELLED', 'street-scene generation cancelled')
-}
+/** What a cancelled generation says (throwIfAborted in ../../cancellation). */
+export const STREET_SCENES_CANCELLED = 'street-scene generation cancelled'
 
 /** A whole split (or a range of it) in memory, yielding to the event loop so it can be cancelled. */
 export async function generateStreetSceneArrays(
@@ -108,7 +105,7 @@ export async function generateStreetSceneArrays(
   for (let k = 0; k < count; k++) {
     if (k % 64 === 0) {
       await yieldToEventLoop()
-      throwIfAborted(hooks.signal)
+      throwIfAborted(hooks.signal, STREET_SCENES_CANCELLED)
     }
     fill(batch, k, streetSceneSample(spec, split, start + k))
     hooks.onProgress?.({ split, done: k + 1, total: count })
