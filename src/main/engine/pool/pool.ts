@@ -518,21 +518,3 @@ export function splitRanges(count: number, parts: number): { start: number; end:
   }
   return count === 0 ? [] : out
 }
-
-/** Copies items [start, end) of a batch laid out as `perItem` consecutive values each into a fresh array. */
-export function sliceBatch<T extends Float32Array | Int32Array | Uint8Array>(data: T, perItem: number, start: number, end: number): T {
-  return data.slice(start * perItem, end * perItem) as T
-}
-
-/** Concatenates per-range results back into one array. */
-export function concatBatches<T extends Float32Array | Int32Array | Uint8Array>(parts: T[]): T {
-  const total = parts.reduce((s, p) => s + p.length, 0)
-  const Ctor = (parts[0]?.constructor ?? Float32Array) as new (n: number) => T
-  const out = new Ctor(total)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p as never, offset)
-    offset += p.length
-  }
-  return out
-}
