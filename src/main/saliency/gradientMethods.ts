@@ -7,9 +7,10 @@ import type { SegmentationModel } from './model'
 import { seededNormal } from '../prng'
 
 export interface GradientOutcome {
-  /** Per request, H×W: channel-summed |averaged gradient|, zero inside R for the context form. */
-  pixelMaps: Float32Array[]
-  /** Per request, saliencyHeight×saliencyWidth: pixelMaps after the mean filter. */
+  /**
+   * Per request, saliencyHeight×saliencyWidth: the channel-summed |averaged gradient| per pixel (zero inside R for
+   * the context form) after the mean filter; at the image's own size, the per-pixel map itself.
+   */
   maps: Float32Array[]
   /** S(x,R,c) per request. */
   score: number[]
@@ -66,7 +67,6 @@ export async function gradientSaliency(
 
   const hw = height * width
   const [sh, sw] = [params.saliencyHeight, params.saliencyWidth]
-  const pixelMaps: Float32Array[] = []
   const maps: Float32Array[] = []
   for (let i = 0; i < b; i++) {
     const map = new Float32Array(hw)
@@ -80,16 +80,16 @@ export async function gradientSaliency(
       }
       map[p] = params.form === 'context' && requestMasks[i * hw + p] !== 0 ? 0 : s
     }
-    const pooled = new Float32Array(sh * sw)
-    if (kh === 1 && kw === 1) pooled.set(map)
-    else {
-      for (let y = 0; y < height; y++) for (let xx = 0; xx < width; xx++) pooled[Math.floor(y / kh) * sw + Math.floor(xx / kw)] += map[y * width + xx]
-      for (let q = 0; q < pooled.length; q++) pooled[q] /= kh * kw
+    if (kh === 1 && kw === 1) {
+      maps.push(map)
+      continue
     }
-    pixelMaps.push(map)
+    const pooled = new Float32Array(sh * sw)
+    for (let y = 0; y < height; y++) for (let xx = 0; xx < width; xx++) pooled[Math.floor(y / kh) * sw + Math.floor(xx / kw)] += map[y * width + xx]
+    for (let q = 0; q < pooled.length; q++) pooled[q] /= kh * kw
     maps.push(pooled)
   }
   // VG's one gradient was taken at the image itself; the other methods need S at x once more.
   const score = vgScore ? Array.from(vgScore) : requestScores(await classProbabilities(model, images, batch), batch)
-  return { pixelMaps, maps, score }
+  return { maps, score }
 }

@@ -134,16 +134,6 @@ export async function computeSaliency(
   return results
 }
 
-/** One request; the same as computeSaliency with a single request. */
-export async function computeOne(
-  model: SegmentationModel,
-  request: SaliencyRequest,
-  params: SaliencyParamsInput | SaliencyParams,
-  options: Omit<SaliencyOptions, 'maxBatch'> = {}
-): Promise<SaliencyResult> {
-  return (await computeSaliency(model, [request], params, options))[0]
-}
-
 async function runBatch(
   model: SegmentationModel,
   requests: SaliencyRequest[],
@@ -195,7 +185,6 @@ async function runBatch(
     maskWidth: g.saliencyWidth,
     mask: outcome.maps[i],
     upsampled: upsampleBilinear(outcome.maps[i], g.saliencyHeight, g.saliencyWidth, height, width),
-    pixelMap: outcome.pixelMaps[i],
     scoreOriginal: outcome.score[i],
     scorePerturbed: null,
     preservation: null,
