@@ -45,9 +45,9 @@ module.exports = {
     {
       name: 'saliency-knows-only-the-model-interface',
       severity: 'error',
-      comment: 'The algorithms run on any runtime: they see the SegmentationModel seam, not the engine behind it.',
+      comment: 'The algorithms run on any runtime: they see the SegmentationModel seam, not the engine behind it (and the shared seeded streams and cancellation helpers).',
       from: { path: '^src/main/saliency/' },
-      to: { path: '^src/main/', pathNot: ['^src/main/saliency/', '^src/main/engine/segmentationModel\\.ts$', '^src/main/prng\\.ts$'] }
+      to: { path: '^src/main/', pathNot: ['^src/main/saliency/', '^src/main/engine/segmentationModel\\.ts$', '^src/main/(prng|cancellation)\\.ts$'] }
     },
     {
       name: 'engine-knows-no-store-saliency-services',

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs'
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import * as ort from 'onnxruntime-node'
 import { initBackend } from '../src/main/engine/backend'
-import { loadModelUnverified } from '../src/main/engine/modelFiles'
+import { loadModel } from '../src/main/engine/modelFiles'
 import { modelStats } from '../src/main/engine/models'
 import { uniform01 } from '../src/main/prng'
 
@@ -26,7 +26,7 @@ const rounds = Number(arg('rounds', '7'))
 
 async function main(): Promise<void> {
   await initBackend({ flag: 'wasm' })
-  const loaded = await loadModelUnverified(dir)
+  const loaded = await loadModel(dir)
   const model = loaded.model as tf.LayersModel
   const bytes = new Uint8Array(await readFile(join(dir, 'model.onnx')))
   const sessions = new Map<string, ort.InferenceSession>()

@@ -215,8 +215,6 @@ export const SaliencyResultSchema = z.object({
   mask: float32,
   /** Row-major, imageHeight×imageWidth, upsampled as `params.upsample` says. */
   upsampled: float32,
-  /** Gradient methods: the map at pixel resolution before the mean filter. */
-  pixelMap: float32.optional(),
   /** S(x,R,c) = ‖R∘f_c(x)‖₁/‖R‖₁ on the unperturbed image. */
   scoreOriginal: z.number(),
   /** Perturbation methods: S on the image perturbed with the final mask; null otherwise. */

@@ -10,7 +10,6 @@ import {
 } from '@common/streetScenes'
 import { isAppError } from '@common/errors'
 import {
-  createRng,
   generateStreetScene,
   generateStreetSceneArrays,
   generateStreetSceneBatch,
@@ -21,6 +20,7 @@ import {
   writeStreetScenes,
   type StreetSceneBatch
 } from '@main/datasets/streetScenes'
+import { createRng } from '@main/prng'
 import { tempDir } from '../helpers/tempdir'
 
 const C = STREET_CLASS

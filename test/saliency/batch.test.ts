@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { isAppError } from '../../src/common/errors'
 import { type PerturbationParams, type SaliencyParamsInput, SaliencyParamsSchema } from '../../src/common/saliency'
-import { computeOne, computeSaliency, type SaliencyRequest } from '../../src/main/saliency'
+import { computeSaliency, type SaliencyRequest } from '../../src/main/saliency'
 import { batchArrays } from '../../src/main/saliency/batch'
 import { preparePerturbation, stepArgs } from '../../src/main/saliency/perturbation'
-import { maxAbsDiff, randomImage, rectMask, smallConvModel, upperMeanModel, useCpu } from './models'
+import { computeOne, maxAbsDiff, randomImage, rectMask, smallConvModel, upperMeanModel, useCpu } from './models'
 
 beforeAll(useCpu)
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { computeOne, computeSaliency, type SaliencyImage, type SegmentationModel } from '../../src/main/saliency'
+import { computeSaliency, type SaliencyImage, type SegmentationModel } from '../../src/main/saliency'
 import { smoothGradNoise } from '../../src/main/saliency/gradientMethods'
-import { image, maxAbsDiff, randomImage, rectMask, sigmoid, smallConvModel, upperMeanGradient, upperMeanModel, useCpu } from './models'
+import { computeOne, image, maxAbsDiff, randomImage, rectMask, sigmoid, smallConvModel, upperMeanGradient, upperMeanModel, useCpu } from './models'
 
 beforeAll(useCpu)
 
@@ -25,7 +25,6 @@ describe('gradient saliency against analytic gradients', () => {
     const res = await computeOne(model, req, { method: 'vg', form: 'grid', saliencyHeight: H, saliencyWidth: W })
     const g = upperMeanGradient(mu, H, W)
     const expected = Float32Array.from({ length: H * W }, (_, i) => (i < (H / 2) * W ? g : 0))
-    expect(maxAbsDiff(res.pixelMap!, expected)).toBeLessThan(1e-6 * g + 1e-9)
     expect(maxAbsDiff(res.mask, expected)).toBeLessThan(1e-6 * g + 1e-9)
     expect(res.scoreOriginal).toBeCloseTo(sigmoid(8 * mu - 4), 6)
     // The default 4×4 mean filter: the two upper rows of cells hold g, the rest 0.
@@ -39,10 +38,10 @@ describe('gradient saliency against analytic gradients', () => {
     for (let k = 1; k <= n; k++) avg += upperMeanGradient((k / n) * mu, H, W) / n
     const res = await computeOne(model, req, { method: 'ig', form: 'grid', steps: n, saliencyHeight: H, saliencyWidth: W })
     const expected = Float32Array.from({ length: H * W }, (_, i) => (i < (H / 2) * W ? avg : 0))
-    expect(maxAbsDiff(res.pixelMap!, expected)).toBeLessThan(1e-6 * avg)
+    expect(maxAbsDiff(res.mask, expected)).toBeLessThan(1e-6 * avg)
     const times = await computeOne(model, req, { method: 'ig', form: 'grid', steps: n, saliencyHeight: H, saliencyWidth: W, multiplyByInput: true })
     const expectedTimes = Float32Array.from({ length: H * W }, (_, i) => (i < (H / 2) * W ? avg * twoHalves.data[i] : 0))
-    expect(maxAbsDiff(times.pixelMap!, expectedTimes)).toBeLessThan(1e-6 * avg)
+    expect(maxAbsDiff(times.mask, expectedTimes)).toBeLessThan(1e-6 * avg)
   })
 
   it('SG takes |mean gradient| over the seeded noisy copies', async () => {
@@ -56,7 +55,7 @@ describe('gradient saliency against analytic gradients', () => {
     }
     const res = await computeOne(model, req, { method: 'sg', form: 'grid', samples: n, sigma, seed: 7, saliencyHeight: H, saliencyWidth: W })
     const expected = Float32Array.from({ length: H * W }, (_, i) => (i < (H / 2) * W ? avg : 0))
-    expect(maxAbsDiff(res.pixelMap!, expected)).toBeLessThan(1e-5 * avg)
+    expect(maxAbsDiff(res.mask, expected)).toBeLessThan(1e-5 * avg)
   })
 })
 
@@ -116,9 +115,9 @@ describe('gradient saliency against finite differences', () => {
   it('VG matches finite differences, and the context form zeroes R only', async () => {
     const fd = await fdGradient(model, img.data, img, r, c)
     const grid = await computeOne(model, req, { method: 'vg', ...full })
-    close(grid.pixelMap!, channelAbsSum(fd, ch))
+    close(grid.mask, channelAbsSum(fd, ch))
     const context = await computeOne(model, req, { method: 'vg', ...full, form: 'context' })
-    for (let p = 0; p < h * w; p++) expect(context.pixelMap![p]).toBe(r[p] ? 0 : grid.pixelMap![p])
+    for (let p = 0; p < h * w; p++) expect(context.mask[p]).toBe(r[p] ? 0 : grid.mask[p])
   })
 
   it('IG matches the finite-difference gradients averaged along the path from a constant baseline', async () => {
@@ -130,7 +129,7 @@ describe('gradient saliency against finite differences', () => {
       ;(await fdGradient(model, xk, img, r, c)).forEach((g, i) => (avg[i] += g / n))
     }
     const ig = await computeOne(model, req, { method: 'ig', ...full, steps: n, baseline: { kind: 'constant', value: base } })
-    close(ig.pixelMap!, channelAbsSum(avg, ch))
+    close(ig.mask, channelAbsSum(avg, ch))
   })
 
   it('SG matches the finite-difference gradients averaged over the same noisy copies', async () => {
@@ -143,12 +142,13 @@ describe('gradient saliency against finite differences', () => {
       ;(await fdGradient(model, noisy, img, r, c)).forEach((g, i) => (avg[i] += g / n))
     }
     const sg = await computeOne(model, req, { method: 'sg', ...full, samples: n, sigma, seed: 3 })
-    close(sg.pixelMap!, channelAbsSum(avg, ch))
+    close(sg.mask, channelAbsSum(avg, ch))
   })
 
   it('mean-filters with kernel = stride = image size / saliency size', async () => {
     const res = await computeOne(model, req, { method: 'vg', form: 'context', saliencyHeight: 3, saliencyWidth: 2 })
-    const px = res.pixelMap!
+    // At the image's own size the map is the per-pixel one (checked against finite differences above).
+    const px = (await computeOne(model, req, { method: 'vg', ...full, form: 'context' })).mask
     const expected = new Float32Array(6)
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expected[Math.floor(y / 2) * 2 + Math.floor(x / 3)] += px[y * w + x] / 6
     expect(maxAbsDiff(res.mask, expected)).toBeLessThan(1e-7)
@@ -163,6 +163,6 @@ describe('gradient saliency against finite differences', () => {
     const alone = await computeOne(model, other, { method: 'sg', samples: 3, sigma: 0.1, saliencyHeight: 3, saliencyWidth: 3 })
     expect(tf.memory().numTensors).toBe(before)
     expect(a.batchSize).toBe(2)
-    expect(maxAbsDiff(b.pixelMap!, alone.pixelMap!)).toBeLessThan(1e-6 * Math.max(...alone.pixelMap!))
+    expect(maxAbsDiff(b.mask, alone.mask)).toBeLessThan(1e-6 * Math.max(...alone.mask))
   })
 })

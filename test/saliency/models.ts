@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { fromLayersModel, tfjsSegmentationModel, type TfjsSegmentationModel } from '../../src/main/engine/tfjsModel'
+import type { SaliencyParams, SaliencyParamsInput, SaliencyResult } from '../../src/common/saliency'
+import { computeSaliency, type SaliencyOptions, type SaliencyRequest, type SegmentationModel } from '../../src/main/saliency'
 import type { SaliencyImage } from '../../src/main/saliency/batch'
 
 /** Known-answer models and fixtures for the saliency tests; all run on the JS CPU backend. */
@@ -7,6 +9,16 @@ import type { SaliencyImage } from '../../src/main/saliency/batch'
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu')
   await tf.ready()
+}
+
+/** One request through computeSaliency, the way the pool's handler runs a batch of one. */
+export async function computeOne(
+  model: SegmentationModel,
+  request: SaliencyRequest,
+  params: SaliencyParamsInput | SaliencyParams,
+  options: Omit<SaliencyOptions, 'maxBatch'> = {}
+): Promise<SaliencyResult> {
+  return (await computeSaliency(model, [request], params, options))[0]
 }
 
 export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z))

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SaliencyResultSchema } from '../../src/common/saliency'
-import { computeOne } from '../../src/main/saliency'
-import { image, maxAbsDiff, pixelwiseModel, pixelwiseP1, rectMask, sum, upperMeanModel, useCpu } from './models'
+import { computeOne, image, maxAbsDiff, pixelwiseModel, pixelwiseP1, rectMask, sum, upperMeanModel, useCpu } from './models'
 
 beforeAll(useCpu)
 

@@ -5,6 +5,7 @@ import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import { datasetSource, loadImage, loadLabelMap, type LoadedLabelMap } from '../datasets/import'
+import { throwIfAborted } from '../cancellation'
 import { extractImageSegments } from '../datasets/segments'
 import type { EnginePool } from '../engine/pool/pool'
 import { ConfusionMatrix } from '../metrics'
@@ -176,7 +177,7 @@ export async function predictDataset(project: Project, pool: EnginePool, options
   let next = 0
   const lanes = Array.from({ length: Math.max(1, Math.min(pool.size, batches.length)) }, async () => {
     while (next < batches.length) {
-      if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'Prediction was cancelled')
+      throwIfAborted(hooks.signal, 'Prediction was cancelled')
       await runBatch(batches[next++])
     }
   })

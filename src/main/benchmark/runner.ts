@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
-import { AppError } from '@common/errors'
 import {
   BENCHMARK_METHOD_LABELS,
   type BenchmarkConfig,
@@ -12,6 +11,7 @@ import {
   type SanityCheck
 } from '@common/benchmark'
 import type { ModelSidecar } from '@common/models'
+import { throwIfAborted } from '../cancellation'
 import { readSidecar } from '../engine/modelFiles'
 import type { EnginePool } from '../engine/pool/pool'
 import { aggregateBiasMatrix, aggregateContextBias, type BiasedStrength, type ContextBiasRecord } from '../metrics'
@@ -137,7 +137,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     return (done: number, total: number) => o.onProgress?.({ phase: name, index, phases, done, total })
   }
   const check = (): void => {
-    if (o.signal?.aborted) throw new AppError('CANCELLED', 'benchmark cancelled')
+    throwIfAborted(o.signal, 'benchmark cancelled')
   }
   let computedUnits = 0
 

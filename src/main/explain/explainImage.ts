@@ -29,7 +29,7 @@ export interface ExplainedRequest {
   area: number
   bbox: [number, number, number, number] | null
   files: { maskPng: string; maskNpy: string; overlayPng: string; summaryJson: string }
-  summary: Omit<SaliencyResult, 'mask' | 'upsampled' | 'pixelMap'> & { maskValues: number[] }
+  summary: Omit<SaliencyResult, 'mask' | 'upsampled'> & { maskValues: number[] }
 }
 
 export function channelOf(sidecar: ModelSidecar, classId: number): number {
@@ -101,7 +101,7 @@ export async function explainImage(engine: SaliencyEngine, input: ExplainImageIn
     await writeFile(files.maskNpy, encodeNpy(res.mask, [res.maskHeight, res.maskWidth]))
     const overlay = renderOverlay({ width, height, image: image.rgb, saliency: shown, request: r.mask })
     await sharp(Buffer.from(overlay), { raw: { width, height, channels: 3 } }).png().toFile(files.overlayPng)
-    const { mask, upsampled, pixelMap: _pixelMap, ...numbers } = res
+    const { mask, upsampled, ...numbers } = res
     const summary = { ...numbers, classId: input.classId, maskValues: Array.from(mask) }
     await writeFile(files.summaryJson, JSON.stringify({ image: input.imagePath, request: r.name, area: r.area, bbox: r.bbox, ...summary }, null, 2))
     void upsampled

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '@common/errors'
 import type { ReportOptions } from '@common/methods/reports'
 import type { Bookmark, ClassDef } from '@common/types'
 import { describeMapping } from '../audit/classMapping'
+import { throwIfAborted } from '../cancellation'
 import { auditJobParams } from '../audit/jobs'
 import { auditStats, imageName, segmentPlace } from '../audit/stats'
 import { loadImage } from '../datasets/import'
@@ -171,7 +172,7 @@ async function exampleThumbnails(project: Project, stats: AuditStats, hooks: Col
   const ids = [...new Set([...stats.alerts, ...stats.insufficient].flatMap((a) => a.examples.map((e) => e.explanationId)))]
   const out = new Map<number, ExampleThumbnails>()
   for (const [i, id] of ids.entries()) {
-    if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'The report was cancelled')
+    throwIfAborted(hooks.signal, 'The report was cancelled')
     const explanation = project.explanations.get(id)
     const image = explanation ? project.datasets.image(explanation.imageId) : null
     if (!explanation || !image) {
@@ -206,7 +207,7 @@ export async function collectReportData(project: Project, options: ReportOptions
   if (options.sections.includes('bookmarks')) {
     const bookmarks = project.bookmarks.list().sort((a, b) => a.id - b.id)
     for (const [i, b] of bookmarks.entries()) {
-      if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'The report was cancelled')
+      throwIfAborted(hooks.signal, 'The report was cancelled')
       cases.push(await reportCase(project, b, stats))
       hooks.onProgress?.('bookmarks', i + 1, bookmarks.length)
     }

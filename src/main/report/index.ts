@@ -1,5 +1,5 @@
-import { AppError } from '@common/errors'
 import type { ReportOptions } from '@common/methods/reports'
+import { throwIfAborted } from '../cancellation'
 import type { Project } from '../store/project'
 import { collectReportData, type CollectHooks } from './data'
 import { renderReport } from './render'
@@ -10,7 +10,7 @@ export { renderReport } from './render'
 /** A project's report: statistics of the chosen (default latest) audit job, its bookmarks, and the PDF. */
 export async function generateReport(project: Project, options: ReportOptions, hooks: CollectHooks = {}): Promise<{ pdf: Buffer; pages: number; jobId: number }> {
   const data = await collectReportData(project, options, hooks)
-  if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'The report was cancelled')
+  throwIfAborted(hooks.signal, 'The report was cancelled')
   return { ...(await renderReport(data, options, hooks.onProgress)), jobId: data.stats.jobId }
 }
 

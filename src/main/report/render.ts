@@ -1,5 +1,6 @@
 import { partialLabel } from '@common/charts'
 import { REPORT_SECTIONS, type ReportOptions } from '@common/methods/reports'
+import { yieldToEventLoop } from '../cancellation'
 import type { ReportData } from './data'
 import { alertsSection } from './sections/alerts'
 import { bookmarksSection } from './sections/bookmarks'
@@ -36,7 +37,7 @@ export async function renderReport(
   for (const [i, s] of sections.entries()) {
     onProgress?.('layout', i, sections.length)
     // Layout is synchronous; between sections the app's event loop (IPC, HTTP, progress events) gets a turn.
-    await new Promise((resolve) => setImmediate(resolve))
+    await yieldToEventLoop()
     if (s === 'alerts') alertsSection(w, data, options)
     else if (s === 'classes') classesSection(w, data)
     else if (s === 'bookmarks') bookmarksSection(w, data)

@@ -1,7 +1,7 @@
 import { AppError } from '@common/errors'
 import type { Baseline } from '@common/saliency'
 import type { BatchGeometry } from './model'
-import { seededUniform } from './random'
+import { seededUniform } from '../prng'
 
 /**
  * The baseline image `a` for each image of a batch, [B, H, W, C]. Each image's baseline depends only on that

@@ -122,6 +122,5 @@ export function requestScores(fc: Float32Array, batch: BatchArrays): number[] {
   })
 }
 
-export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new AppError('CANCELLED', 'saliency computation cancelled')
-}
+/** What a cancelled saliency computation says (throwIfAborted in ../cancellation). */
+export const SALIENCY_CANCELLED = 'saliency computation cancelled'

@@ -22,11 +22,11 @@
  */
 import { AppError } from '@common/errors'
 import { type Faithfulness, type FaithfulnessParams, type FaithfulnessParamsInput, FaithfulnessParamsSchema } from '@common/saliency'
-import { shuffleInPlace } from '../prng'
+import { shuffleInPlace, uniformStream } from '../prng'
 import { baselineImages } from './baseline'
-import type { SaliencyRequest } from './batch'
+import { throwIfAborted } from '../cancellation'
+import { SALIENCY_CANCELLED, type SaliencyRequest } from './batch'
 import type { SegmentationModel } from './model'
-import { uniformStream } from './random'
 
 /** A saliency map at its own resolution, row-major; larger = more salient (a preserved mask cell, |gradient|). */
 export interface SaliencyMap {
@@ -119,7 +119,7 @@ export async function deletionFaithfulness(
       }
     }
   }
-  if (options.signal?.aborted) throw new AppError('CANCELLED', 'saliency computation cancelled')
+  throwIfAborted(options.signal, SALIENCY_CANCELLED)
   const scores = await requestScoresOf(model, removed.length, fill, image, request.request, classId)
   const keys = [...slots.keys()]
   const scoreOf = new Map(keys.map((k, i) => [k, scores[i]]))

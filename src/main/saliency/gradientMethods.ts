@@ -1,14 +1,16 @@
 import { AppError } from '@common/errors'
 import type { GradientParams } from '@common/saliency'
 import { baselineImages } from './baseline'
-import { type BatchArrays, classProbabilities, requestScores, throwIfAborted } from './batch'
+import { throwIfAborted, yieldToEventLoop } from '../cancellation'
+import { type BatchArrays, classProbabilities, requestScores, SALIENCY_CANCELLED } from './batch'
 import type { SegmentationModel } from './model'
-import { seededNormal } from './random'
+import { seededNormal } from '../prng'
 
 export interface GradientOutcome {
-  /** Per request, H×W: channel-summed |averaged gradient|, zero inside R for the context form. */
-  pixelMaps: Float32Array[]
-  /** Per request, saliencyHeight×saliencyWidth: pixelMaps after the mean filter. */
+  /**
+   * Per request, saliencyHeight×saliencyWidth: the channel-summed |averaged gradient| per pixel (zero inside R for
+   * the context form) after the mean filter; at the image's own size, the per-pixel map itself.
+   */
   maps: Float32Array[]
   /** S(x,R,c) per request. */
   score: number[]
@@ -26,8 +28,6 @@ export function meanFilterKernel(height: number, width: number, sh: number, sw: 
   }
   return [height / sh, width / sw]
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * VG, IG and SG of the request score S(x,R,c) (Eq. 4 with G_grid, Eq. 5 for the context form). The batch score is
@@ -49,7 +49,7 @@ export async function gradientSaliency(
   const x = params.method === 'vg' ? images : new Float32Array(images.length)
   let vgScore: Float32Array | null = null
   for (let k = 1; k <= n; k++) {
-    throwIfAborted(options.signal)
+    throwIfAborted(options.signal, SALIENCY_CANCELLED)
     if (params.method === 'ig') {
       const t = Math.fround(k / n)
       for (let i = 0; i < x.length; i++) x[i] = start![i] + Math.fround(t * Math.fround(images[i] - start![i]))
@@ -63,11 +63,10 @@ export async function gradientSaliency(
     options.onStep?.(k)
     await yieldToEventLoop()
   }
-  throwIfAborted(options.signal)
+  throwIfAborted(options.signal, SALIENCY_CANCELLED)
 
   const hw = height * width
   const [sh, sw] = [params.saliencyHeight, params.saliencyWidth]
-  const pixelMaps: Float32Array[] = []
   const maps: Float32Array[] = []
   for (let i = 0; i < b; i++) {
     const map = new Float32Array(hw)
@@ -81,16 +80,16 @@ export async function gradientSaliency(
       }
       map[p] = params.form === 'context' && requestMasks[i * hw + p] !== 0 ? 0 : s
     }
-    const pooled = new Float32Array(sh * sw)
-    if (kh === 1 && kw === 1) pooled.set(map)
-    else {
-      for (let y = 0; y < height; y++) for (let xx = 0; xx < width; xx++) pooled[Math.floor(y / kh) * sw + Math.floor(xx / kw)] += map[y * width + xx]
-      for (let q = 0; q < pooled.length; q++) pooled[q] /= kh * kw
+    if (kh === 1 && kw === 1) {
+      maps.push(map)
+      continue
     }
-    pixelMaps.push(map)
+    const pooled = new Float32Array(sh * sw)
+    for (let y = 0; y < height; y++) for (let xx = 0; xx < width; xx++) pooled[Math.floor(y / kh) * sw + Math.floor(xx / kw)] += map[y * width + xx]
+    for (let q = 0; q < pooled.length; q++) pooled[q] /= kh * kw
     maps.push(pooled)
   }
   // VG's one gradient was taken at the image itself; the other methods need S at x once more.
   const score = vgScore ? Array.from(vgScore) : requestScores(await classProbabilities(model, images, batch), batch)
-  return { pixelMaps, maps, score }
+  return { maps, score }
 }

@@ -15,7 +15,8 @@ import {
   SaliencyParamsSchema,
   type SaliencyResult
 } from '@common/saliency'
-import { type BatchArrays, batchArrays, planBatches, requestScores, type SaliencyRequest, throwIfAborted, validateRequest } from './batch'
+import { type BatchArrays, batchArrays, planBatches, requestScores, SALIENCY_CANCELLED, type SaliencyRequest, validateRequest } from './batch'
+import { throwIfAborted } from '../cancellation'
 import { deletionFaithfulness } from './faithfulness'
 import { gradientSaliency, meanFilterKernel } from './gradientMethods'
 import type { SegmentationModel } from './model'
@@ -100,7 +101,7 @@ export async function computeSaliency(
   })
   const maxBatch = options.maxBatch ?? 16
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new AppError('INVALID_PARAMETERS', `maxBatch must be a positive integer, got ${maxBatch}`)
-  throwIfAborted(options.signal)
+  throwIfAborted(options.signal, SALIENCY_CANCELLED)
 
   const batches = planBatches(requests, maxBatch)
   const per = stepsPerBatch(params)
@@ -131,16 +132,6 @@ export async function computeSaliency(
     if (reported < (bi + 1) * per) report((bi + 1) * per)
   }
   return results
-}
-
-/** One request; the same as computeSaliency with a single request. */
-export async function computeOne(
-  model: SegmentationModel,
-  request: SaliencyRequest,
-  params: SaliencyParamsInput | SaliencyParams,
-  options: Omit<SaliencyOptions, 'maxBatch'> = {}
-): Promise<SaliencyResult> {
-  return (await computeSaliency(model, [request], params, options))[0]
 }
 
 async function runBatch(
@@ -194,7 +185,6 @@ async function runBatch(
     maskWidth: g.saliencyWidth,
     mask: outcome.maps[i],
     upsampled: upsampleBilinear(outcome.maps[i], g.saliencyHeight, g.saliencyWidth, height, width),
-    pixelMap: outcome.pixelMaps[i],
     scoreOriginal: outcome.score[i],
     scorePerturbed: null,
     preservation: null,

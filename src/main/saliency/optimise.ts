@@ -1,5 +1,6 @@
 import type { PerturbationParams } from '@common/saliency'
-import { throwIfAborted } from './batch'
+import { throwIfAborted, yieldToEventLoop } from '../cancellation'
+import { SALIENCY_CANCELLED } from './batch'
 import type { SegmentationModel } from './model'
 import { type PerturbationProblem, stepArgs } from './perturbation'
 
@@ -20,8 +21,6 @@ export interface OptimiseOutcome {
 }
 
 /** Lets timers and abort events run between steps; a runtime's promise may resolve without yielding. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
-
 /**
  * Minimises Eq. 2/3 for every request of the batch at once: one forward/backward of the whole batch per step
  * (the model's perturbationStep); the update of the small masks runs here, in float32 like the masks.
@@ -55,7 +54,7 @@ export async function optimiseMasks(
   const stoppedEarly = new Array<boolean>(b).fill(false)
 
   for (let step = 1; step <= params.steps && active.some(Boolean); step++) {
-    throwIfAborted(options.signal)
+    throwIfAborted(options.signal, SALIENCY_CANCELLED)
     const { loss, gradient } = await model.perturbationStep(stepArgs(problem, m, true))
     const grad = gradient!
     const c1 = f(1 - beta1 ** step)
@@ -94,7 +93,7 @@ export async function optimiseMasks(
     options.onStep?.(step)
     await yieldToEventLoop()
   }
-  throwIfAborted(options.signal)
+  throwIfAborted(options.signal, SALIENCY_CANCELLED)
 
   const final = await model.perturbationStep(stepArgs(problem, m, false))
   return {

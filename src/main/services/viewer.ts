@@ -229,7 +229,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         })
         return r
       }, { interactive: true })
-      const { mask, upsampled: _u, pixelMap: _p, params: usedParams, ...numbers } = result
+      const { mask, upsampled: _u, params: usedParams, ...numbers } = result
       const id = project.explanations.insert({
         imageId: input.imageId,
         modelId: input.modelId,

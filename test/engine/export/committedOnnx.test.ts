@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@main/engine/backend'
 import { exportModelFolder } from '@main/engine/export/exportModelFolder'
-import { loadModelUnverified } from '@main/engine/modelFiles'
+import { loadModel } from '@main/engine/modelFiles'
 import { compareWithOrt, range } from './helpers'
 
 /**
@@ -29,7 +29,7 @@ describe('committed ONNX exports', () => {
     })
 
     it(`${dir}/model.onnx on ONNX Runtime gives tfjs's probabilities and logits`, async () => {
-      const loaded = await loadModelUnverified(join(ROOT, dir))
+      const loaded = await loadModel(join(ROOT, dir))
       const model = loaded.model as tf.LayersModel
       const committed = new Uint8Array(await readFile(join(ROOT, dir, 'model.onnx')))
       // Inputs over the model's whole input range (these models take 0..1).

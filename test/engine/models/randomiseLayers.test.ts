@@ -9,8 +9,7 @@ import { loadModelArtifacts, readModelJson } from '@main/engine/modelFiles/fsHan
 import { cascadeUnits, writeRandomisedModel } from '@main/engine/modelFiles/randomiseLayers'
 import { openSegmentationModel } from '@main/engine/openModel'
 import { compareMasks, contextCells } from '@main/metrics/maskSimilarity'
-import { computeOne } from '@main/saliency'
-import { useCpu } from '../../saliency/models'
+import { computeOne, useCpu } from '../../saliency/models'
 
 /**
  * A hand-built model with a known answer: the first convolution copies the pixel four columns to the right

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isAppError } from '@common/errors'
-import { EnginePool, concatBatches, sliceBatch, splitRanges } from '@main/engine/pool/pool'
+import { EnginePool, splitRanges } from '@main/engine/pool/pool'
 import { artifactsRef, modelToArtifacts } from '@main/engine/pool/models'
 import { transferables } from '@main/engine/pool/protocol'
 import { fsHandler } from '@main/engine/modelFiles/fsHandler'
@@ -51,14 +51,14 @@ describe('EnginePool', () => {
     const expectedArgmax = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(images, shape)) as tf.Tensor, -1).dataSync())
     const ref = artifactsRef(await modelToArtifacts(model), 'tiny-1')
     const parts = await pool.split<PredictResult>('predict', n, ({ start, end }) => {
-      const chunk = sliceBatch(images, 64, start, end)
+      const chunk = images.slice(start * 64, end * 64)
       return { payload: { model: ref, images: chunk, shape: [end - start, 8, 8, 1] }, transfer: transferables(chunk) }
     })
     expect(parts).toHaveLength(2)
     expect(parts.map((p) => p.shape[0])).toEqual([3, 3])
-    const probs = concatBatches(parts.map((p) => p.probabilities!))
+    const probs = parts.flatMap((p) => Array.from(p.probabilities!))
     expect(maxAbsDiff(probs, expected)).toBeLessThan(1e-5)
-    expect(Array.from(concatBatches(parts.map((p) => p.argmax!)))).toEqual(Array.from(expectedArgmax))
+    expect(parts.flatMap((p) => Array.from(p.argmax!))).toEqual(Array.from(expectedArgmax))
   })
 
   it('loads a model from a tfjs directory inside the worker', async () => {

@@ -15,6 +15,7 @@ import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { ImageInput } from '@main/store/repositories/datasets'
 import { parseJson } from '@main/store/repositories/json'
+import { throwIfAborted } from '../../cancellation'
 import { looksLikeCityscapes, scanCityscapes } from './cityscapes'
 import { looksLikeFolder, scanFolder } from './folder'
 import { isDir, isFile } from './fsutil'
@@ -36,9 +37,7 @@ export function thumbnailPath(thumbnailDir: string, contentHash: string): string
   return join(thumbnailDir, `${contentHash}.webp`)
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AppError('CANCELLED', 'dataset import cancelled; nothing was stored')
-}
+const IMPORT_CANCELLED = 'dataset import cancelled; nothing was stored'
 
 async function detectFormat(root: string): Promise<'cityscapes' | 'voc' | 'folder'> {
   if (await looksLikeCityscapes(root)) return 'cityscapes'
@@ -232,7 +231,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
   const options = parsed.data
   const root = resolve(options.root)
   if (!(await isDir(root))) throw new AppError('DATASET_INVALID', `no folder at ${root}`, { root })
-  throwIfAborted(hooks.signal)
+  throwIfAborted(hooks.signal, IMPORT_CANCELLED)
 
   const format = options.format === 'auto' ? await detectFormat(root) : options.format
   const scanned = await scan(format, root, options.splits)
@@ -245,7 +244,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
       format
     })
   }
-  throwIfAborted(hooks.signal)
+  throwIfAborted(hooks.signal, IMPORT_CANCELLED)
   if (options.thumbnailDir) await mkdir(options.thumbnailDir, { recursive: true })
 
   const valid = validLabelValues(scanned.labelEncoding, scanned.classSet.classes, scanned.classSet.ignoreIds)
@@ -258,7 +257,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
   const worker = async (): Promise<void> => {
     while (!failed && next < total) {
       const i = next++
-      throwIfAborted(hooks.signal)
+      throwIfAborted(hooks.signal, IMPORT_CANCELLED)
       results[i] = await checkCandidate(scanned, valid, scanned.candidates[i], options)
       if (failed) return
       done++
@@ -271,7 +270,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
     failed = true
     throw err
   }
-  throwIfAborted(hooks.signal)
+  throwIfAborted(hooks.signal, IMPORT_CANCELLED)
 
   const images = results.flatMap((r) => (r.input ? [r.input] : []))
   const issues = [...scanned.issues, ...results.flatMap((r) => r.issues)]

@@ -8,7 +8,8 @@ import {
   type StreetScenesSpecInput,
   type StreetSceneSplit
 } from '@common/streetScenes'
-import { createRng, hashInts } from './prng'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
+import { createRng, HASH_FAMILY, hashInts } from '../../prng'
 import { generateStreetScene, type StreetScene } from './scene'
 
 export interface StreetScenesHooks {
@@ -25,7 +26,7 @@ export function parseStreetScenesSpec(input: StreetScenesSpecInput): StreetScene
 
 /** The seed of image `index` of a split: independent of every other image, so ranges can be made in any order. */
 export function streetSceneSeed(seed: number, split: StreetSceneSplit, index: number): number {
-  return hashInts(seed, STREET_SCENE_SPLITS.indexOf(split) + 1, index)
+  return hashInts(HASH_FAMILY.streetScenes, [seed, STREET_SCENE_SPLITS.indexOf(split) + 1, index])
 }
 
 /** Image `index` of a split, exactly as the batch generator and the folder writer make it. */
@@ -88,12 +89,8 @@ export function generateStreetSceneBatch(
   return batch
 }
 
-/** Lets abort events and progress listeners run during a long synchronous loop. */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AppError('CANCELLED', 'street-scene generation cancelled')
-}
+/** What a cancelled generation says (throwIfAborted in ../../cancellation). */
+export const STREET_SCENES_CANCELLED = 'street-scene generation cancelled'
 
 /** A whole split (or a range of it) in memory, yielding to the event loop so it can be cancelled. */
 export async function generateStreetSceneArrays(
@@ -108,7 +105,7 @@ export async function generateStreetSceneArrays(
   for (let k = 0; k < count; k++) {
     if (k % 64 === 0) {
       await yieldToEventLoop()
-      throwIfAborted(hooks.signal)
+      throwIfAborted(hooks.signal, STREET_SCENES_CANCELLED)
     }
     fill(batch, k, streetSceneSample(spec, split, start + k))
     hooks.onProgress?.({ split, done: k + 1, total: count })

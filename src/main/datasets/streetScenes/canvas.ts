@@ -1,5 +1,6 @@
 import { STREET_CLASS, STREET_SCENE_CLASS_COUNT } from '@common/streetScenes'
-import { fbm, hash01 } from './prng'
+import { hash01 } from '../../prng'
+import { fbm } from './noise'
 
 /**
  * A supersampled raster: colours, class ids and instance ids at SS× the output size. Shapes are drawn in output

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { STREET_SCENE_CLASSES, type StreetSceneOptionsInput } from '@common/streetScenes'
 import { generateStreetScene } from './scene'
-import { createRng, hashInts } from './prng'
+import { createRng, HASH_FAMILY, hashInts } from '../../prng'
 
 /** Colourises a label map with the Cityscapes palette (RGB bytes). */
 export function colorizeLabels(label: Uint8Array): Uint8Array {
@@ -24,7 +24,7 @@ export async function writeStreetSceneContactSheet(
   options: StreetSceneOptionsInput = {},
   { count = 16, columns = 4, seed = 1, zoom = 2 }: { count?: number; columns?: number; seed?: number; zoom?: number } = {}
 ): Promise<void> {
-  const scenes = Array.from({ length: count }, (_, i) => generateStreetScene(createRng(hashInts(seed, i)), options))
+  const scenes = Array.from({ length: count }, (_, i) => generateStreetScene(createRng(hashInts(HASH_FAMILY.streetScenes, [seed, i])), options))
   const { width: w, height: h } = scenes[0].meta
   const pad = 4
   const cellW = w * zoom + pad

@@ -10,4 +10,3 @@ export {
 } from './batch'
 export { writeStreetScenes, streetSampleName, STREET_SCENES_FORMAT, STREET_SCENES_FORMAT_VERSION } from './writer'
 export { writeStreetSceneContactSheet, colorizeLabels } from './contactSheet'
-export { createRng, hashInts, type Rng } from './prng'

@@ -1,6 +1,6 @@
 import { STREET_CLASS } from '@common/streetScenes'
 import type { Box, Canvas, Material } from './canvas'
-import type { Rng } from './prng'
+import type { Rng } from '../../prng'
 
 /**
  * Drawers for the scene's things. Geometry is in output pixels, relative to where an object meets the ground

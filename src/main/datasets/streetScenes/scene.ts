@@ -29,7 +29,7 @@ import {
   treeBox,
   trunkBox
 } from './objects'
-import { hash01, type Rng } from './prng'
+import { hash01, type Rng } from '../../prng'
 import { buildStreet, figureHeightAt, lateralAt, paintBackground, surfaceAt, xAtLateral, type Street, type Surface } from './street'
 
 /*

@@ -1,7 +1,8 @@
 import { STREET_CLASS } from '@common/streetScenes'
 import type { Canvas, Material } from './canvas'
 import { SS } from './canvas'
-import { fbm, hash01, valueNoise, type Rng } from './prng'
+import { hash01, type Rng } from '../../prng'
+import { fbm, valueNoise } from './noise'
 
 /**
  * The static part of a scene: a straight street seen from the driver's seat, all of it drawn in one-point

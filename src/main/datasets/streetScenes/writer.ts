@@ -9,7 +9,8 @@ import {
   type StreetScenesSummary,
   type StreetScenesWriteOptionsInput
 } from '@common/streetScenes'
-import { streetSceneSample, throwIfAborted, yieldToEventLoop, type StreetScenesHooks } from './batch'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
+import { STREET_SCENES_CANCELLED, streetSceneSample, type StreetScenesHooks } from './batch'
 import { ensureEmptyDir, writeGrayPng, writeRgbPng } from '../datasetFolder'
 
 /**
@@ -48,7 +49,7 @@ export async function writeStreetScenes(input: StreetScenesWriteOptionsInput, ho
     const [imgDir, labelDir, instDir, metaDir] = dirs
     const pending = new Set<Promise<void>>()
     for (let i = 0; i < spec.counts[split]; i++) {
-      throwIfAborted(hooks.signal)
+      throwIfAborted(hooks.signal, STREET_SCENES_CANCELLED)
       const scene = streetSceneSample(spec, split, i)
       const name = streetSampleName(i)
       const job: Promise<void> = Promise.all([
@@ -70,7 +71,7 @@ export async function writeStreetScenes(input: StreetScenesWriteOptionsInput, ho
     }
     await Promise.all(pending)
   }
-  throwIfAborted(hooks.signal)
+  throwIfAborted(hooks.signal, STREET_SCENES_CANCELLED)
 
   const dataset = {
     format: STREET_SCENES_FORMAT,

@@ -1,5 +1,5 @@
 import { TEXTURE_COUNT, type BiasStrength } from '@common/textureMnist'
-import { pickExcluding, type Rng } from './prng'
+import type { Rng } from '../../prng'
 
 /**
  * Which textures an image gets. The rules, for a biased digit d* and a bias texture b:
@@ -20,6 +20,13 @@ export interface TextureChoice {
   foreground: number
   tiles: number[]
   biasedTile: number | null
+}
+
+/** Uniform pick from the ids in [0, count) that are not excluded. */
+export function pickExcluding(rng: Rng, count: number, excluded: readonly number[]): number {
+  const allowed: number[] = []
+  for (let i = 0; i < count; i++) if (!excluded.includes(i)) allowed.push(i)
+  return allowed[rng.int(allowed.length)]
 }
 
 export function chooseTextures(rng: Rng, digit: number, tiles: number, rule: BiasRule): TextureChoice {

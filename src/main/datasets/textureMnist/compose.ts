@@ -8,8 +8,7 @@ import {
 import { chooseTextures } from './bias'
 import { digitMask } from './digit'
 import type { MnistSplit } from './mnist'
-import { shuffleInPlace } from '../../prng'
-import { hashSeeds, mulberry32 } from './prng'
+import { createRng, HASH_FAMILY, hashInts, shuffleInPlace } from '../../prng'
 import { TEXTURE_SIZE } from './textures'
 import { tileCount, tileRects } from './tiles'
 
@@ -20,6 +19,9 @@ import { tileCount, tileRects } from './tiles'
  */
 const SPLIT_TAG: Record<TextureMnistSplit, number> = { train: 1, test: 2 }
 const STREAM = { classPermutation: 1, blockOrder: 2, image: 3 } as const
+
+/** Every stream of a split is keyed by (seed, what it is for, …), so each image can be regenerated alone. */
+const hashSeeds = (...values: number[]): number => hashInts(HASH_FAMILY.textureMnist, values)
 
 export function splitSeed(spec: Pick<TextureMnistSpec, 'seed' | 'testSeed'>, split: TextureMnistSplit): number {
   const base = split === 'test' && spec.testSeed !== null ? spec.testSeed : spec.seed
@@ -43,7 +45,7 @@ export function createSampler(
   const seed = splitSeed(spec, split)
   const byDigit: number[][] = Array.from({ length: 10 }, () => [])
   for (let i = 0; i < mnist.count; i++) byDigit[mnist.labels[i]].push(i)
-  byDigit.forEach((ids, d) => shuffleInPlace(ids, mulberry32(hashSeeds(seed, STREAM.classPermutation, d)).next))
+  byDigit.forEach((ids, d) => shuffleInPlace(ids, createRng(hashSeeds(seed, STREAM.classPermutation, d)).next))
   const present = byDigit.map((ids, d) => (ids.length > 0 ? d : -1)).filter((d) => d >= 0)
 
   const rects = tileRects(spec.layout, size)
@@ -58,7 +60,7 @@ export function createSampler(
   const pickDigit = (index: number): { digit: number; mnistIndex: number } => {
     const block = Math.floor(index / present.length)
     const order = [...present]
-    shuffleInPlace(order, mulberry32(hashSeeds(seed, STREAM.blockOrder, block)).next)
+    shuffleInPlace(order, createRng(hashSeeds(seed, STREAM.blockOrder, block)).next)
     const digit = order[index % present.length]
     const ids = byDigit[digit]
     return { digit, mnistIndex: ids[block % ids.length] }
@@ -66,7 +68,7 @@ export function createSampler(
 
   const render = (index: number, image: Float32Array, label: Uint8Array): TextureMnistMeta => {
     const { digit, mnistIndex } = pickDigit(index)
-    const rng = mulberry32(hashSeeds(seed, STREAM.image, index))
+    const rng = createRng(hashSeeds(seed, STREAM.image, index))
     const choice = chooseTextures(rng, digit, tiles, rule)
     // A random crop of the tiled texture per region, each region's crop starting at the region's corner.
     const fgOffset = [rng.int(TEXTURE_SIZE), rng.int(TEXTURE_SIZE)]

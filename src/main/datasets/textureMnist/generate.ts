@@ -8,6 +8,7 @@ import {
   type TextureMnistSpecInput,
   type TextureMnistSplit
 } from '@common/textureMnist'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
 import { createSampler, type SplitSampler } from './compose'
 import { loadMnist } from './mnist'
 import { defaultTextures } from './textures'
@@ -28,12 +29,8 @@ export function samplerFor(spec: TextureMnistSpec, split: TextureMnistSplit): Sp
   return createSampler(spec, split, loadMnist(split, spec.mnistDir), defaultTextures())
 }
 
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AppError('CANCELLED', 'texture-MNIST generation cancelled')
-}
-
-/** Lets abort events and progress listeners run during a long synchronous loop. */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** What a cancelled generation says (throwIfAborted in ../../cancellation). */
+export const TEXTURE_MNIST_CANCELLED = 'texture-MNIST generation cancelled'
 
 export interface TextureMnistArrays {
   split: TextureMnistSplit
@@ -66,7 +63,7 @@ export async function generateTextureMnistArrays(
   for (let i = 0; i < count; i++) {
     if (i % 256 === 0) {
       await yieldToEventLoop()
-      throwIfAborted(hooks.signal)
+      throwIfAborted(hooks.signal, TEXTURE_MNIST_CANCELLED)
     }
     meta.push(sampler.render(start + i, images.subarray(i * px, (i + 1) * px), labels.subarray(i * px, (i + 1) * px)))
     hooks.onProgress?.({ split, done: i + 1, total: count })

@@ -1,5 +1,5 @@
 import { TEXTURE_COUNT, TEXTURE_NAMES } from '@common/textureMnist'
-import { mulberry32, type Rng } from './prng'
+import { createRng, type Rng } from '../../prng'
 
 /**
  * The 25 grayscale textures, made here because the paper's texture images cannot be downloaded. Each is a
@@ -132,7 +132,7 @@ const RECIPES: Record<(typeof TEXTURE_NAMES)[number], Recipe> = {
 export function makeTextures(seed: number = DEFAULT_TEXTURE_SEED): Float32Array[] {
   return TEXTURE_NAMES.map((name, id) => {
     const recipe = RECIPES[name]
-    const pattern = recipe.make(mulberry32(seed + id * 0x9e3779b1))
+    const pattern = recipe.make(createRng(seed + id * 0x9e3779b1))
     const raw = new Float32Array(N * N)
     let min = Infinity
     let max = -Infinity

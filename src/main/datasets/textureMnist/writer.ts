@@ -12,7 +12,8 @@ import {
   type TextureMnistOptionsInput,
   type TextureMnistSummary
 } from '@common/textureMnist'
-import { throwIfAborted, yieldToEventLoop, samplerFor, type GenerateHooks } from './generate'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
+import { samplerFor, TEXTURE_MNIST_CANCELLED, type GenerateHooks } from './generate'
 import { tileRects } from './tiles'
 import { ensureEmptyDir, writeGrayPng } from '../datasetFolder'
 
@@ -58,7 +59,7 @@ export async function generateTextureMnist(
     const image = new Float32Array(size * size)
     try {
       for (let i = 0; i < sampler.count; i++) {
-        throwIfAborted(hooks.signal)
+        throwIfAborted(hooks.signal, TEXTURE_MNIST_CANCELLED)
         if (failure !== null) throw failure
         const label = new Uint8Array(size * size)
         const meta = sampler.render(i, image, label)
@@ -92,7 +93,7 @@ export async function generateTextureMnist(
     }
     if (failure !== null) throw failure
   }
-  throwIfAborted(hooks.signal)
+  throwIfAborted(hooks.signal, TEXTURE_MNIST_CANCELLED)
 
   const { outDir, ...spec } = options
   const dataset = {

@@ -202,11 +202,6 @@ export async function loadModel(location: string, options: LoadOptions = {}): Pr
   }
 }
 
-/** Load a model's files without probing it; for callers that verify on another thread or backend. */
-export async function loadModelUnverified(location: string, options: Omit<LoadOptions, 'verify'> = {}): Promise<LoadedModel> {
-  return loadModel(location, { ...options, verify: { shape: false, probabilities: false, gradient: false } })
-}
-
 function checkInputShape(shape: (number | null | undefined)[] | undefined, sidecar: ModelSidecar): void {
   if (!shape) return
   const { height, width, channels } = sidecar.input

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
-import { hashInts, uniform01 } from '../../prng'
+import { HASH_FAMILY, hashInts, normalStream, uniform01 } from '../../prng'
 import { fsHandler, loadModelArtifacts, modelJsonPath, readModelJson } from './fsHandler'
 import { readSidecar, writeSidecar } from './index'
 
@@ -149,21 +149,6 @@ function fans(shape: number[]): { fanIn: number; fanOut: number } {
   return { fanIn: n, fanOut: n }
 }
 
-function normals(random: () => number): () => number {
-  let spare: number | null = null
-  return () => {
-    if (spare !== null) {
-      const s = spare
-      spare = null
-      return s
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - random()))
-    const theta = 2 * Math.PI * random()
-    spare = r * Math.sin(theta)
-    return r * Math.cos(theta)
-  }
-}
-
 /** How a tensor is redrawn, in words, for the report. */
 export type InitialiserUsed = string
 
@@ -174,7 +159,7 @@ export type InitialiserUsed = string
 function drawInitialiser(init: InitialiserJson, shape: number[], out: Float32Array, random: () => number): string | null {
   const c = init.config ?? {}
   const num = (k: string, d: number): number => (typeof c[k] === 'number' ? (c[k] as number) : d)
-  const normal = normals(random)
+  const normal = normalStream(random)
   const truncated = (mean: number, std: number): number => {
     for (;;) {
       const z = normal()
@@ -231,7 +216,7 @@ function drawSameScale(trained: Float32Array, out: Float32Array, random: () => n
   let variance = 0
   for (const v of trained) variance += (v - mean) ** 2
   const std = Math.sqrt(variance / Math.max(1, trained.length))
-  const normal = normals(random)
+  const normal = normalStream(random)
   for (let i = 0; i < out.length; i++) out[i] = mean + std * normal()
   return `normal with the trained tensor's mean ${mean.toPrecision(3)} and std ${std.toPrecision(3)}`
 }
@@ -254,7 +239,7 @@ function weightLayout(specs: tf.io.WeightsManifestEntry[]): Map<string, { spec: 
 
 /** Same seed and weight name, same stream: what makes the stages a cascade. */
 function weightSeed(seed: number, name: string): number {
-  return hashInts(0x5a17c0de, [seed, ...Array.from(name, (ch) => ch.codePointAt(0)!)])
+  return hashInts(HASH_FAMILY.randomisedWeights, [seed, ...Array.from(name, (ch) => ch.codePointAt(0)!)])
 }
 
 export interface RandomisedModel {

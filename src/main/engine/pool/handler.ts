@@ -1,6 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads'
 import type * as tf from '@tensorflow/tfjs'
-import { AppError } from '@common/errors'
 import type { BackendInfo } from '../backend'
 import type { ModelRef } from './models'
 
@@ -30,11 +29,3 @@ export interface TaskContext {
 export type TaskHandler<P = any, R = any> = (payload: P, ctx: TaskContext) => Promise<R> | R
 
 export type HandlerRegistry = Record<string, TaskHandler>
-
-export function cancelledError(): AppError {
-  return new AppError('CANCELLED', 'The task was cancelled')
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw cancelledError()
-}

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, type TransferListItem } from 'node:worker_threads'
 import { AppError, type ErrorShape } from '@common/errors'
+import { cancelledError } from '../../cancellation'
 import type { BackendInfo } from '../backend'
 import { envOnnxThreads } from '../onnx/threads'
 import type { MainToWorker, PayloadOf, ProgressOf, ResultOf, TaskType, WorkerInit, WorkerToMain } from './protocol'
@@ -214,7 +215,7 @@ export class EnginePool {
     if (opts.worker !== undefined && !(opts.worker >= 0 && opts.worker < this.slots.length)) {
       return Promise.reject(new AppError('INVALID_PARAMETERS', `No pool worker ${opts.worker}`))
     }
-    if (opts.signal?.aborted) return Promise.reject(new AppError('CANCELLED', 'The task was cancelled'))
+    if (opts.signal?.aborted) return Promise.reject(cancelledError())
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         id: this.nextId++,
@@ -298,7 +299,7 @@ export class EnginePool {
   async dispose(): Promise<void> {
     if (this.disposed) return
     this.disposed = true
-    const err = new AppError('CANCELLED', 'The engine pool was shut down')
+    const err = cancelledError('The engine pool was shut down')
     for (const p of this.queue.splice(0)) this.settle(p, err)
     for (const w of this.readyWaiters.values()) w.reject(err)
     this.readyWaiters.clear()
@@ -436,7 +437,7 @@ export class EnginePool {
   }
 
   /** Ends a task for the caller now (CANCELLED unless another reason is given) and stops it in its worker. */
-  private cancel(p: Pending, reason: unknown = new AppError('CANCELLED', 'The task was cancelled')): void {
+  private cancel(p: Pending, reason: unknown = cancelledError()): void {
     if (p.settled) return
     const queued = this.queue.indexOf(p)
     if (queued >= 0) {
@@ -516,22 +517,4 @@ export function splitRanges(count: number, parts: number): { start: number; end:
     start = end
   }
   return count === 0 ? [] : out
-}
-
-/** Copies items [start, end) of a batch laid out as `perItem` consecutive values each into a fresh array. */
-export function sliceBatch<T extends Float32Array | Int32Array | Uint8Array>(data: T, perItem: number, start: number, end: number): T {
-  return data.slice(start * perItem, end * perItem) as T
-}
-
-/** Concatenates per-range results back into one array. */
-export function concatBatches<T extends Float32Array | Int32Array | Uint8Array>(parts: T[]): T {
-  const total = parts.reduce((s, p) => s + p.length, 0)
-  const Ctor = (parts[0]?.constructor ?? Float32Array) as new (n: number) => T
-  const out = new Ctor(total)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p as never, offset)
-    offset += p.length
-  }
-  return out
 }

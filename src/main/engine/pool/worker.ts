@@ -5,7 +5,8 @@
 import { parentPort, workerData, type TransferListItem } from 'node:worker_threads'
 import { AppError, toErrorShape } from '@common/errors'
 import { initBackend, type BackendInfo } from '../backend'
-import { cancelledError, type HandlerRegistry, type TaskContext } from './handler'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
+import type { HandlerRegistry, TaskContext } from './handler'
 import { builtinHandlers } from './handlers/index'
 import { ModelCache } from './models'
 import { transferables, type MainToWorker, type WorkerInit, type WorkerToMain } from './protocol'
@@ -29,8 +30,6 @@ async function loadRegistry(): Promise<HandlerRegistry> {
   }
   return registry
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 async function main(): Promise<void> {
   let backend: BackendInfo
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
       progress: (data, transfer = []) => post({ kind: 'progress', id, data }, transfer),
       checkpoint: async () => {
         await yieldToEventLoop()
-        if (controller.signal.aborted) throw cancelledError()
+        throwIfAborted(controller.signal)
       },
       loadModel: async (ref) => {
         const { model, owned: mine } = await models.get(ref)

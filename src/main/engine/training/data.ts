@@ -1,5 +1,5 @@
 import { AppError } from '@common/errors'
-import { shuffleInPlace, uniform01 } from '../../prng'
+import { epochSeed, shuffleInPlace, uniform01 } from '../../prng'
 
 /** A segmentation training set in memory: images [n, h, w, c] and integer labels [n, h, w]. */
 export interface SegmentationData {
@@ -17,13 +17,6 @@ export function checkData(data: SegmentationData, what = 'training data'): void 
   if (data.labels.length !== n * h * w) {
     throw new AppError('LABEL_SIZE_MISMATCH', `${what}: ${data.labels.length} label values for ${n} images of ${h}×${w}`)
   }
-}
-
-/** Mixes seed and epoch so each epoch has its own order, and the order of epoch e never depends on earlier ones. */
-function epochSeed(seed: number, epoch: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0
-  h = Math.imul(h ^ (epoch + 0x85ebca6b), 0xc2b2ae35) >>> 0
-  return (h ^ (h >>> 16)) >>> 0
 }
 
 /** The visiting order of `items` in one epoch (Fisher–Yates), a function of (seed, epoch) only, for resuming. */

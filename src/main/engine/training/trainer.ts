@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
+import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
 import { ConfusionMatrix } from '../../metrics/iou'
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint'
 import { batchCount, checkData, checkLabels, countValid, gatherBatch, shuffledOrder, splitTrainValidation, type SegmentationData } from './data'
@@ -140,8 +141,8 @@ export async function evaluate(
 }
 
 const defaultYield = (signal?: AbortSignal) => async (): Promise<void> => {
-  await new Promise((r) => setImmediate(r))
-  if (signal?.aborted) throw new AppError('CANCELLED', 'Training was cancelled')
+  await yieldToEventLoop()
+  throwIfAborted(signal, 'Training was cancelled')
 }
 
 /** A model and its Adam optimizer in this thread. */
