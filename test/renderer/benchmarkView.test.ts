@@ -41,6 +41,7 @@ const result: BenchmarkResult = {
   ],
   explained: { requests: 240, skipped: 0 },
   sanity: null,
+  verdicts: [],
   files: { json: '/tmp/r.json', csv: '/tmp/r.csv', summary: '/tmp/s.txt', figures: [] }
 }
 
