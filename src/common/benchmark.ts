@@ -328,6 +328,12 @@ export const ModelMethodReadingSchema = z.object({
   /** Share of empty masks per digit (mean context saliency < EMPTY_MASK_CBD); null: no request. */
   emptyShare: z.array(z.number().nullable()),
   mcblBiased: z.number().nullable(),
+  /**
+   * Of the biased digit's empty masks, how many started from S ≈ 0 (S at the initial mask below 10 % of S on the
+   * original image): the perturbation at the start already removed what the model needed. Null when the method
+   * records no start score (gradient methods, results cached before it was recorded).
+   */
+  emptyStartedLow: z.number().int().nullable().default(null),
   /** Images of the biased digit whose CBL is defined (the mask is not empty): what mCBL rests on. */
   mcblImages: z.number().int(),
   /** The highest mCBD among the other digits, and which digit it is. */

@@ -219,6 +219,12 @@ export const SaliencyResultSchema = z.object({
   scoreOriginal: z.number(),
   /** Perturbation methods: S on the image perturbed with the final mask; null otherwise. */
   scorePerturbed: z.number().nullable(),
+  /**
+   * Perturbation methods: S on the image perturbed with the initial mask, before the first step. Near 0, the
+   * preservation term has nothing to hold on to and the sparsity term empties the mask (issue 18). Absent in
+   * results stored before it was recorded.
+   */
+  scoreStart: z.number().nullable().optional(),
   /** Final ‖R∘max(f_c(x) − f_c(p), 0)‖₁/‖R‖₁; null for gradient methods. */
   preservation: z.number().nullable(),
   /** Final ‖M‖₁ (sum over low-resolution cells) and λ·‖M‖₁; null for gradient methods. */

@@ -46,6 +46,12 @@ describe('per-model verdicts (issue 18)', () => {
     // The same row with a lower mCBL does not detect, nor does one whose biased digit is not the highest.
     expect(methodReading('context', [rec(6, 0.3, 0.7), rec(3, 0.1)], 6).detects).toBe(false)
     expect(methodReading('context', [rec(6, 0.3, 0.9), rec(3, 0.31)], 6).detects).toBe(false)
+    // Empty masks of the biased digit that started from S ≈ 0 (below 10 % of the original score) are counted apart.
+    const scored = (cbd: number, start: number): ImageRecord => ({ ...rec(6, cbd), scoreOriginal: 0.8, scoreStart: start, scoreFinal: 0 })
+    expect(methodReading('context', [scored(0, 0.01), scored(0, 0.5), scored(0.2, 0.5)], 6).emptyStartedLow).toBe(1)
+    expect(methodReading('context', [scored(0.2, 0.5)], 6).emptyStartedLow).toBe(0)
+    // Without start scores (gradient methods, older cached units) the count is unknown, not zero.
+    expect(r.emptyStartedLow).toBeNull()
   })
 
   it('says learned and detected, learned and missed, not learned, or undetermined, against the unbiased model of the same seed', () => {

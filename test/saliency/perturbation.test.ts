@@ -36,6 +36,17 @@ describe('context saliency on known-answer models', () => {
     expect(res.lossCurve[res.lossCurve.length - 1]).toBeLessThan(res.lossCurve[0])
   })
 
+  it('records S at the initial mask: the image blended halfway towards the baseline, known in closed form', async () => {
+    const model = upperMeanModel(H, W)
+    const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
+    const res = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'context', steps: 2 })
+    // The upper half (all context) at M = 0.5 over a black baseline: 0.4, so p₁ = σ(8·0.4 − 4) everywhere in R.
+    expect(res.scoreStart).toBeCloseTo(sigmoid(8 * 0.4 - 4), 5)
+    expect(res.scoreOriginal).toBeCloseTo(sigmoid(8 * 0.8 - 4), 5)
+    const full = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'context', steps: 1, init: 1 })
+    expect(full.scoreStart).toBeCloseTo(full.scoreOriginal, 6)
+  })
+
   it('comes out empty when the model looks only at the pixels inside R', async () => {
     const model = pixelwiseModel(H, W)
     const img = image(H, W, (y, x) => (y >= 4 && y < 10 && x >= 5 && x < 12 ? 0.9 : ((x * 7 + y * 3) % 10) / 10))

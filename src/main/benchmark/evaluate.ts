@@ -79,6 +79,13 @@ export interface ImageRecord {
   requestArea: number
   gtArea: number
   biasedTile: number | null
+  /**
+   * Perturbation methods: S on the original image, with the initial mask (before the first step) and with the
+   * final mask. A collapsed mask whose start is already ≈ 0 had nothing to preserve (issue 18's diagnosis).
+   */
+  scoreOriginal?: number
+  scoreStart?: number | null
+  scoreFinal?: number | null
 }
 
 export interface ExplainUnit {
@@ -162,7 +169,8 @@ export async function explainSet(
       }
     }
     const m = contextBias(r.upsampled, gt, biasedTileMask(meta, S))
-    return { index: set.indices[i], digit: meta.digit, cbd: m.cbd, cbl: m.cbl, requestArea: areas[k], gtArea, biasedTile: meta.biasedTile }
+    const scores = r.scorePerturbed === null ? {} : { scoreOriginal: r.scoreOriginal, scoreStart: r.scoreStart ?? null, scoreFinal: r.scorePerturbed }
+    return { index: set.indices[i], digit: meta.digit, cbd: m.cbd, cbl: m.cbl, requestArea: areas[k], gtArea, biasedTile: meta.biasedTile, ...scores }
   })
   return { method, testSet: set.description, records, skipped, seconds: (performance.now() - t0) / 1000, params }
 }

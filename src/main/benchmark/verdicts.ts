@@ -12,6 +12,8 @@ import {
 import type { ImageRecord } from './evaluate'
 
 const DIGITS = 10
+/** S at the initial mask below this share of S on the original image counts as "already ≈ 0 at the start". */
+const START_LOW = 0.1
 
 export interface ModelExplanations {
   modelKey: string
@@ -36,6 +38,14 @@ export function methodReading(method: BenchmarkMethod, records: ImageRecord[], b
     emptyShare.push(cbds.length ? cbds.filter((c) => c < EMPTY_MASK_CBD).length / cbds.length : null)
   }
   const cbls = records.filter((r) => r.digit === biasedDigit && r.cbl !== null).map((r) => r.cbl as number)
+  const emptyBiased = records.filter((r) => r.digit === biasedDigit && r.cbd !== null && r.cbd < EMPTY_MASK_CBD)
+  const withStart = emptyBiased.filter((r) => typeof r.scoreStart === 'number' && typeof r.scoreOriginal === 'number')
+  const emptyStartedLow =
+    emptyBiased.length > 0 && withStart.length === emptyBiased.length
+      ? withStart.filter((r) => (r.scoreStart as number) < START_LOW * (r.scoreOriginal as number)).length
+      : emptyBiased.length === 0 && records.some((r) => typeof r.scoreStart === 'number')
+        ? 0
+        : null
   const mcblBiased = meanOf(cbls)
   let mcbdOthersMax: number | null = null
   let mcbdOthersMaxDigit: number | null = null
@@ -49,7 +59,7 @@ export function methodReading(method: BenchmarkMethod, records: ImageRecord[], b
   }
   const diag = mcbd[biasedDigit]
   const detects = diag !== null && (mcbdOthersMax === null || diag > mcbdOthersMax) && mcblBiased !== null && mcblBiased >= DETECTION_MIN_MCBL
-  return { method, mcbd, requests, emptyShare, mcblBiased, mcblImages: cbls.length, mcbdOthersMax, mcbdOthersMaxDigit, detects }
+  return { method, mcbd, requests, emptyShare, mcblBiased, emptyStartedLow, mcblImages: cbls.length, mcbdOthersMax, mcbdOthersMaxDigit, detects }
 }
 
 function learnedFrom(iouU: number | null, iouB: number | null, digit: number): { learned: ModelVerdict['learned']; drop: number | null; text: string } {
@@ -73,7 +83,8 @@ function detectionText(r: ModelMethodReading, digit: number): string {
     `${BENCHMARK_METHOD_LABELS[r.method]}: mCBD ${f3(r.mcbd[digit])} (n ${n}) vs highest other ${f3(r.mcbdOthersMax)}` +
       (r.mcbdOthersMaxDigit !== null ? ` (digit ${r.mcbdOthersMaxDigit})` : ''),
     `mCBL ${f2(r.mcblBiased)} over ${r.mcblImages} non-empty masks`,
-    `${empty === null ? '—' : Math.round(empty * n)}/${n} masks empty`
+    `${empty === null ? '—' : Math.round(empty * n)}/${n} masks empty` +
+      (r.emptyStartedLow !== null && empty ? ` (${r.emptyStartedLow} of them with S at the start < ${START_LOW * 100}% of the original)` : '')
   ]
   return parts.join('; ')
 }

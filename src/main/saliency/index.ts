@@ -159,6 +159,7 @@ async function runBatch(
       upsampled: upsampleBilinear(outcome.masks[i], p.maskHeight, p.maskWidth, height, width),
       scoreOriginal: scoreOriginal[i],
       scorePerturbed: outcome.final.score[i],
+      scoreStart: Number.isNaN(outcome.startScore[i]) ? null : outcome.startScore[i],
       preservation: outcome.final.preservation[i],
       maskL1: outcome.final.maskL1[i],
       maskTerm: p.lambda * outcome.final.maskL1[i],

@@ -16,6 +16,8 @@ export interface OptimiseOutcome {
   lossCurves: number[][]
   stepsRun: number[]
   stoppedEarly: boolean[]
+  /** S on the image perturbed with the initial mask (before the first step): ≈ 0 means nothing to preserve. */
+  startScore: number[]
   /** The terms at the final (clamped) masks. */
   final: { loss: number[]; preservation: number[]; maskL1: number[]; score: number[] }
 }
@@ -52,11 +54,13 @@ export async function optimiseMasks(
   const lossCurves: number[][] = Array.from({ length: b }, () => [])
   const stepsRun = new Array<number>(b).fill(0)
   const stoppedEarly = new Array<boolean>(b).fill(false)
+  const startScore = new Array<number>(b).fill(Number.NaN)
 
   for (let step = 1; step <= params.steps && active.some(Boolean); step++) {
     throwIfAborted(options.signal, SALIENCY_CANCELLED)
-    const { loss, gradient } = await model.perturbationStep(stepArgs(problem, m, true))
+    const { loss, gradient, score } = await model.perturbationStep(stepArgs(problem, m, true))
     const grad = gradient!
+    if (step === 1) for (let i = 0; i < b; i++) startScore[i] = score[i]
     const c1 = f(1 - beta1 ** step)
     const c2 = f(1 - beta2 ** step)
     for (let i = 0; i < b; i++) {
@@ -101,6 +105,7 @@ export async function optimiseMasks(
     lossCurves,
     stepsRun,
     stoppedEarly,
+    startScore,
     final: {
       loss: Array.from(final.loss),
       preservation: Array.from(final.preservation),
