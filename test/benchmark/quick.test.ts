@@ -77,6 +77,14 @@ describe('benchmark quick preset', () => {
     expect(biased).toBeGreaterThan(2 * at(cbd, 'N', 2)!)
   })
 
+  it('reads the committed biased model as "bias learned and detected", with the numbers the verdict rests on', () => {
+    expect(result.verdicts.map((v) => [v.name, v.learned, v.verdict])).toEqual([['strong-d2-t3-s0', 'yes', 'learned-detected']])
+    const grid = result.verdicts[0].methods.find((m) => m.method === 'context')!
+    expect(grid.requests[2]).toBeGreaterThanOrEqual(18)
+    expect(grid.mcbd[2]).toBeCloseTo(at(result.methods.find((m) => m.method === 'context')!.cbd, '2', 2)!, 10)
+    expect(readFileSync(result.files.verdicts!, 'utf8')).toContain('bias learned and detected')
+  })
+
   it('reports the sanity check: each method, each stage of the cascade, with n, and grid saliency passes', () => {
     const sanity = result.sanity!
     expect(sanity.model.row).toBe('2')
