@@ -53,7 +53,7 @@ export function verdictMarkdown(verdicts: ModelVerdict[]): string {
   const out = [
     '## Per model: was the bias learned, and did grid saliency find it?',
     '',
-    `${verdicts.length} biased models: ${verdictCountLine(verdicts) || 'none'}.`,
+    `${verdicts.length} biased model${verdicts.length === 1 ? '' : 's'}: ${verdictCountLine(verdicts) || 'none'}.`,
     '',
     `| ${rows[0].map(cell).join(' | ')} |`,
     `|${rows[0].map(() => '---').join('|')}|`,
