@@ -30,6 +30,11 @@ describe('benchmark config', () => {
     expect(c.saliency.context.steps).toBe(100)
     expect(presetConfig('quick').training.source).toBe('committed')
     expect(planModels(presetConfig('paper-small')).map((m) => m.row)).toEqual(['N', '2', '5', '2'])
+    // Seed by seed: the unbiased model of a seed before its biased models.
+    const sweep = planModels(presetConfig('sweep')).map((m) => `${m.row}-s${m.training.data.seed}`)
+    expect(sweep).toHaveLength(2 + 36)
+    expect(sweep.slice(0, 2)).toEqual(['N-s0', '0-s0'])
+    expect(sweep.indexOf('N-s1')).toBe(19)
   })
 
   it('names every bad field in one INVALID_PARAMETERS error', () => {
@@ -163,7 +168,9 @@ describe('benchmark runner on a tiny configuration', () => {
     expect(first).toMatchObject({ code: 'CANCELLED' })
     expect(seen.some((p) => p.phase.includes('model N-s0'))).toBe(true)
     const runDir = runDirFor(root, config)
-    expect(existsSync(join(runDir, 'models'))).toBe(true)
+    // Trained models sit beside the run folders, shared by every run under the same root.
+    expect(existsSync(join(root, 'models'))).toBe(true)
+    expect(existsSync(join(runDir, 'models'))).toBe(false)
 
     const second = await runBenchmark({ pool, config, outRoot: root })
     // Both models and both evaluations came from the first run.
@@ -338,7 +345,7 @@ describe('ctxlens benchmark (CLI)', () => {
       expect(r.stderr).toContain('experiments.0.bias')
       const none = await cli('--no-progress')
       expect(none.exitCode).toBe(1)
-      expect(none.stderr).toContain('give --preset quick|paper-small or --config FILE')
+      expect(none.stderr).toContain('give --preset quick|paper-small|sweep or --config FILE')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

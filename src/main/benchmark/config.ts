@@ -169,9 +169,14 @@ export function planModels(config: BenchmarkConfig): PlannedModel[] {
   }
   const seeds = new Set<number>()
   for (const e of config.experiments) for (const s of e.seeds) seeds.add(s)
-  if (config.unbiased) for (const s of seeds.size ? [...seeds] : [0]) push(make('none', null, null, s))
-  for (const e of config.experiments) {
-    for (const d of e.biasedDigits) for (const t of e.textures) for (const s of e.seeds) push(make(e.bias, d, t, s))
+  // Seed by seed (its unbiased model, then its biased ones): a long run that is stopped has whole seeds done,
+  // each biased model with the reference its verdict needs. With one seed this is the order of the experiments.
+  for (const seed of seeds.size ? [...seeds] : [0]) {
+    if (config.unbiased) push(make('none', null, null, seed))
+    for (const e of config.experiments) {
+      if (!e.seeds.includes(seed)) continue
+      for (const d of e.biasedDigits) for (const t of e.textures) push(make(e.bias, d, t, seed))
+    }
   }
   return out
 }

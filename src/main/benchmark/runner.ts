@@ -162,19 +162,27 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
       continue
     }
     if (source === 'committed') throw missingCommittedModel(committedRoot, plan.training, config.data.valCount)
-    const dir = join(runDir, 'models', `${name}-${key}`)
-    if (existsSync(join(dir, 'ctxlens.model.json'))) {
-      const sidecar = await readSidecar(dir).catch(() => null)
+    // Trained models live beside the run folders, keyed by their training config, so every run under the same
+    // root shares them (a subset of the sweep reuses the sweep's models); runs made before kept them inside.
+    const dir = resolve(o.outRoot, 'models', `${name}-${key}`)
+    let earlier: { dir: string; sidecar: ModelSidecar } | null = null
+    for (const candidate of [dir, join(runDir, 'models', `${name}-${key}`)]) {
+      if (!existsSync(join(candidate, 'ctxlens.model.json'))) continue
+      const sidecar = await readSidecar(candidate).catch(() => null)
       if (sidecar && sidecarMatches(sidecar, plan.training, config.data.valCount)) {
-        cache.hits++
-        resolved.push({ plan, origin: planned0, key, dir, sidecar, source: 'trained', params: await paramsOf(dir) })
-        say(`model ${name}: trained earlier in ${dir}`)
-        progress(1, 1)
-        continue
+        earlier = { dir: candidate, sidecar }
+        break
       }
     }
+    if (earlier) {
+      cache.hits++
+      resolved.push({ plan, origin: planned0, key, dir: earlier.dir, sidecar: earlier.sidecar, source: 'trained', params: await paramsOf(earlier.dir) })
+      say(`model ${name}: trained earlier in ${earlier.dir}`)
+      progress(1, 1)
+      continue
+    }
     say(`model ${name}: training (${trainCommandFor(name, plan.training, config.data.valCount)})`)
-    const checkpointDir = join(runDir, 'checkpoints', `${name}-${key}`)
+    const checkpointDir = resolve(o.outRoot, 'checkpoints', `${name}-${key}`)
     const { epochs } = plan.training.train
     const { sidecar } = await trainBenchmarkModel({
       pool,
