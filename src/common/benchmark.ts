@@ -318,6 +318,13 @@ export const VERDICT_LABELS: Record<Verdict, string> = {
   undetermined: 'undetermined'
 }
 
+/** How many models got each verdict (zeros included), for the summary line and the Benchmark screen. */
+export function verdictCounts(verdicts: readonly Pick<ModelVerdict, 'verdict'>[]): Record<Verdict, number> {
+  const out = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>
+  for (const v of verdicts) out[v.verdict]++
+  return out
+}
+
 /** One method's reading of one biased model: its per-digit row of mCBD, the diagonal's mCBL, empty masks. */
 export const ModelMethodReadingSchema = z.object({
   method: BenchmarkMethodSchema,
@@ -405,3 +412,18 @@ export const BenchmarkPresetInfoSchema = z.object({
   config: z.unknown()
 })
 export type BenchmarkPresetInfo = z.infer<typeof BenchmarkPresetInfoSchema>
+
+/**
+ * What a benchmark job runs, stored with it: the config as parsed (a resume reruns exactly this, whatever the file
+ * says by then) and where its run folder is, so its result can be found after the app was closed.
+ */
+export const BenchmarkJobParamsSchema = z.object({
+  preset: BenchmarkPresetSchema.nullable(),
+  /** The config's name (the preset's, or the file's `name`). */
+  name: z.string(),
+  configFile: z.string().nullable(),
+  outRoot: z.string(),
+  runDir: z.string(),
+  config: z.unknown()
+})
+export type BenchmarkJobParams = z.infer<typeof BenchmarkJobParamsSchema>

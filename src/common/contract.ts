@@ -9,7 +9,7 @@ import { explainMethods } from './methods/explain'
 import { modelMethods } from './methods/models'
 import { reportMethods } from './methods/reports'
 import { viewerMethods } from './methods/viewer'
-import { Id, JobStateSchema } from './types'
+import { Id, JobScopeSchema, JobStateSchema } from './types'
 
 /**
  * The one table of service methods, assembled from one module per area (src/common/methods). The service layer,
@@ -77,7 +77,16 @@ export const events = {
     total: z.number().int(),
     ratePerSecond: z.number().nullable(),
     etaSeconds: z.number().nullable(),
-    message: z.string().optional()
+    message: z.string().optional(),
+    /** Absent: a job of the open project (audits), whose events never said where they were stored. */
+    scope: JobScopeSchema.optional(),
+    /** The job's kind ('benchmark'), so a bar can name it before the next job list; absent on audits' events. */
+    kind: z.string().optional(),
+    /**
+     * A job whose items are long steps (a benchmark's phases: train a model, explain a test set): the running
+     * step, labelled "i/n what", and its own progress, which moves while the job's done count waits for it.
+     */
+    step: z.object({ label: z.string(), done: z.number(), total: z.number() }).optional()
   }),
   /** Long work run as a task: dataset generation, single explanations, and a stored job while it runs. */
   'task:progress': z.object({

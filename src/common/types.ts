@@ -105,6 +105,13 @@ export const JobSummarySchema = z.object({
 })
 export type JobSummary = z.infer<typeof JobSummarySchema>
 
+/**
+ * Where a job is stored: in the open project (audits), or in the app's own job list (benchmark runs, which need no
+ * project). Job ids are numbered per store, so a job is named by both.
+ */
+export const JobScopeSchema = z.enum(['project', 'app'])
+export type JobScope = z.infer<typeof JobScopeSchema>
+
 export const BOOKMARK_TARGETS = ['image', 'segment', 'explanation'] as const
 export const BookmarkSchema = z.object({
   id: Id,

@@ -23,6 +23,11 @@ export function appHome(): string {
   return process.env.CTXLENS_HOME ?? join(homedir(), '.context-lens')
 }
 
+/** The jobs that belong to no project (benchmark runs): one list per home, shared by the app and the CLI. */
+export function appJobStorePath(): string {
+  return join(appHome(), 'jobs.sqlite')
+}
+
 /** One demo per home: the desktop app's first start and `ctxlens demo` build and open the same file. */
 export function demoProjectPath(): string {
   return join(appHome(), 'projects', 'demo.ctxlens')

@@ -14,7 +14,8 @@ let page: Page
 const dir = mkdtempSync(join(tmpdir(), 'ctxlens-e2e-'))
 
 beforeAll(async () => {
-  server = await startServer()
+  // A home of its own: the Jobs and Benchmark screens list the home's benchmark runs, which must not be the user's.
+  server = await startServer([], { CTXLENS_HOME: join(dir, 'home') })
   browser = await launchBrowser()
   page = await browser.newPage({ colorScheme: 'light' })
 })

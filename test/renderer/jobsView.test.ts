@@ -17,7 +17,7 @@ const info = {
   backend: { name: 'cpu', tfBackend: 'cpu', skipped: [] }, onnxRuntime: { available: true, version: '1.30.0', provider: 'cpu', providers: ['cpu'] }, project
 }
 const job = (over: Partial<JobListItem> = {}): JobListItem => ({
-  id: 7, kind: 'audit', state: 'running', done: 10, failed: 1, total: 100,
+  id: 7, kind: 'audit', scope: 'project', state: 'running', done: 10, failed: 1, total: 100,
   createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', error: null,
   subject: { dataset: 'Cityscapes val', model: 'lraspp-mobilenetv3', classes: ['rider', 'person'], method: 'context', preset: 'cityscapes' }, ...over
 })
@@ -26,15 +26,16 @@ const job = (over: Partial<JobListItem> = {}): JobListItem => ({
  * A fake preload bridge: `handle` answers the methods under test, `push` delivers an engine event to every
  * renderer listener (the app store's and the Jobs screen's) the way the real bridge does.
  */
-async function mountJobs(handle: (method: string, input: Record<string, unknown>) => Reply<unknown> | undefined) {
+async function mountJobs(handle: (method: string, input: Record<string, unknown>) => Reply<unknown> | undefined, options: { project?: boolean } = {}) {
   const calls: Call[] = []
+  const open = options.project ?? true
   const listeners = new Set<(e: AnyEvent) => void>()
   const bridge: Bridge = {
     invoke: async (method, input) => {
       const i = (input ?? {}) as Record<string, unknown>
       calls.push({ method, input: i })
-      if (method === 'app:info') return { ok: true, result: info }
-      if (method === 'project:current') return { ok: true, result: project }
+      if (method === 'app:info') return { ok: true, result: { ...info, project: open ? project : null } }
+      if (method === 'project:current') return { ok: true, result: open ? project : null }
       return handle(method, i) ?? { ok: false, error: { code: 'UNKNOWN_METHOD', message: method } }
     },
     onEvent: (l) => {
@@ -212,5 +213,75 @@ describe('jobs screen', () => {
     expect(wrapper.get('[data-testid="job-state"]').text()).toBe('cancelled')
     expect(wrapper.get('[data-testid="job-resume"]').attributes('disabled')).toBeDefined()
     expect(wrapper.get('[data-testid="job-cancel"]').attributes('disabled')).toBeDefined()
+  })
+})
+
+/** A benchmark run: a job of the app's own list, whose id may equal a project job's. */
+const benchmark = (over: Partial<JobListItem> = {}): JobListItem =>
+  job({
+    id: 7, kind: 'benchmark', scope: 'app', state: 'running', done: 4, failed: 0, total: 10,
+    subject: { dataset: 'texture-MNIST', model: '2 U-Nets', classes: null, method: 'context, vg', preset: 'quick' }, ...over
+  })
+
+const benchmarkDetail = (state: JobSummary['state']) => ({
+  ...benchmark({ state }), running: state === 'running', step: null,
+  params: { preset: 'quick', name: 'quick', configFile: null, outRoot: '/home/u/.context-lens/benchmark', runDir: '/home/u/.context-lens/benchmark/quick-abc', config: {} },
+  result: null
+})
+
+describe('benchmark runs in Jobs', () => {
+  it("lists the app's benchmark run beside a project audit of the same id, with its step, and acts on it through the benchmark service", async () => {
+    let state: JobSummary['state'] = 'running'
+    const { wrapper, calls, push } = await mountJobs((m) => {
+      if (m === 'jobs:list') return { ok: true, result: [benchmark({ state }), job({ state: 'done', done: 100, failed: 0 })] }
+      if (m === 'benchmark:pause') {
+        state = 'paused'
+        return { ok: true, result: benchmarkDetail('paused') }
+      }
+      if (m === 'benchmark:resume') return { ok: true, result: benchmarkDetail('queued') }
+      if (m === 'benchmark:job') return { ok: true, result: benchmarkDetail(state) }
+      return undefined
+    })
+    const audit = () => wrapper.get('[data-testid="job-7"]')
+    const run = () => wrapper.get('[data-testid="job-app-7"]')
+    expect(run().get('[data-testid="job-kind"]').text()).toBe('benchmark')
+    expect(run().get('[data-testid="job-dataset"]').text()).toBe('texture-MNIST')
+    expect(run().get('[data-testid="job-method"]').text()).toBe('context, vg (quick)')
+    expect(run().get('[data-testid="job-classes"]').text()).toBe('all')
+
+    // Its progress goes to its own row, not to the audit numbered 7 in the project.
+    await push({ jobId: 7, scope: 'app', kind: 'benchmark', state: 'running', done: 5, failed: 0, total: 10, ratePerSecond: null, etaSeconds: null, step: { label: '6/10 explain VG · strong-d2-t3-s0 on strong d2 t3', done: 3, total: 20 } })
+    expect(run().get('[data-testid="job-done"]').text()).toBe('5')
+    expect(run().text()).toContain('6/10 explain VG · strong-d2-t3-s0 on strong d2 t3 · 3 / 20')
+    expect(audit().get('[data-testid="job-done"]').text()).toBe('100')
+    // The shell's background bar names it as a benchmark.
+    expect(wrapper.get('[data-testid="background-work"]').text()).toContain('Benchmark 7')
+    expect(wrapper.get('[data-testid="background-work"]').text()).toContain('5 / 10')
+
+    await run().get('[data-testid="job-pause"]').trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'benchmark:pause').map((c) => c.input)).toEqual([{ jobId: 7 }])
+    expect(calls.some((c) => c.method.startsWith('audit:'))).toBe(false)
+    await push({ jobId: 7, scope: 'app', kind: 'benchmark', state: 'paused', done: 5, failed: 0, total: 10, ratePerSecond: null, etaSeconds: null })
+    expect(run().get('[data-testid="job-state"]').text()).toBe('paused')
+    expect(wrapper.find('[data-testid="background-work"]').exists()).toBe(false)
+
+    // Expanded: where its results are, rather than item errors.
+    await run().get('[data-testid="job-expand"]').trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'benchmark:job').map((c) => c.input)).toEqual([{ jobId: 7 }])
+    expect(wrapper.get('[data-testid="job-run-dir"]').text()).toBe('/home/u/.context-lens/benchmark/quick-abc')
+    expect(wrapper.get('[data-testid="job-run"]').text()).toContain('Resuming reruns the same config')
+
+    await run().get('[data-testid="job-resume"]').trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c.method === 'benchmark:resume').map((c) => c.input)).toEqual([{ jobId: 7, wait: false }])
+  })
+
+  it('lists benchmark runs without a project open', async () => {
+    const { wrapper, calls } = await mountJobs((m) => (m === 'jobs:list' ? { ok: true, result: [benchmark({ state: 'done', done: 10 })] } : undefined), { project: false })
+    expect(calls.some((c) => c.method === 'jobs:list')).toBe(true)
+    expect(wrapper.find('[data-testid="empty-jobs"]').exists()).toBe(false)
+    expect(wrapper.get('[data-testid="job-app-7"] [data-testid="job-state"]').text()).toBe('done')
   })
 })

@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { absolutePath } from '../absolutePath'
-import { AppInfoSchema, JobStateSchema, JobSummarySchema, ProjectSummarySchema } from '../types'
+import { AppInfoSchema, JobScopeSchema, JobStateSchema, JobSummarySchema, ProjectSummarySchema } from '../types'
 
 const empty = z.object({}).strict()
 
 /**
  * What a job works on, by name: dataset, model, the requested classes (null: all of them), saliency method and
- * preset. Fields a job kind does not have are null.
+ * preset (a benchmark's: its preset, or its config's name). Fields a job kind does not have are null.
  */
 export const JobSubjectSchema = z.object({
   dataset: z.string().nullable(),
@@ -17,7 +17,7 @@ export const JobSubjectSchema = z.object({
 })
 export type JobSubject = z.infer<typeof JobSubjectSchema>
 
-export const JobListItemSchema = JobSummarySchema.extend({ subject: JobSubjectSchema })
+export const JobListItemSchema = JobSummarySchema.extend({ scope: JobScopeSchema, subject: JobSubjectSchema })
 export type JobListItem = z.infer<typeof JobListItemSchema>
 const projectPath = absolutePath('the project file')
 
@@ -40,6 +40,10 @@ export const coreMethods = {
 
   'tasks:cancel': { input: z.object({ taskId: z.number().int() }).strict(), output: z.object({ cancelled: z.boolean() }) },
 
+  /**
+   * The open project's jobs and the app's own (benchmark runs), newest first; without a project, the app's alone.
+   * `scope` says which store a job's id belongs to.
+   */
   'jobs:list': {
     input: z.object({ state: JobStateSchema.optional() }).strict(),
     output: z.array(JobListItemSchema)

@@ -5,7 +5,7 @@ import type { ModelSidecar } from '@common/models'
 import { faithfulnessParams, isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
-import { JobLease } from '../jobs/lease'
+import { JobLease, type StopReason } from '../jobs/lease'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
@@ -20,8 +20,7 @@ export const AUDIT_JOB_KIND = 'audit'
 
 export type JobProgress = EventPayload<'job:progress'>
 
-/** Why a running job was stopped: 'pause' leaves it resumable, 'cancel' ends it. */
-export type StopReason = 'pause' | 'cancel'
+export type { StopReason } from '../jobs/lease'
 
 const itemKey = (segmentId: number): string => `segment:${segmentId}`
 const segmentOf = (key: string): number => Number(key.slice('segment:'.length))

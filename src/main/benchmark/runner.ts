@@ -107,6 +107,19 @@ async function paramsOf(dir: string): Promise<number | null> {
   }
 }
 
+/**
+ * The phases a run of this config goes through, in the order its progress counts them: per model, its training
+ * (or lookup) and its evaluation; per (model, test set), the prediction and one explanation per method; the
+ * sanity check's one per method. A benchmark job has one item per phase.
+ */
+export function benchmarkPhaseCount(config: BenchmarkConfig): number {
+  const planned = planModels(config)
+  const pairs = explainPairs(planned, explainSetsFor(config))
+  const methods = config.saliency.methods.length
+  const sanityOn = config.sanityCheck.enabled && methods > 0
+  return planned.length * 2 + pairs.length * (1 + methods) + (sanityOn ? methods : 0)
+}
+
 export function runDirFor(outRoot: string, config: BenchmarkConfig): string {
   return resolve(outRoot, `${config.name}-${configHash(config)}`)
 }
@@ -128,7 +141,7 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
   const sets = explainSetsFor(config)
   const pairs = explainPairs(planned, sets)
   const sanityOn = config.sanityCheck.enabled && methods.length > 0
-  const phases = planned.length * 2 + pairs.length * (1 + methods.length) + (sanityOn ? methods.length : 0)
+  const phases = benchmarkPhaseCount(config)
   let phaseIndex = 0
   const phase = (label: string) => {
     const index = ++phaseIndex

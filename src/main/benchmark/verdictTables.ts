@@ -1,4 +1,4 @@
-import { BENCHMARK_METHOD_LABELS, VERDICT_LABELS, type ModelVerdict, type Verdict } from '@common/benchmark'
+import { BENCHMARK_METHOD_LABELS, VERDICT_LABELS, verdictCounts, type ModelVerdict, type Verdict } from '@common/benchmark'
 
 const f2 = (x: number | null): string => (x === null ? '—' : x.toFixed(2))
 const f3 = (x: number | null): string => (x === null ? '—' : x.toFixed(3))
@@ -10,12 +10,6 @@ function emptyCells(v: ModelVerdict, method = 'context'): { biased: string; othe
   if (!r) return { biased: '—', others: '—' }
   const others = r.emptyShare.filter((x, d): x is number => d !== v.biasedDigit && x !== null)
   return { biased: pct(r.emptyShare[v.biasedDigit]), others: pct(others.length ? others.reduce((a, b) => a + b, 0) / others.length : null) }
-}
-
-export function verdictCounts(verdicts: ModelVerdict[]): Record<Verdict, number> {
-  const out = { 'learned-detected': 0, 'learned-missed': 0, 'not-learned': 0, undetermined: 0 } as Record<Verdict, number>
-  for (const v of verdicts) out[v.verdict]++
-  return out
 }
 
 export function verdictCountLine(verdicts: ModelVerdict[]): string {

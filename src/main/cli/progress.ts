@@ -27,7 +27,13 @@ export async function withProgress<T>(session: CliSession, enabled: boolean, bod
     if (!enabled) return
     if (e.event === 'job:progress') {
       const p = e.payload
-      show(`job:${p.jobId}`, `audit #${p.jobId}${p.failed ? ` (${p.failed} failed)` : ''}`, p.done + p.failed, p.total, {
+      const name = `${p.kind ?? 'audit'} #${p.jobId}`
+      // A job of long steps (a benchmark): a bar per step, with the step's own progress, as before it was a job.
+      if (p.step) {
+        if (p.state === 'running' && p.step.total > 0) show(`job:${p.jobId}:${p.step.label}`, `${name}: ${p.step.label}`, p.step.done, p.step.total, { rate: '', eta: '?' })
+        return
+      }
+      show(`job:${p.jobId}`, `${name}${p.failed ? ` (${p.failed} failed)` : ''}`, p.done + p.failed, p.total, {
         rate: p.ratePerSecond ? `| ${p.ratePerSecond.toFixed(2)}/s ` : '',
         eta: p.etaSeconds !== null ? `${Math.round(p.etaSeconds)}s` : '?'
       })

@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { AppError } from '@common/errors'
-import type { StoredJobState } from '@common/types'
-import type { Project } from '../store/project'
-import type { JobLeaseRecord } from '../store/repositories/jobs'
+import type { JobSummary, StoredJobState } from '@common/types'
+import type { Db } from '../store/database'
+import type { JobLeaseRecord, JobRepo } from '../store/repositories/jobs'
+
+/**
+ * Where a job is stored: a project file (audits), or the app's own job list (src/main/store/jobStore.ts, the
+ * benchmark's runs, which need no project). Both hold the same job tables.
+ */
+export interface JobHost {
+  readonly jobs: JobRepo
+  readonly db: Pick<Db, 'open'>
+  beforeClose(fn: () => void): () => void
+}
 
 /**
  * A job's lease: the process that runs it writes its pid, host and a random token into the job row and beats
@@ -48,7 +58,7 @@ function describeOwner(lease: JobLeaseRecord, now: number): string {
   return `${where} (last heartbeat ${ago} s ago)`
 }
 
-export function jobRunningError(project: Project, jobId: number, lease: JobLeaseRecord, now: number): AppError {
+export function jobRunningError(project: JobHost, jobId: number, lease: JobLeaseRecord, now: number): AppError {
   const kind = project.jobs.get(jobId)?.kind ?? 'job'
   return new AppError(
     'JOB_RUNNING',
@@ -64,7 +74,7 @@ export class JobLease {
   private readonly forgetClose: () => void
 
   private constructor(
-    private readonly project: Project,
+    private readonly project: JobHost,
     readonly jobId: number,
     readonly owner: Omit<JobLeaseRecord, 'heartbeatAt'>,
     private readonly now: () => number
@@ -77,7 +87,7 @@ export class JobLease {
    * Takes the job, or throws JOB_RUNNING naming the process that holds it. The check and the take are one UPDATE
    * (JobRepo.acquireLease), so of two processes racing for a free or stale job exactly one wins.
    */
-  static acquire(project: Project, jobId: number, options: LeaseOptions = {}): JobLease {
+  static acquire(project: JobHost, jobId: number, options: LeaseOptions = {}): JobLease {
     const now = options.now ?? Date.now
     const t = now()
     if (!project.jobs.get(jobId)) throw new AppError('JOB_NOT_FOUND', `No job ${jobId}`, { jobId })
@@ -159,4 +169,18 @@ export class JobLease {
     if (!this.project.db.open) return false
     return this.project.jobs.releaseLease(this.jobId, this.owner.token, state, error)
   }
+}
+
+/** Why a running job is stopped: 'pause' leaves it resumable, 'cancel' ends it. */
+export type StopReason = 'pause' | 'cancel'
+
+/**
+ * Stops a job that no process of this app runs: through its lease, so one another process runs is refused
+ * (JOB_RUNNING, stop it there), and an interrupted one is taken over first, so its owner, were it only frozen,
+ * cannot write after this. A finished job is left as it is; a failed one keeps its error when paused.
+ */
+export function stopIdleJob(host: JobHost, job: JobSummary, reason: StopReason): void {
+  if (job.state === 'done' || job.state === 'cancelled') return
+  const lease = JobLease.acquire(host, job.id)
+  lease.release(reason === 'cancel' ? 'cancelled' : job.state === 'failed' ? 'failed' : 'paused', job.state === 'failed' ? job.error : null)
 }

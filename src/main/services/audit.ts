@@ -9,7 +9,7 @@ import { auditJobParams, createAuditJob, runAuditJob, type StopReason } from '..
 import { modelSummary, registerModel } from '../audit/models'
 import { confusionReport, predictDataset } from '../audit/predict'
 import { auditStats } from '../audit/stats'
-import { JobLease } from '../jobs/lease'
+import { JobLease, stopIdleJob } from '../jobs/lease'
 import { getJob } from '../jobs/status'
 import { demoProjectPath } from '../paths'
 import { Project } from '../store/project'
@@ -81,12 +81,7 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
       await run.finished.catch(() => undefined)
       return getJob(project, jobId)!
     }
-    const job = getJob(project, jobId)!
-    if (job.state === 'done' || job.state === 'cancelled') return job
-    // Through the lease: a job another process runs is refused (JOB_RUNNING, stop it there), and an interrupted
-    // one is taken over first, so its owner, were it only frozen, cannot write after this.
-    const lease = JobLease.acquire(project, jobId)
-    lease.release(reason === 'cancel' ? 'cancelled' : job.state === 'failed' ? 'failed' : 'paused', job.state === 'failed' ? job.error : null)
+    stopIdleJob(project, getJob(project, jobId)!, reason)
     return getJob(project, jobId)!
   }
 

@@ -1,6 +1,10 @@
 import { AppError } from '@common/errors'
 import type { AppInfo } from '@common/types'
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { appJobStorePath } from '../paths'
 import { readSettings, type Settings } from '../settings'
+import { JobStore } from '../store/jobStore'
 import { Project } from '../store/project'
 import { EventBus } from './events'
 import { availableParallelism } from 'node:os'
@@ -14,6 +18,7 @@ export class ServiceContext {
   private pool: Promise<EnginePool> | null = null
   private loadedSettings: Settings | null = null
   private project: Project | null = null
+  private jobStore: JobStore | null = null
 
   constructor(
     readonly transport: AppInfo['transport'],
@@ -58,11 +63,33 @@ export class ServiceContext {
     this.project = project
   }
 
+  /**
+   * The app's own job list (benchmark runs, which need no project), opened on first use. Read from the home each
+   * time, so a context whose CTXLENS_HOME changed does not write into the old one.
+   */
+  appJobs(): JobStore {
+    const path = appJobStorePath()
+    if (this.jobStore?.path !== path) {
+      this.jobStore?.close()
+      mkdirSync(dirname(path), { recursive: true })
+      this.jobStore = JobStore.open(path)
+    }
+    return this.jobStore
+  }
+
+  /** The same, or null when nothing made one in this home yet: listing jobs creates no file. */
+  existingAppJobs(): JobStore | null {
+    return this.jobStore?.path === appJobStorePath() || existsSync(appJobStorePath()) ? this.appJobs() : null
+  }
+
   dispose(): void {
     this.tasks.cancelAll()
     const pool = this.pool
     this.pool = null
     void pool?.then((p) => p.dispose()).catch(() => undefined)
     this.setProject(null)
+    // A benchmark still running is paused by its lease's close hook, so it resumes at once next time.
+    this.jobStore?.close()
+    this.jobStore = null
   }
 }

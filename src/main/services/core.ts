@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
+import type { JobListItem } from '@common/methods/core'
 import { listJobs } from '../jobs/status'
 import { jobSubject } from '../audit/jobSubject'
+import { BENCHMARK_JOB_KIND, benchmarkJobSubject } from '../benchmark'
 import { Project } from '../store/project'
 import { appInfo } from './appInfo'
 import type { coreMethods } from '@common/methods/core'
@@ -29,8 +31,15 @@ export function coreServices(ctx: ServiceContext): AreaServices<typeof coreMetho
     'tasks:list': async () => ctx.tasks.list(),
     'tasks:cancel': async ({ taskId }) => ({ cancelled: ctx.tasks.cancel(taskId) }),
     'jobs:list': async ({ state }) => {
-      const project = ctx.requireProject()
-      return listJobs(project, state).map((j) => ({ ...j, subject: jobSubject(project, j) }))
+      const project = ctx.currentProject
+      const own: JobListItem[] = project ? listJobs(project, state).map((j) => ({ ...j, scope: 'project', subject: jobSubject(project, j) })) : []
+      const store = ctx.existingAppJobs()
+      const none = { dataset: null, model: null, classes: null, method: null, preset: null }
+      const app: JobListItem[] = store
+        ? listJobs(store, state).map((j) => ({ ...j, scope: 'app', subject: j.kind === BENCHMARK_JOB_KIND ? benchmarkJobSubject(store, j.id) : none }))
+        : []
+      // Newest first across both; the sort is stable, so jobs of one store started in the same millisecond keep its order.
+      return [...own, ...app].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     }
   }
 }

@@ -9,7 +9,7 @@ export type Db = Database.Database
  * Electron loads native modules built for its own ABI while vitest and the CLI use plain Node's; `npm start`
  * builds a second copy of better-sqlite3 for Electron and passes its path here, so the Node build stays intact.
  */
-function nativeBindingOption(): Database.Options {
+export function nativeBindingOption(): Database.Options {
   const binding = process.versions.electron ? process.env.CTXLENS_SQLITE_BINDING : undefined
   return binding ? { nativeBinding: binding } : {}
 }

@@ -12,6 +12,8 @@ export const useAppStore = defineStore('app', () => {
   const error = ref<string | null>(null)
   const logs = ref<EventPayload<'log'>[]>([])
   const loading = ref(false)
+  /** The first refresh has answered (or failed): until then the open project is not known, not "none". */
+  const ready = ref(false)
 
   function report(err: unknown): void {
     error.value = isAppError(err) ? `${err.message} [${err.code}]` : String(err)
@@ -27,6 +29,7 @@ export const useAppStore = defineStore('app', () => {
       report(err)
     } finally {
       loading.value = false
+      ready.value = true
     }
   }
 
@@ -46,5 +49,5 @@ export const useAppStore = defineStore('app', () => {
     if (e.event === 'log') logs.value = [...logs.value.slice(-99), e.payload]
   })
 
-  return { info, project, error, logs, loading, refresh, openProject, report, transportKind: transport.kind }
+  return { info, project, error, logs, loading, ready, refresh, openProject, report, transportKind: transport.kind }
 })

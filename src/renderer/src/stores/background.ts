@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, reactive, watch } from 'vue'
 import type { EventPayload } from '@common/contract'
+import type { JobScope } from '@common/types'
 import { api, transport } from '../api/client'
 import { useAppStore } from './app'
 
@@ -12,33 +13,39 @@ export interface BackgroundItem {
   total: number
   etaSeconds: number | null
   jobId?: number
+  scope?: JobScope
 }
 
 const JOB_LABELS: Record<string, string> = { audit: 'Audit', benchmark: 'Benchmark', predict: 'Predictions' }
 
 /**
  * What runs in the background, for every screen: long audits (the demo's first start builds one for a quarter of
- * an hour) must be visible outside the Jobs screen, or an interactive run that waits behind them looks stuck.
+ * an hour) and benchmark runs must be visible outside the screens that started them, or an interactive run that
+ * waits behind them looks stuck.
  * Running jobs come from the job list when a project opens and from job:progress pushes after that; tasks that are
  * not stored jobs (import, dataset generation, report) from task:progress. Interactive tasks (an explanation the
  * user waits for on the image screen) are shown where they were started, not here.
  */
 export const useBackgroundStore = defineStore('background', () => {
   const app = useAppStore()
-  const jobs = reactive(new Map<number, BackgroundItem>())
+  const jobs = reactive(new Map<string, BackgroundItem>())
   const tasks = reactive(new Map<number, BackgroundItem>())
 
   function jobLabel(kind: string | undefined, jobId: number): string {
     return `${(kind && JOB_LABELS[kind]) ?? 'Job'} ${jobId}`
   }
 
+  /** Job ids are numbered per store (the project's, the app's own): the key names both. */
+  const jobKey = (scope: JobScope | undefined, jobId: number): string => `job-${scope ?? 'project'}-${jobId}`
+
   async function seed(): Promise<void> {
     jobs.clear()
     tasks.clear()
-    if (!app.project) return
     try {
+      // Also without a project: the app's own jobs (benchmark runs) need none.
       for (const j of await api['jobs:list']({})) {
-        if (j.state === 'running') jobs.set(j.id, { key: `job-${j.id}`, label: jobLabel(j.kind, j.id), done: j.done + j.failed, total: j.total, etaSeconds: null, jobId: j.id })
+        const key = jobKey(j.scope, j.id)
+        if (j.state === 'running') jobs.set(key, { key, label: jobLabel(j.kind, j.id), done: j.done + j.failed, total: j.total, etaSeconds: null, jobId: j.id, scope: j.scope })
       }
     } catch {
       // The bar is a convenience; the Jobs screen reports list failures.
@@ -46,28 +53,29 @@ export const useBackgroundStore = defineStore('background', () => {
   }
 
   function onJob(p: EventPayload<'job:progress'>): void {
+    const key = jobKey(p.scope, p.jobId)
     if (p.state !== 'running') {
-      jobs.delete(p.jobId)
+      jobs.delete(key)
       return
     }
-    const known = jobs.get(p.jobId)
-    jobs.set(p.jobId, {
-      key: `job-${p.jobId}`,
-      label: known?.label ?? jobLabel(undefined, p.jobId),
+    const known = jobs.get(key)
+    jobs.set(key, {
+      key,
+      label: p.kind ? jobLabel(p.kind, p.jobId) : (known?.label ?? jobLabel(undefined, p.jobId)),
       done: p.done + p.failed,
       total: p.total,
       etaSeconds: p.etaSeconds,
-      jobId: p.jobId
+      jobId: p.jobId,
+      scope: p.scope ?? 'project'
     })
-    // A job first heard of by push (started after the list was read): its kind comes with the next list.
-    if (!known) void refreshKinds()
+    // A job first heard of by push (started after the list was read) without its kind: it comes with the next list.
+    if (!known && !p.kind) void refreshKinds()
   }
 
   async function refreshKinds(): Promise<void> {
-    if (!app.project) return
     try {
       for (const j of await api['jobs:list']({})) {
-        const item = jobs.get(j.id)
+        const item = jobs.get(jobKey(j.scope, j.id))
         if (item) item.label = jobLabel(j.kind, j.id)
       }
     } catch {
@@ -88,7 +96,14 @@ export const useBackgroundStore = defineStore('background', () => {
     if (e.event === 'job:progress') onJob(e.payload)
     else if (e.event === 'task:progress') onTask(e.payload)
   })
-  watch(() => app.project?.path ?? null, () => void seed(), { immediate: true })
+  // Once the app has said which project is open (none is an answer too: the app's own jobs need none), and on every change.
+  watch(
+    () => (app.ready ? (app.project?.path ?? '') : null),
+    (key) => {
+      if (key !== null) void seed()
+    },
+    { immediate: true }
+  )
 
   const items = computed<BackgroundItem[]>(() => [...jobs.values(), ...tasks.values()])
   return { items, seed }
