@@ -54,6 +54,7 @@ function reading(o: { biased: number; mcbd: number; n: number; empty: number; ot
     mcbd: Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.mcbd : d === o.other ? o.otherMcbd : 0.01)),
     requests: Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.n : 5)),
     emptyShare: Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.empty : 0)),
+    emptyStartedLow: null,
     mcblBiased: o.mcblBiased,
     mcblImages: o.mcblImages,
     mcbdOthersMax: o.otherMcbd,
