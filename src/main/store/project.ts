@@ -60,21 +60,26 @@ export class Project {
     return schemaVersion(this.db)
   }
 
+  /** False once the file is closed: a background job that outlived its project stops instead of writing. */
+  get isOpen(): boolean {
+    return this.db.open
+  }
+
+  /**
+   * Runs `fn` in one SQLite transaction: the repository calls inside commit together or not at all (and a throw
+   * rolls them all back). Nested calls, including the repositories' own transactions, become savepoints.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)()
+  }
+
   summary(): ProjectSummary {
-    const count = (table: string): number => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
     return {
       path: this.path,
       name: this.meta.get('name') ?? basename(this.path),
       schemaVersion: this.schemaVersion,
       createdAt: this.meta.get('created_at') ?? '',
-      counts: {
-        datasets: count('datasets'),
-        images: count('images'),
-        models: count('models'),
-        explanations: count('explanations'),
-        bookmarks: count('bookmarks'),
-        jobs: count('jobs')
-      }
+      counts: this.meta.counts()
     }
   }
 
