@@ -5,6 +5,7 @@ import { BookmarkRepo, NoteRepo } from './repositories/annotations'
 import { ClassSetRepo } from './repositories/classSets'
 import { DatasetRepo } from './repositories/datasets'
 import { ExplanationRepo } from './repositories/explanations'
+import { ImageListRepo } from './repositories/imageList'
 import { JobRepo } from './repositories/jobs'
 import { ModelRepo } from './repositories/models'
 import { PredictionRepo } from './repositories/predictions'
@@ -25,6 +26,7 @@ export class Project {
   readonly bookmarks: BookmarkRepo
   readonly notes: NoteRepo
   readonly reports: ReportRepo
+  readonly imageList: ImageListRepo
 
   private constructor(
     readonly path: string,
@@ -41,6 +43,7 @@ export class Project {
     this.bookmarks = new BookmarkRepo(db)
     this.notes = new NoteRepo(db)
     this.reports = new ReportRepo(db)
+    this.imageList = new ImageListRepo(db)
   }
 
   static create(path: string, name?: string): Project {
