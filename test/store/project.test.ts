@@ -243,6 +243,25 @@ describe('project store', () => {
     expect(project.jobs.pendingItems(job.id)).toEqual(['x'])
     project.close()
   })
+
+  it('commits the repository calls of one transaction together or not at all, and keeps its connection to itself', () => {
+    const project = Project.create(dir.file('tx.ctxlens'))
+    const classSet = project.classSets.create({ name: 'street', classes })
+    const dataset = (name: string) => project.datasets.createWithImages({ name, format: 'folder', root: `/${name}`, classSetId: classSet.id }, [])
+    expect(() =>
+      project.transaction(() => {
+        dataset('rolled back')
+        project.bookmarks.add({ targetKind: 'image', targetId: 12345, title: 'no such image', tags: [] })
+      })
+    ).toThrow(/No image with id 12345/)
+    expect(project.transaction(() => dataset('kept').name)).toBe('kept')
+    expect(readSqliteFile(project.path, (db) => db.prepare('SELECT name FROM datasets').pluck().all())).toEqual(['kept'])
+    // Sealed: nothing outside the store reaches SQLite through the project, not even past the type checker.
+    expect('db' in project).toBe(false)
+    expect(project.isOpen).toBe(true)
+    project.close()
+    expect(project.isOpen).toBe(false)
+  })
 })
 
 describe('mask run-length codec', () => {

@@ -13,8 +13,12 @@ import { ProjectMetaRepo } from './repositories/projectMeta'
 import { ReportRepo } from './repositories/reports'
 import { SegmentRepo } from './repositories/segments'
 
-/** One project = one SQLite file, with a repository per table group. */
+/**
+ * One project = one SQLite file, with a repository per table group. The connection stays inside: every statement
+ * lives in a repository, and a caller that needs several repository calls to commit together uses transaction().
+ */
 export class Project {
+  readonly #db: Db
   readonly meta: ProjectMetaRepo
   readonly classSets: ClassSetRepo
   readonly datasets: DatasetRepo
@@ -30,8 +34,9 @@ export class Project {
 
   private constructor(
     readonly path: string,
-    readonly db: Db
+    db: Db
   ) {
+    this.#db = db
     this.meta = new ProjectMetaRepo(db)
     this.classSets = new ClassSetRepo(db)
     this.datasets = new DatasetRepo(db)
@@ -60,12 +65,12 @@ export class Project {
   }
 
   get schemaVersion(): number {
-    return schemaVersion(this.db)
+    return schemaVersion(this.#db)
   }
 
   /** False once the file is closed: a background job that outlived its project stops instead of writing. */
   get isOpen(): boolean {
-    return this.db.open
+    return this.#db.open
   }
 
   /**
@@ -73,7 +78,7 @@ export class Project {
    * rolls them all back). Nested calls, including the repositories' own transactions, become savepoints.
    */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    return this.#db.transaction(fn)()
   }
 
   summary(): ProjectSummary {
@@ -98,7 +103,7 @@ export class Project {
   }
 
   close(): void {
-    if (!this.db.open) return
+    if (!this.#db.open) return
     for (const fn of [...this.closing]) {
       try {
         fn()
@@ -107,7 +112,7 @@ export class Project {
       }
     }
     this.closing.clear()
-    this.db.close()
+    this.#db.close()
   }
 }
 
