@@ -6,7 +6,8 @@
  *
  * Layers: adapters (Electron IPC, HTTP server, CLI) → services → domain folders (audit, datasets, report, metrics,
  * explain, viewer, benchmark, modelImport) → {engine, saliency, store} → common. Saliency knows only the model
- * interface; the engine knows no store, saliency or services; the renderer and the preload know only the contract.
+ * interface; the engine knows no store, saliency or services; the renderer and the preload know only the contract;
+ * only the store opens SQLite.
  */
 const ADAPTERS = '^src/main/(adapters/|cli/|cli\\.ts$|server\\.ts$|index\\.ts$)'
 const DOMAIN = '^src/main/(jobs|audit|datasets|report|metrics|explain|viewer|benchmark|modelImport|saliency|engine|store)/'
@@ -62,6 +63,14 @@ module.exports = {
       comment: 'The store is the bottom layer of the main side.',
       from: { path: '^src/main/store/' },
       to: { path: '^src/main/', pathNot: '^src/main/store/' }
+    },
+    {
+      name: 'only-the-store-opens-sqlite',
+      severity: 'error',
+      comment:
+        'SQL lives in src/main/store/repositories and Project keeps its connection private; a module that needs several writes to commit together calls project.transaction().',
+      from: { path: '^src/', pathNot: '^src/main/store/' },
+      to: { path: '(^|/)node_modules/(@types/)?better-sqlite3/' }
     },
     {
       name: 'nothing-below-imports-services-or-adapters',

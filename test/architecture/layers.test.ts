@@ -34,6 +34,7 @@ describe('layers', () => {
     expect(broken('saliency-knows-only-the-model-interface', 'src/main/saliency/usesPool.ts', 'src/main/engine/pool.ts')).toBe(true)
     expect(broken('nothing-below-imports-services-or-adapters', 'src/main/datasets/callsService.ts', 'src/main/services/index.ts')).toBe(true)
     expect(broken('adapters-go-through-services', 'src/main/cli/reachesStore.ts', 'src/main/store/db.ts')).toBe(true)
+    expect(broken('only-the-store-opens-sqlite', 'src/main/datasets/opensSqlite.ts', 'node_modules/better-sqlite3/')).toBe(true)
     expect(r.out).toMatch(/no-circular: src\/main\/cycle[AB]\.ts/)
     // Allowed imports stay allowed: the renderer's contract import and the CLI's service import.
     expect(broken('', 'src/renderer/reachesStore.ts', 'src/common/contract.ts')).toBe(false)

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Project } from '@main/store/project'
+import { readSqliteFile } from '../helpers/sqliteFile'
 import { tempDir } from '../helpers/tempdir'
 
 const dir = tempDir()
@@ -32,11 +33,13 @@ describe('crash safety', () => {
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(1_000_000)
 
     const project = Project.open(path)
-    expect(project.db.pragma('integrity_check', { simple: true })).toBe('ok')
-    expect(project.db.pragma('foreign_key_check')).toEqual([])
+    readSqliteFile(path, (db) => {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+      expect(db.pragma('foreign_key_check')).toEqual([])
+      expect((db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n).toBe(1)
+    })
     const names = project.datasets.list().map((d) => d.name)
     expect(names).toEqual(['committed'])
-    expect((project.db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n).toBe(1)
     // And the file still takes writes.
     project.bookmarks.add({ targetKind: 'image', targetId: project.datasets.images(project.datasets.list()[0].id)[0].id, title: 'after crash', tags: [] })
     expect(project.bookmarks.list()).toHaveLength(1)

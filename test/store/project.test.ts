@@ -8,6 +8,7 @@ import { LATEST_SCHEMA_VERSION } from '@main/store/database'
 import { decodeMask, encodeMask } from '@main/store/maskCodec'
 import { migrations } from '@main/store/migrations'
 import { Project } from '@main/store/project'
+import { readSqliteFile } from '../helpers/sqliteFile'
 import { tempDir } from '../helpers/tempdir'
 
 const dir = tempDir()
@@ -31,8 +32,10 @@ function seed(project: Project) {
 describe('project store', () => {
   it('creates a WAL database with foreign keys on and the latest schema version', () => {
     const project = Project.create(dir.file('new.ctxlens'), 'Audit A')
-    expect(project.db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(project.db.pragma('foreign_keys', { simple: true })).toBe(1)
+    // WAL is recorded in the file; foreign keys are a setting of the project's own connection, seen by what it refuses.
+    expect(readSqliteFile(project.path, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal')
+    expect(() => project.datasets.createWithImages({ name: 'orphan', format: 'folder', root: '/o', classSetId: 999 }, [])).toThrow(/FOREIGN KEY constraint failed/)
+    expect(project.datasets.list()).toEqual([])
     expect(project.schemaVersion).toBe(LATEST_SCHEMA_VERSION)
     expect(project.summary().name).toBe('Audit A')
     project.close()
@@ -183,6 +186,8 @@ describe('project store', () => {
     expect(Array.from(expl.saliency)).toEqual(Array.from(saliency))
     expect(Array.from(expl.request)).toEqual(Array.from(mask))
     expect(expl.summary).toEqual({ recovered: true })
+    expect(project.explanations.imageId(explId)).toBe(images[0].id)
+    expect(project.explanations.imageId(explId + 1)).toBeNull()
     project.close()
   })
 
@@ -237,6 +242,25 @@ describe('project store', () => {
     ).toThrow('disk full')
     expect(project.jobs.pendingItems(job.id)).toEqual(['x'])
     project.close()
+  })
+
+  it('commits the repository calls of one transaction together or not at all, and keeps its connection to itself', () => {
+    const project = Project.create(dir.file('tx.ctxlens'))
+    const classSet = project.classSets.create({ name: 'street', classes })
+    const dataset = (name: string) => project.datasets.createWithImages({ name, format: 'folder', root: `/${name}`, classSetId: classSet.id }, [])
+    expect(() =>
+      project.transaction(() => {
+        dataset('rolled back')
+        project.bookmarks.add({ targetKind: 'image', targetId: 12345, title: 'no such image', tags: [] })
+      })
+    ).toThrow(/No image with id 12345/)
+    expect(project.transaction(() => dataset('kept').name)).toBe('kept')
+    expect(readSqliteFile(project.path, (db) => db.prepare('SELECT name FROM datasets').pluck().all())).toEqual(['kept'])
+    // Sealed: nothing outside the store reaches SQLite through the project, not even past the type checker.
+    expect('db' in project).toBe(false)
+    expect(project.isOpen).toBe(true)
+    project.close()
+    expect(project.isOpen).toBe(false)
   })
 })
 

@@ -265,7 +265,7 @@ async function runLeased(
       if (signal?.aborted) break
       if (lost.signal.aborted) throw lease.lostError()
       // The app switched projects under a background job: stop without writing; closing paused it.
-      if (!project.db.open) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
+      if (!project.isOpen) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
       const items: Prepared[] = []
       for (const key of pending.slice(i, i + params.batchSize)) {
         const p = await prepare(key)
@@ -323,7 +323,7 @@ async function runLeased(
       }
     }
   } catch (err) {
-    if (!project.db.open) throw err
+    if (!project.isOpen) throw err
     // Taken over: the new owner's job now, so nothing more is written here.
     if (isAppError(err, 'JOB_RUNNING') || lost.signal.aborted) throw isAppError(err, 'JOB_RUNNING') ? err : lease.lostError()
     if (!isStop(err)) {
@@ -333,7 +333,7 @@ async function runLeased(
     }
     interrupted = true
   }
-  if (!project.db.open) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
+  if (!project.isOpen) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
   const reason = stopReason()
   const left = project.jobs.pendingItems(jobId).length
   // A stop that did not come from pause or cancel (the pool shut down with the app) leaves the job resumable.

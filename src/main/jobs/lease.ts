@@ -134,7 +134,7 @@ export class JobLease {
     if (this.timer || !this.held) return
     this.timer = setInterval(() => {
       // The app switched projects under a background job: the run stops on its own; nothing to beat.
-      if (!this.project.db.open) return this.stopHeartbeat()
+      if (!this.project.isOpen) return this.stopHeartbeat()
       let kept: boolean
       try {
         kept = this.project.jobs.beat(this.jobId, this.owner.token, this.now())
@@ -166,7 +166,7 @@ export class JobLease {
     this.forgetClose()
     if (!this.held) return false
     this.held = false
-    if (!this.project.db.open) return false
+    if (!this.project.isOpen) return false
     return this.project.jobs.releaseLease(this.jobId, this.owner.token, state, error)
   }
 }

@@ -251,7 +251,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const imageOf = {
         image: (id: number) => id,
         segment: (id: number) => project.segments.get(id)?.imageId ?? null,
-        explanation: (id: number) => (project.db.prepare('SELECT image_id FROM explanations WHERE id = ?').get(id) as { image_id: number } | undefined)?.image_id ?? null
+        explanation: (id: number) => project.explanations.imageId(id)
       }
       return targets.map(({ kind, id }) => {
         const imageId = imageOf[kind](id)

@@ -5,6 +5,7 @@ import { BookmarkRepo, NoteRepo } from './repositories/annotations'
 import { ClassSetRepo } from './repositories/classSets'
 import { DatasetRepo } from './repositories/datasets'
 import { ExplanationRepo } from './repositories/explanations'
+import { ImageListRepo } from './repositories/imageList'
 import { JobRepo } from './repositories/jobs'
 import { ModelRepo } from './repositories/models'
 import { PredictionRepo } from './repositories/predictions'
@@ -12,8 +13,12 @@ import { ProjectMetaRepo } from './repositories/projectMeta'
 import { ReportRepo } from './repositories/reports'
 import { SegmentRepo } from './repositories/segments'
 
-/** One project = one SQLite file, with a repository per table group. */
+/**
+ * One project = one SQLite file, with a repository per table group. The connection stays inside: every statement
+ * lives in a repository, and a caller that needs several repository calls to commit together uses transaction().
+ */
 export class Project {
+  readonly #db: Db
   readonly meta: ProjectMetaRepo
   readonly classSets: ClassSetRepo
   readonly datasets: DatasetRepo
@@ -25,11 +30,13 @@ export class Project {
   readonly bookmarks: BookmarkRepo
   readonly notes: NoteRepo
   readonly reports: ReportRepo
+  readonly imageList: ImageListRepo
 
   private constructor(
     readonly path: string,
-    readonly db: Db
+    db: Db
   ) {
+    this.#db = db
     this.meta = new ProjectMetaRepo(db)
     this.classSets = new ClassSetRepo(db)
     this.datasets = new DatasetRepo(db)
@@ -41,6 +48,7 @@ export class Project {
     this.bookmarks = new BookmarkRepo(db)
     this.notes = new NoteRepo(db)
     this.reports = new ReportRepo(db)
+    this.imageList = new ImageListRepo(db)
   }
 
   static create(path: string, name?: string): Project {
@@ -57,24 +65,29 @@ export class Project {
   }
 
   get schemaVersion(): number {
-    return schemaVersion(this.db)
+    return schemaVersion(this.#db)
+  }
+
+  /** False once the file is closed: a background job that outlived its project stops instead of writing. */
+  get isOpen(): boolean {
+    return this.#db.open
+  }
+
+  /**
+   * Runs `fn` in one SQLite transaction: the repository calls inside commit together or not at all (and a throw
+   * rolls them all back). Nested calls, including the repositories' own transactions, become savepoints.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)()
   }
 
   summary(): ProjectSummary {
-    const count = (table: string): number => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
     return {
       path: this.path,
       name: this.meta.get('name') ?? basename(this.path),
       schemaVersion: this.schemaVersion,
       createdAt: this.meta.get('created_at') ?? '',
-      counts: {
-        datasets: count('datasets'),
-        images: count('images'),
-        models: count('models'),
-        explanations: count('explanations'),
-        bookmarks: count('bookmarks'),
-        jobs: count('jobs')
-      }
+      counts: this.meta.counts()
     }
   }
 
@@ -90,7 +103,7 @@ export class Project {
   }
 
   close(): void {
-    if (!this.db.open) return
+    if (!this.#db.open) return
     for (const fn of [...this.closing]) {
       try {
         fn()
@@ -99,7 +112,7 @@ export class Project {
       }
     }
     this.closing.clear()
-    this.db.close()
+    this.#db.close()
   }
 }
 

@@ -4,6 +4,7 @@ import type { ImportProgress } from '@common/datasets'
 import { isAppError } from '@common/errors'
 import { importDataset } from '@main/datasets/import'
 import { Project } from '@main/store/project'
+import { countRows, execInSqliteFile } from '../../helpers/sqliteFile'
 import { tempDir } from '../../helpers/tempdir'
 import { labelMap, writeGray8, writeRgb } from './fixtures'
 
@@ -24,8 +25,7 @@ beforeAll(async () => {
 afterAll(() => dir.cleanup())
 
 function rows(project: Project): Record<string, number> {
-  const count = (t: string) => (project.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n
-  return { datasets: count('datasets'), images: count('images'), class_sets: count('class_sets') }
+  return countRows(project.path, ['datasets', 'images', 'class_sets'])
 }
 const EMPTY = { datasets: 0, images: 0, class_sets: 0 }
 
@@ -60,8 +60,8 @@ describe('an import that fails part-way stores nothing', () => {
 
   it('when the database write itself fails half-way through the images (class set rolled back too)', async () => {
     const project = Project.create(dir.file('dbfail.ctxlens'))
-    project.db.exec(`CREATE TEMP TRIGGER fail_third BEFORE INSERT ON images WHEN (SELECT COUNT(*) FROM images) >= 2
-                     BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+    execInSqliteFile(project.path, `CREATE TRIGGER fail_third BEFORE INSERT ON images WHEN (SELECT COUNT(*) FROM images) >= 2
+                                    BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
     await expect(importDataset(project, { root })).rejects.toThrow(/disk full/)
     expect(rows(project)).toEqual(EMPTY)
     project.close()

@@ -5,6 +5,7 @@ import type { ImportProgress } from '@common/datasets'
 import { isAppError, type AppError } from '@common/errors'
 import { importDataset } from '@main/datasets/import'
 import { Project } from '@main/store/project'
+import { countRows } from '../../helpers/sqliteFile'
 import { tempDir } from '../../helpers/tempdir'
 import { labelMap, writeFileEnsured, writeGray8, writeRgb } from './fixtures'
 
@@ -26,8 +27,7 @@ beforeAll(async () => {
 })
 
 function rows(project: Project): { datasets: number; images: number } {
-  const count = (t: string) => (project.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n
-  return { datasets: count('datasets'), images: count('images') }
+  return countRows(project.path, ['datasets', 'images'])
 }
 
 describe('importing a folder the project already holds', () => {

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { isAppError } from '@common/errors'
 import { importDataset, loadImage, loadLabelMap } from '@main/datasets/import'
 import { Project } from '@main/store/project'
+import { countRows } from '../../helpers/sqliteFile'
 import { tempDir } from '../../helpers/tempdir'
 import { labelMap, writeFileEnsured, writeGray8, writeRgb } from './fixtures'
 
@@ -21,7 +22,7 @@ const classes = {
 }
 
 function count(project: Project, table: string): number {
-  return (project.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+  return countRows(project.path, [table])[table]
 }
 
 describe('generic folder import', () => {

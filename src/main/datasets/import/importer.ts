@@ -14,7 +14,6 @@ import { AppError } from '@common/errors'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { ImageInput } from '@main/store/repositories/datasets'
-import { parseJson } from '@main/store/repositories/json'
 import { throwIfAborted } from '../../cancellation'
 import { looksLikeCityscapes, scanCityscapes } from './cityscapes'
 import { looksLikeFolder, scanFolder } from './folder'
@@ -170,16 +169,9 @@ const splitKey = (splits: readonly string[] | null | undefined): string => (spli
  * would double every count downstream without anyone noticing. Another split selection is another dataset.
  */
 function findDuplicate(project: Project, root: string, splits: string[] | undefined): ExistingDataset | null {
-  const rows = project.db.prepare('SELECT id, name, options, created_at FROM datasets WHERE root = ? ORDER BY id').all(root) as {
-    id: number
-    name: string
-    options: string
-    created_at: string
-  }[]
-  const row = rows.find((r) => splitKey(parseJson<{ splits?: string[] | null }>(r.options, {}).splits) === splitKey(splits))
+  const row = project.datasets.withRoot(root).find((r) => splitKey((r.options as { splits?: string[] | null }).splits) === splitKey(splits))
   if (!row) return null
-  const { n } = project.db.prepare('SELECT COUNT(*) AS n FROM images WHERE dataset_id = ?').get(row.id) as { n: number }
-  return { id: row.id, name: row.name, imageCount: n, createdAt: row.created_at }
+  return { id: row.id, name: row.name, imageCount: project.datasets.imageCount(row.id), createdAt: row.createdAt }
 }
 
 function duplicateError(root: string, splits: string[] | undefined, existing: ExistingDataset): AppError {
@@ -195,7 +187,7 @@ function duplicateError(root: string, splits: string[] | undefined, existing: Ex
 
 /** The folder's name, or "name (2)", "name (3)"… when a dataset is already called that: names are how people pick. */
 function freeName(project: Project, wanted: string): string {
-  const taken = new Set((project.db.prepare('SELECT name FROM datasets').all() as { name: string }[]).map((r) => r.name))
+  const taken = new Set(project.datasets.names())
   if (!taken.has(wanted)) return wanted
   let n = 2
   while (taken.has(`${wanted} (${n})`)) n++
@@ -204,10 +196,7 @@ function freeName(project: Project, wanted: string): string {
 
 /** An identical class set (same name, classes and ignore ids) is reused, so datasets and models share it. */
 function findOrCreateClassSet(project: Project, set: { name: string; classes: ClassDef[]; ignoreIds: number[] }): number {
-  const row = project.db
-    .prepare('SELECT id FROM class_sets WHERE name = ? AND classes = ? AND ignore_ids = ? ORDER BY id LIMIT 1')
-    .get(set.name, JSON.stringify(set.classes), JSON.stringify(set.ignoreIds)) as { id: number } | undefined
-  return row ? row.id : project.classSets.create(set).id
+  return project.classSets.findIdentical(set) ?? project.classSets.create(set).id
 }
 
 function summarizeIssues(issues: ImportIssue[]): ImportReport['errors'] {
@@ -299,7 +288,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
   }
   // Announced before the write: a throwing listener still aborts with nothing stored.
   hooks.onProgress?.({ phase: 'store', done: total, total })
-  const { dataset, classSetId, copyOf } = project.db.transaction(() => {
+  const { dataset, classSetId, copyOf } = project.transaction(() => {
     // Again inside the write: another import of the same folder may have finished while this one read files.
     const copyOf = findDuplicate(project, scanned.root, options.splits)
     if (copyOf && !options.allowDuplicate) throw duplicateError(scanned.root, options.splits, copyOf)
@@ -315,7 +304,7 @@ export async function importDataset(project: Project, input: ImportDatasetOption
       images
     )
     return { dataset, classSetId, copyOf }
-  })()
+  })
   const warnings = copyOf
     ? [`${scanned.root} was already imported as dataset "${copyOf.name}"; this is a second copy of it, named "${dataset.name}"`, ...scanned.warnings]
     : scanned.warnings

@@ -4,7 +4,6 @@ import type { OutputInfo } from 'sharp'
 import { AppError } from '@common/errors'
 import type { Project } from '@main/store/project'
 import type { ImageRecord } from '@main/store/repositories/datasets'
-import { parseJson } from '@main/store/repositories/json'
 import { normalizeInstances, readLabelFile, toTrainIds, type InstanceMap } from './labels'
 import { sharpWithinLimit } from './pixelLimit'
 import type { StoredDatasetOptions } from './types'
@@ -17,18 +16,16 @@ export interface DatasetSource {
   options: StoredDatasetOptions
 }
 
-/** The dataset row with its stored options (DatasetRepo's summary leaves the options out). */
+/** The dataset row with its stored options, defaults filled in where its importer recorded none. */
 export function datasetSource(project: Project, datasetId: number): DatasetSource {
-  const row = project.db.prepare('SELECT id, format, root, class_set_id, options FROM datasets WHERE id = ?').get(datasetId) as
-    | { id: number; format: string; root: string; class_set_id: number; options: string }
-    | undefined
+  const row = project.datasets.record(datasetId)
   if (!row) throw new AppError('NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId })
-  const stored = parseJson<Partial<StoredDatasetOptions>>(row.options, {})
+  const stored = row.options as Partial<StoredDatasetOptions>
   return {
     id: row.id,
     format: row.format,
     root: row.root,
-    classSetId: row.class_set_id,
+    classSetId: row.classSetId,
     options: {
       // Datasets created by other paths (e.g. the demo) carry no options: their labels hold class ids.
       labelEncoding: stored.labelEncoding ?? 'ids',

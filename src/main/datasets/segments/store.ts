@@ -61,11 +61,11 @@ export function storeSegments(
       confidence: fromModel && confidence ? meanOver(s, width, confidence) : null
     }
   }
-  return project.db.transaction(() => {
+  return project.transaction(() => {
     const ids: number[] = []
     for (let i = 0; i < segments.length; i += CHUNK) ids.push(...project.segments.insertMany(segments.slice(i, i + CHUNK).map(row)))
     return ids
-  })()
+  })
 }
 
 export interface ExtractResult {
@@ -96,15 +96,7 @@ export async function extractImageSegments(
   const options = SegmentOptionsSchema.parse(input.options ?? {})
   const image = project.datasets.image(input.imageId)
   if (!image) throw new AppError('NOT_FOUND', `no image with id ${input.imageId}`, { imageId: input.imageId })
-  const existing = new Set(
-    (
-      project.db
-        .prepare('SELECT DISTINCT kind, model_id FROM segments WHERE image_id = ? AND (model_id IS NULL OR model_id IS ?)')
-        .all(input.imageId, input.modelId) as { kind: string; model_id: number | null }[]
-    )
-      .filter((r) => (r.kind === 'instance' ? r.model_id === null : r.model_id === input.modelId))
-      .map((r) => r.kind)
-  )
+  const existing = project.segments.storedKinds(input.imageId, input.modelId)
   const alreadyStored = options.kinds.filter((k) => existing.has(k))
   const kinds = options.kinds.filter((k) => !existing.has(k))
   const needsGt = kinds.some((k) => k !== 'predicted')

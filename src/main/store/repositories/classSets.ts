@@ -26,6 +26,14 @@ export class ClassSetRepo {
     return this.get(Number(info.lastInsertRowid))!
   }
 
+  /** The oldest class set with exactly this name, classes and ignore ids (compared as the JSON they are stored as). */
+  findIdentical(set: { name: string; classes: ClassDef[]; ignoreIds: number[] }): number | null {
+    const row = this.db
+      .prepare('SELECT id FROM class_sets WHERE name = ? AND classes = ? AND ignore_ids = ? ORDER BY id LIMIT 1')
+      .get(set.name, JSON.stringify(set.classes), JSON.stringify(set.ignoreIds)) as { id: number } | undefined
+    return row ? row.id : null
+  }
+
   get(id: number): ClassSet | null {
     const row = this.db.prepare('SELECT * FROM class_sets WHERE id = ?').get(id) as Row | undefined
     return row ? toClassSet(row) : null

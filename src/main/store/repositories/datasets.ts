@@ -45,6 +45,39 @@ const toImage = (r: ImageRow): ImageRecord => ({
   meta: parseJson(r.meta, {})
 })
 
+/** A dataset row as stored, with the options its importer recorded (the summary leaves them out). */
+export interface DatasetRecord {
+  id: number
+  name: string
+  format: string
+  root: string
+  classSetId: number
+  options: Record<string, unknown>
+  createdAt: string
+}
+
+interface DatasetRow {
+  id: number
+  name: string
+  format: string
+  root: string
+  class_set_id: number
+  options: string
+  created_at: string
+}
+
+const toDataset = (r: DatasetRow): DatasetRecord => ({
+  id: r.id,
+  name: r.name,
+  format: r.format,
+  root: r.root,
+  classSetId: r.class_set_id,
+  options: parseJson(r.options, {}),
+  createdAt: r.created_at
+})
+
+const DATASET_COLUMNS = 'id, name, format, root, class_set_id, options, created_at'
+
 export class DatasetRepo {
   constructor(private readonly db: Db) {}
 
@@ -107,6 +140,24 @@ export class DatasetRepo {
         createdAt: r.created_at
       }
     })
+  }
+
+  record(id: number): DatasetRecord | null {
+    const row = this.db.prepare(`SELECT ${DATASET_COLUMNS} FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined
+    return row ? toDataset(row) : null
+  }
+
+  /** Every dataset imported from this folder, oldest first. */
+  withRoot(root: string): DatasetRecord[] {
+    return (this.db.prepare(`SELECT ${DATASET_COLUMNS} FROM datasets WHERE root = ? ORDER BY id`).all(root) as DatasetRow[]).map(toDataset)
+  }
+
+  names(): string[] {
+    return (this.db.prepare('SELECT name FROM datasets').all() as { name: string }[]).map((r) => r.name)
+  }
+
+  imageCount(datasetId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM images WHERE dataset_id = ?').get(datasetId) as { n: number }).n
   }
 
   images(datasetId: number, options: { split?: string; limit?: number; offset?: number } = {}): ImageRecord[] {

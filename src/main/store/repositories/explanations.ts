@@ -97,6 +97,12 @@ export class ExplanationRepo {
     return row ? toExplanation(row) : null
   }
 
+  /** The image an explanation belongs to, without reading its masks. */
+  imageId(id: number): number | null {
+    const row = this.db.prepare('SELECT image_id FROM explanations WHERE id = ?').get(id) as { image_id: number } | undefined
+    return row?.image_id ?? null
+  }
+
   forImage(imageId: number): ExplanationRecord[] {
     return (this.db.prepare('SELECT * FROM explanations WHERE image_id = ? ORDER BY id').all(imageId) as Row[]).map(toExplanation)
   }

@@ -105,6 +105,17 @@ export class SegmentRepo {
   }
 
   /**
+   * The kinds already stored for an image and model: GT instances count whatever the model (they are stored
+   * without one), every other kind only when it belongs to `modelId`.
+   */
+  storedKinds(imageId: number, modelId: number | null): Set<string> {
+    const rows = this.db
+      .prepare('SELECT DISTINCT kind, model_id FROM segments WHERE image_id = ? AND (model_id IS NULL OR model_id IS ?)')
+      .all(imageId, modelId) as { kind: string; model_id: number | null }[]
+    return new Set(rows.filter((r) => (r.kind === 'instance' ? r.model_id === null : r.model_id === modelId)).map((r) => r.kind))
+  }
+
+  /**
    * Segments of one model's audit over a dataset (or split): the model's own segments plus the model-free GT
    * instances, of the given kinds and at least minArea pixels, image by image. Not in id order: predictions of
    * parallel batches are stored as they finish, so ids differ from run to run, and the audit's seeded samples must
