@@ -166,7 +166,7 @@ async function runLeased(
     })
   const markDoneThrough = (last: number): void => {
     if (last <= marked) return
-    if (!host.db.open) throw closed()
+    if (!host.isOpen) throw closed()
     lease.write(() => {
       for (let i = marked + 1; i <= Math.min(last, job.total); i++) host.jobs.completeItem(jobId, phaseKey(i), () => undefined)
     })
@@ -203,7 +203,7 @@ async function runLeased(
     return { job, result }
   } catch (caught) {
     const err = progressError ?? caught
-    if (!host.db.open) throw closed()
+    if (!host.isOpen) throw closed()
     // Taken over: the new owner's job now, so nothing more is written here.
     if (isAppError(err, 'JOB_RUNNING') || lost.signal.aborted) throw isAppError(err, 'JOB_RUNNING') ? err : lease.lostError()
     if (progressError === null && (signal?.aborted || isAppError(err, 'CANCELLED'))) {

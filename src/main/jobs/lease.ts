@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { AppError } from '@common/errors'
 import type { JobSummary, StoredJobState } from '@common/types'
-import type { Db } from '../store/database'
 import type { JobLeaseRecord, JobRepo } from '../store/repositories/jobs'
 
 /**
@@ -11,7 +10,7 @@ import type { JobLeaseRecord, JobRepo } from '../store/repositories/jobs'
  */
 export interface JobHost {
   readonly jobs: JobRepo
-  readonly db: Pick<Db, 'open'>
+  readonly isOpen: boolean
   beforeClose(fn: () => void): () => void
 }
 

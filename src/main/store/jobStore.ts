@@ -53,11 +53,18 @@ export class JobStore {
   readonly jobs: JobRepo
   private readonly closing = new Set<() => void>()
 
+  readonly #db: Db
+
   private constructor(
     readonly path: string,
-    readonly db: Db
+    db: Db
   ) {
+    this.#db = db
     this.jobs = new JobRepo(db)
+  }
+
+  get isOpen(): boolean {
+    return this.#db.open
   }
 
   /** Opens the file, creating it (and its tables) when it does not exist yet. */
@@ -102,7 +109,7 @@ export class JobStore {
   }
 
   close(): void {
-    if (!this.db.open) return
+    if (!this.#db.open) return
     for (const fn of [...this.closing]) {
       try {
         fn()
@@ -111,6 +118,6 @@ export class JobStore {
       }
     }
     this.closing.clear()
-    this.db.close()
+    this.#db.close()
   }
 }
