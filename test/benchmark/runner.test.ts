@@ -201,7 +201,7 @@ describe('benchmark runner on a tiny configuration', () => {
     expect(readFileSync(second.files.csv, 'utf8')).toMatch(/\ncbl,context,2,2,/)
     const svgs = second.files.figures.filter((f) => f.endsWith('.svg'))
     const pngs = second.files.figures.filter((f) => f.endsWith('.png'))
-    expect(svgs.map((f) => f.split('/').pop())).toEqual(['fig4a-iou.svg', 'fig4b-mcbd.svg', 'fig4c-mcbl.svg', 'sanity-cascade.svg'])
+    expect(svgs.map((f) => f.split('/').pop())).toEqual(['fig4a-iou.svg', 'fig4b-mcbd.svg', 'fig4c-mcbl.svg', 'verdicts.svg', 'sanity-cascade.svg'])
     expect(readFileSync(svgs[2], 'utf8')).toContain('<svg')
     expect(readFileSync(svgs[2], 'utf8')).toContain('Grid saliency (context)')
     expect(readFileSync(pngs[0]).subarray(1, 4).toString()).toBe('PNG')

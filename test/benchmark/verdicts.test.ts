@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { BenchmarkModelInfo } from '@common/benchmark'
 import type { ImageRecord } from '@main/benchmark/evaluate'
 import { methodReading, modelVerdicts } from '@main/benchmark/verdicts'
+import { verdictSvg } from '@main/benchmark/verdictFigure'
 import { verdictCsv, verdictMarkdown } from '@main/benchmark/verdictTables'
 
 const rec = (digit: number, cbd: number, cbl: number | null = null): ImageRecord => ({
@@ -95,5 +96,12 @@ describe('per-model verdicts (issue 18)', () => {
     expect(md).toContain('5 biased models: 1 bias learned and detected, 1 learned, missed, 1 not learned, 2 undetermined.')
     expect(md).toContain('| strong-d6-t11-s0 | 0.60 → 0.05 (0.55) | yes |')
     expect(verdictCsv(v).trim().split('\n')).toHaveLength(1 + 5)
+
+    // The figure plots the models that have both coordinates (the one without an unbiased model has no drop).
+    const svg = verdictSvg(v)
+    expect(svg).toContain('<svg')
+    for (const name of ['strong-d6-t11-s0']) expect(svg).toContain(name)
+    expect(svg).toContain('learned, missed')
+    expect(svg.match(/#d73027/gi)?.length ?? 0).toBeGreaterThan(0)
   })
 })

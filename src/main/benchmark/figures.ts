@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import * as echarts from 'echarts'
 import sharp from 'sharp'
 import type { BenchmarkResult, BiasMatrixData, SanityCheck } from '@common/benchmark'
+import { verdictSvg } from './verdictFigure'
 
 export interface Panel {
   title: string
@@ -134,6 +135,7 @@ export async function writeFigures(r: BenchmarkResult, dir: string): Promise<str
     figures.push({ name: 'fig4b-mcbd', svg: heatmapSvg('(b) mCBD: context bias detection', cbd, [0, maxOf(cbd)]) })
     figures.push({ name: 'fig4c-mcbl', svg: heatmapSvg('(c) mCBL: context bias localisation', cbl, [0, 1]) })
   }
+  if (r.verdicts.length) figures.push({ name: 'verdicts', svg: verdictSvg(r.verdicts) })
   if (r.sanity?.methods.length) figures.push({ name: 'sanity-cascade', svg: sanitySvg(r.sanity) })
   const files: string[] = []
   for (const f of figures) {
