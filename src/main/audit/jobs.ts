@@ -2,15 +2,16 @@ import { AuditJobParamsSchema, type AuditJobParams, type AuditOptions } from '@c
 import type { EventPayload } from '@common/contract'
 import { AppError, isAppError, toErrorShape } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
-import { faithfulnessParams, isPerturbationMethod, saliencyParams, type PerturbationParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
+import { faithfulnessParams, isPerturbationMethod, type PerturbationParams, type SaliencyResult } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
 import { JobLease, type StopReason } from '../jobs/lease'
+import { explainSegment, explanationRecord } from '../jobs/explainSegment'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
 import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
-import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
+import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
 import { shuffleInPlace, uniform01 } from '../prng'
 import { registeredSidecar, requireModel, toModelInput } from './models'
 import { channelForDatasetClass, classMappingForAudit } from './classMapping'
@@ -76,8 +77,7 @@ export async function createAuditJob(project: Project, options: AuditOptions): P
   const sidecar = await registeredSidecar(model)
   if (!project.datasets.get(options.datasetId)) throw new AppError('NOT_FOUND', `No dataset ${options.datasetId}`, { datasetId: options.datasetId })
   const classMapping = classMappingForAudit(project, model, sidecar, options.datasetId, options.classMap)
-  const base = saliencyParams(options.method, options.preset)
-  const params = parseSaliencyParams({ ...base, ...options.params, method: options.method } as SaliencyParams)
+  const params = presetSaliencyParams(options.method, options.preset, options.params)
   if (isPerturbationMethod(params.method)) {
     const p = params as PerturbationParams
     if (p.maskHeight > sidecar.input.height || p.maskWidth > sidecar.input.width) {
@@ -221,34 +221,21 @@ async function runLeased(
   const store = (item: Prepared, r: SaliencyResult): void => {
     lease.write(() =>
       project.jobs.completeItem(jobId, item.key, () =>
-        project.explanations.insert({
-          imageId: item.segment.imageId,
-          modelId: params.modelId,
-          segmentId: item.segment.id,
-          jobId,
-          jobItemKey: item.key,
-          method: r.method,
-          classId: item.classId,
-          request: item.mask,
-          params: { ...r.params, preset: params.preset },
-          saliency: r.mask,
-          saliencyHeight: r.maskHeight,
-          saliencyWidth: r.maskWidth,
-          summary: {
-            kind: item.segment.kind,
-            gtClass: item.segment.gtClass,
-            predClass: item.segment.predClass,
-            area: item.segment.area,
-            scoreOriginal: r.scoreOriginal,
-            scorePerturbed: r.scorePerturbed,
-            preservation: r.preservation,
-            maskL1: r.maskL1,
-            recovered: r.recovered,
-            faithfulness: r.faithfulness ?? null,
-            stepsRun: r.stepsRun,
-            timeMs: r.timeMs
-          }
-        })
+        project.explanations.insert(
+          explanationRecord(
+            {
+              imageId: item.segment.imageId,
+              modelId: params.modelId,
+              segmentId: item.segment.id,
+              classId: item.classId,
+              request: item.mask,
+              preset: params.preset,
+              job: { jobId, itemKey: item.key },
+              audited: item.segment
+            },
+            r
+          )
+        )
       )
     )
     processed++
@@ -309,7 +296,7 @@ async function runLeased(
           if (stored.has(k)) continue
           let one: SaliencyResult | null = null
           try {
-            one = (await engine.saliency([p.request], params.saliency, { signal: runSignal }))[0]
+            one = await explainSegment(engine, p.request, params.saliency, { signal: runSignal })
           } catch (e) {
             if (lost.signal.aborted) throw lease.lostError()
             if (isStop(e)) {

@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
-import { saliencyParams, type SaliencyMethod, type SaliencyParams, type SaliencyParamsInput, type SaliencyResult } from '@common/saliency'
+import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
 import { predictedSegments, segmentMask } from '../datasets/segments'
-import { parseSaliencyParams, type SaliencyRequest } from '../saliency'
+import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
 import { encodeNpy } from './npy'
 import { renderOverlay } from './overlay'
@@ -42,11 +42,6 @@ export function channelOf(sidecar: ModelSidecar, classId: number): number {
   return channel
 }
 
-/** The preset's values, then the caller's; the saliency schema validates the mix (INVALID_PARAMETERS). */
-export function explainParams(input: Pick<ExplainImageInput, 'method' | 'preset' | 'params'>): SaliencyParams {
-  return parseSaliencyParams({ ...saliencyParams(input.method, input.preset), ...input.params, method: input.method } as SaliencyParamsInput)
-}
-
 /**
  * `ctxlens explain`: one image, one class, a request drawn by hand or every predicted segment of that class, any
  * method; writes per request the mask (PNG at image size, NPY at native size), a paper-style overlay and a JSON
@@ -54,7 +49,7 @@ export function explainParams(input: Pick<ExplainImageInput, 'method' | 'preset'
  */
 export async function explainImage(engine: SaliencyEngine, input: ExplainImageInput, options: RunHooks = {}): Promise<ExplainedRequest[]> {
   const channel = channelOf(engine.sidecar, input.classId)
-  const params = explainParams(input)
+  const params = presetSaliencyParams(input.method, input.preset, input.params)
   const image = await readImageForModel(input.imagePath, engine.sidecar)
   const { width, height } = image
 

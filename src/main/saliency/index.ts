@@ -10,9 +10,12 @@ import {
   type GradientParams,
   isPerturbationMethod,
   type PerturbationParams,
+  type SaliencyMethod,
   type SaliencyParams,
   type SaliencyParamsInput,
   SaliencyParamsSchema,
+  saliencyParams,
+  type SaliencyPresetName,
   type SaliencyResult
 } from '@common/saliency'
 import { type BatchArrays, batchArrays, planBatches, requestScores, SALIENCY_CANCELLED, type SaliencyRequest, validateRequest } from './batch'
@@ -54,6 +57,14 @@ export function parseSaliencyParams(input: SaliencyParamsInput | SaliencyParams)
     })
   }
   return parsed.data
+}
+
+/**
+ * A preset's values for the method, then the caller's overrides (the explain command, the image screen and audits
+ * all take both); the schema validates the mix, so a bad override is INVALID_PARAMETERS, not a ZodError.
+ */
+export function presetSaliencyParams(method: SaliencyMethod, preset: SaliencyPresetName | undefined, overrides: Record<string, unknown> = {}): SaliencyParams {
+  return parseSaliencyParams({ ...saliencyParams(method, preset), ...overrides, method } as SaliencyParamsInput)
 }
 
 /** Mask or saliency resolutions the image cannot carry fail before any work, like bad requests. */

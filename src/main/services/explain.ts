@@ -1,9 +1,10 @@
 import { resolve } from 'node:path'
 import { faithfulnessParams } from '@common/saliency'
-import { explainImage, explainParams } from '../explain/explainImage'
+import { explainImage } from '../explain/explainImage'
 import { poolEngine, queuedMessage } from '../explain/saliencyEngine'
 import { ensureDescribed } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
+import { presetSaliencyParams } from '../saliency'
 import type { explainMethods } from '@common/methods/explain'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -16,7 +17,7 @@ export function explainServices(ctx: ServiceContext): AreaServices<typeof explai
         const sidecar = await ensureDescribed(modelDir, input.description)
         await requireModelRuntime(modelDir, sidecar)
         // Checked before the engine starts: bad parameters fail here as they would in explainImage.
-        const faithfulness = faithfulnessParams(explainParams(input), input.preset)
+        const faithfulness = faithfulnessParams(presetSaliencyParams(input.method, input.preset, input.params), input.preset)
         const engine = poolEngine(await ctx.engine(), modelDir, sidecar, { priority: 'interactive', faithfulness })
         return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,

@@ -6,7 +6,7 @@ import { AppError, isAppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
 import type { ExplanationView, ModelView, SegmentView } from '@common/methods/viewer'
-import { faithfulnessParams, isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyParamsInput } from '@common/saliency'
+import { faithfulnessParams, isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { channelForDatasetClass, storedClassMapping } from '../audit/classMapping'
 import { requireModel } from '../audit/models'
@@ -14,7 +14,8 @@ import { descriptionPath, readModelDescription } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
 import { normalisationText } from '@common/modelDescription'
 import { poolEngine, queuedMessage } from '../explain/saliencyEngine'
-import { parseSaliencyParams, upsampleBilinear } from '../saliency'
+import { presetSaliencyParams, upsampleBilinear } from '../saliency'
+import { explainSegment, explanationRecord } from '../jobs/explainSegment'
 import type { Project } from '../store/project'
 import type { ExplanationRecord } from '../store/repositories/explanations'
 import type { ModelRecord } from '../store/repositories/models'
@@ -214,35 +215,23 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       const sidecar = await sidecarOf(model)
       // Segment classes are the dataset's ids; a model predicted through a class map answers on its own channel.
       const channel = channelForDatasetClass(sidecar, storedClassMapping(model, record.datasetId), classId)
-      const params = parseSaliencyParams({ ...saliencyParams(input.method, input.preset), ...input.params, method: input.method } as SaliencyParamsInput)
+      const params = presetSaliencyParams(input.method, input.preset, input.params)
       const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
         await requireModelRuntime(model.dir, sidecar)
         const faithfulness = faithfulnessParams(params, input.preset)
         const engine = poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive', faithfulness })
-        const [r] = await engine.saliency([{ image, request, classId: channel }], params, {
+        return explainSegment(engine, { image, request, classId: channel }, params, {
           signal: task.signal,
           onQueued: (load) => task.progress(0, 0, queuedMessage(load)),
           onStart: () => task.progress(0, 0, 'Starting…'),
           onProgress: (step, steps) => task.progress(step, steps)
         })
-        return r
       }, { interactive: true })
-      const { mask, upsampled: _u, params: usedParams, ...numbers } = result
-      const id = project.explanations.insert({
-        imageId: input.imageId,
-        modelId: input.modelId,
-        segmentId,
-        method: input.method,
-        classId,
-        request,
-        params: { ...usedParams, preset: input.preset },
-        saliency: mask,
-        saliencyHeight: result.maskHeight,
-        saliencyWidth: result.maskWidth,
-        summary: numbers
-      })
+      const id = project.explanations.insert(
+        explanationRecord({ imageId: input.imageId, modelId: input.modelId, segmentId, classId, request, preset: input.preset }, result)
+      )
       return explanationView(project.explanations.get(id)!, width, height)
     },
 
