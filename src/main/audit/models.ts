@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import type { ModelSummary } from '@common/audit'
 import { AppError } from '@common/errors'
 import type { DescriptionFlags } from '@common/modelDescription'
-import { normalisationAffine, type ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/models'
 import type { Project } from '@main/store/project'
 import type { ModelRecord } from '@main/store/repositories/models'
 import { descriptionPath, prepareDescription, readModelDescription } from '../modelImport'
@@ -90,23 +90,4 @@ export function modelSummary(model: ModelRecord): ModelSummary {
     modelFormat: sidecar?.modelFormat ?? null,
     createdAt: model.createdAt
   }
-}
-
-/** 8-bit RGB as the model's input tensor data: its channel count and normalisation (same rule as readImageForModel). */
-export function toModelInput(rgb: Uint8Array, width: number, height: number, sidecar: ModelSidecar, imageId?: number): Float32Array {
-  const { channels } = sidecar.input
-  if (width !== sidecar.input.width || height !== sidecar.input.height) {
-    const which = imageId === undefined ? 'The image' : `Image ${imageId}`
-    throw new AppError('IMAGE_SIZE_MISMATCH', `${which} is ${width}×${height}, the model takes ${sidecar.input.width}×${sidecar.input.height}`, {
-      ...(imageId === undefined ? {} : { imageId }),
-      width,
-      height,
-      expected: [sidecar.input.width, sidecar.input.height]
-    })
-  }
-  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
-  const n = width * height
-  const data = new Float32Array(n * channels)
-  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = rgb[i * 3 + Math.min(c, 2)] * scale[c] + offset[c]
-  return data
 }

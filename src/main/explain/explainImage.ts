@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
 import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
+import { channelOfModelClass } from '../audit/classMapping'
 import { predictedSegments, segmentMask } from '../datasets/segments'
 import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
@@ -32,23 +32,13 @@ export interface ExplainedRequest {
   summary: Omit<SaliencyResult, 'mask' | 'upsampled'> & { maskValues: number[] }
 }
 
-export function channelOf(sidecar: ModelSidecar, classId: number): number {
-  const channel = sidecar.classes.findIndex((c) => c.id === classId)
-  if (channel < 0) {
-    throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes (${sidecar.classes.map((c) => `${c.id} ${c.name}`).join(', ')})`, {
-      classId
-    })
-  }
-  return channel
-}
-
 /**
  * `ctxlens explain`: one image, one class, a request drawn by hand or every predicted segment of that class, any
  * method; writes per request the mask (PNG at image size, NPY at native size), a paper-style overlay and a JSON
  * summary.
  */
 export async function explainImage(engine: SaliencyEngine, input: ExplainImageInput, options: RunHooks = {}): Promise<ExplainedRequest[]> {
-  const channel = channelOf(engine.sidecar, input.classId)
+  const channel = channelOfModelClass(engine.sidecar, input.classId)
   const params = presetSaliencyParams(input.method, input.preset, input.params)
   const image = await readImageForModel(input.imagePath, engine.sidecar)
   const { width, height } = image

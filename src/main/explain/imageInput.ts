@@ -36,15 +36,33 @@ export async function readImageForModel(path: string, sidecar: ModelSidecar): Pr
     )
   }
   const n = info.width * info.height
-  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
-  const data = new Float32Array(n * channels)
   const rgb = new Uint8Array(n * 3)
   const srcChannels = info.channels
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < channels; c++) data[i * channels + c] = raw[i * srcChannels + Math.min(c, srcChannels - 1)] * scale[c] + offset[c]
-    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = raw[i * srcChannels + Math.min(c, srcChannels - 1)]
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = raw[i * srcChannels + Math.min(c, srcChannels - 1)]
+  return { width: info.width, height: info.height, data: toModelInput(rgb, info.width, info.height, sidecar), channels, rgb }
+}
+
+/**
+ * 8-bit RGB as the model's input tensor data: its channel count (a grey model reads the red channel) and its
+ * normalisation. Files (readImageForModel), stored images and predictions all go through here, so an image is the
+ * same input whichever way it reaches the model.
+ */
+export function toModelInput(rgb: Uint8Array, width: number, height: number, sidecar: ModelSidecar, imageId?: number): Float32Array {
+  const { channels } = sidecar.input
+  if (width !== sidecar.input.width || height !== sidecar.input.height) {
+    const which = imageId === undefined ? 'The image' : `Image ${imageId}`
+    throw new AppError('IMAGE_SIZE_MISMATCH', `${which} is ${width}×${height}, the model takes ${sidecar.input.width}×${sidecar.input.height}`, {
+      ...(imageId === undefined ? {} : { imageId }),
+      width,
+      height,
+      expected: [sidecar.input.width, sidecar.input.height]
+    })
   }
-  return { width: info.width, height: info.height, data, channels, rgb }
+  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
+  const n = width * height
+  const data = new Float32Array(n * channels)
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = rgb[i * 3 + Math.min(c, 2)] * scale[c] + offset[c]
+  return data
 }
 
 /** A request mask drawn by hand or exported by another tool: any non-zero pixel belongs to R. */

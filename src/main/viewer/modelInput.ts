@@ -1,6 +1,6 @@
 import { AppError } from '@common/errors'
 import { normalisationAffine, type ModelSidecar } from '@common/models'
-import { toModelInput } from '../audit/models'
+import { toModelInput } from '../explain/imageInput'
 import type { LoadedImage } from '../datasets/import'
 
 /**
