@@ -27,10 +27,18 @@ export function verdictSvg(verdicts: ModelVerdict[]): string {
       animation: false,
       backgroundColor: '#ffffff',
       title: { text: 'Per model: was the bias learned, did grid saliency find it?', left: 10, top: 6, textStyle: { fontSize: 14 } },
-      legend: { top: 30, data: VERDICTS.map((k) => VERDICT_LABELS[k]) },
+      legend: { top: 30, left: 10, itemGap: 40, data: VERDICTS.map((k) => VERDICT_LABELS[k]) },
       grid: { left: 70, right: 30, top: 70, bottom: 60 },
       xAxis: { type: 'value', name: "biased digit's IoU drop vs the unbiased model", nameLocation: 'middle', nameGap: 30, min: -0.2, max: 1 },
-      yAxis: { type: 'value', name: 'grid saliency mCBD: biased − highest other', nameLocation: 'middle', nameGap: 50 },
+      yAxis: {
+        type: 'value',
+        name: 'grid saliency mCBD: biased − highest other',
+        nameLocation: 'middle',
+        nameGap: 50,
+        // Room on both sides of 0, the line a detection must clear.
+        min: (v: { min: number }) => Math.min(v.min, 0) - 0.05,
+        max: (v: { max: number }) => Math.max(v.max, 0) + 0.05
+      },
       series: VERDICTS.map((k, i) => ({
         name: VERDICT_LABELS[k],
         type: 'scatter',
