@@ -1,6 +1,28 @@
+import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { defineConfig } from 'vitest/config'
+import { BaseSequencer, type TestSpecification } from 'vitest/node'
 import vue from '@vitejs/plugin-vue'
+
+/**
+ * Test files that take minutes, longest first. Vitest starts the files it has timed before longest first, but a
+ * fresh clone (CI) has no timings, and then it starts the largest files first: the demo audit is a short file that
+ * runs for minutes, and started last it would run alone while the other fork idles. Only an order: a file missing
+ * here still runs, and a wrong guess costs time, never a result.
+ */
+const LONGEST = ['test/demo/demoAudit.test.ts', 'test/benchmark/quick.test.ts', 'test/badInput/corpus.test.ts']
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files)
+    const rank = (f: TestSpecification): number => {
+      const i = LONGEST.findIndex((path) => f.moduleId.replaceAll('\\', '/').endsWith(path))
+      return i < 0 ? LONGEST.length : i
+    }
+    // Array.prototype.sort is stable: the rest keep Vitest's order.
+    return sorted.sort((a, b) => rank(a) - rank(b))
+  }
+}
 
 // Unit and integration tests: main-side code under Node, renderer components under happy-dom.
 export default defineConfig({
@@ -19,6 +41,11 @@ export default defineConfig({
     setupFiles: ['test/helpers/quietTfjs.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    pool: 'forks'
+    pool: 'forks',
+    // One fork per core. Vitest's own default is cores - 1: on a two-core CI machine that is one fork, running
+    // every file after the other while most of them (spawned CLIs, SQLite, PDF rendering, tfjs on one thread)
+    // keep one core busy at most.
+    maxWorkers: availableParallelism(),
+    sequence: { sequencer: LongestFirst }
   }
 })

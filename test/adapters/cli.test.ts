@@ -6,12 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { saliencyParams } from '@main/cli/optionSets'
 import { buildProgram } from '@main/cli/program'
 import { LATEST_SCHEMA_VERSION } from '@main/store/database'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 
 const dir = tempDir()
 afterAll(() => dir.cleanup())
-const repoRoot = join(import.meta.dirname, '..', '..')
-const cliEntry = join(repoRoot, 'src', 'main', 'cli.ts')
+const cliEntry = builtCli()
 
 function ctxlens(...args: string[]) {
   return ctxlensWith({ CTXLENS_BACKEND: 'cpu' }, ...args)
@@ -22,10 +22,7 @@ function ctxlensWith(env: Record<string, string | undefined>, ...args: string[])
 }
 
 function ctxlensIn(cwd: string | undefined, env: Record<string, string | undefined>, ...args: string[]) {
-  // tsx found by its URL and given the repository's tsconfig (the @common/@main aliases): both would otherwise be
-  // looked up from the working folder, which may be any folder here.
-  const tsx = { TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json') }
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), cliEntry, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...tsx, ...env } })
+  const r = spawnSync(process.execPath, [cliEntry, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STATS_CSV_COLUMNS, parseCsv } from '../../src/main/audit/export'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 import { blockImage, saveConvModel, writeFolderDataset } from './fixtures/data'
 import { SIZE } from './fixtures/project'
@@ -10,7 +11,7 @@ import { services } from './helpers'
 
 /** `ctxlens models add`, `predict`, `audit` (and `--resume`) and `stats --csv` as a user runs them (JSON export: stats.test.ts). */
 const dir = tempDir()
-const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+const cliEntry = builtCli()
 const project = dir.file('cli.ctxlens')
 const renamedProject = dir.file('renamed.ctxlens')
 let datasetId = 0
@@ -18,7 +19,7 @@ let renamedDatasetId = 0
 
 function ctxlens(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    const child = spawn(process.execPath, [cliEntry, ...args], {
       env: { ...process.env, CTXLENS_BACKEND: 'cpu', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
     })
     let stdout = ''

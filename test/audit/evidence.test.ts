@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditJobParams } from '../../src/common/audit'
 import { exampleLabel } from '../../src/common/charts'
 import { saliencyParams } from '../../src/common/saliency'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 import { pdfToText } from '../report/helpers'
 import { saveChannelModel, writeFolderDataset } from './fixtures/data'
@@ -26,7 +27,7 @@ const IMAGES = 6
 let jobId = 0
 let partialJobId = 0
 const projectFile = dir.file('p.ctxlens')
-const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+const cliEntry = builtCli()
 
 const square = (x0: number, y0: number, s: number): Uint8Array => {
   const m = new Uint8Array(S * S)
@@ -236,7 +237,7 @@ describe('statistics that say what they rest on', () => {
     ctx.dispose()
     const run = (...args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'stats', '--project', projectFile, '--bootstrap', '200', ...args], {
+        const child = spawn(process.execPath, [cliEntry, 'stats', '--project', projectFile, '--bootstrap', '200', ...args], {
           env: { ...process.env, CTXLENS_BACKEND: 'cpu', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
         })
         let stdout = ''

@@ -11,6 +11,7 @@ import { auditOptions, buildAuditProject, SIZE } from '../audit/fixtures/project
 import { blockImage, saveChannelModel, writeFolderDataset } from '../audit/fixtures/data'
 import { services } from '../audit/helpers'
 import { blackGreyPng, declareSize, labelMap, writeGray8 } from '../datasets/import/fixtures'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 import { writeTinyOnnx } from '../modelImport/onnxFixtures'
 
@@ -20,8 +21,7 @@ import { writeTinyOnnx } from '../modelImport/onnxFixtures'
  * exit without a stack trace, and every stored row of the project exactly as it was.
  */
 const dir = tempDir('ctxlens-corpus-')
-const repoRoot = join(import.meta.dirname, '..', '..')
-const cliEntry = join(repoRoot, 'src', 'main', 'cli.ts')
+const cliEntry = builtCli()
 
 interface Run {
   code: number | null
@@ -31,8 +31,8 @@ interface Run {
 
 function ctxlens(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cliEntry, ...args], {
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), CTXLENS_BACKEND: 'cpu', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
+    const child = spawn(process.execPath, [cliEntry, ...args], {
+      env: { ...process.env, CTXLENS_BACKEND: 'cpu', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
     })
     let stdout = ''
     let stderr = ''

@@ -9,6 +9,7 @@ import { decodeNpy } from '@main/explain/npy'
 import { ServiceContext } from '@main/services/context'
 import { createDispatch, type Dispatch } from '@main/services/dispatch'
 import { createServices } from '@main/services/index'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 
 /**
@@ -115,10 +116,10 @@ describe('explain an image', () => {
   })
 
   it('runs as `ctxlens explain` from the shell', () => {
-    const cli = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+    const cli = builtCli()
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', cli, '--backend', 'cpu', 'explain', '--model', modelDir, '--image', imagePath, '--class', '1', '--request', requestPath, '--method', 'grid', '--steps', '5', '--out', dir.file('cli-out'), '--json'],
+      [cli, '--backend', 'cpu', 'explain', '--model', modelDir, '--image', imagePath, '--class', '1', '--request', requestPath, '--method', 'grid', '--steps', '5', '--out', dir.file('cli-out'), '--json'],
       { encoding: 'utf8' }
     )
     expect(r.status, r.stderr).toBe(0)

@@ -6,17 +6,18 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { contentHash } from '../../src/main/engine/modelFiles'
 import { saveConvModel } from '../audit/fixtures/data'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 import { writeTinyOnnx } from './onnxFixtures'
 
 /** `ctxlens models …` and `explain --model FILE.onnx` as a user runs them: a real CLI process, real files, a real project. */
 const dir = tempDir()
-const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+const cliEntry = builtCli()
 const project = dir.file('models.ctxlens')
 
 function ctxlens(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    const child = spawn(process.execPath, [cliEntry, ...args], {
       env: { ...process.env, CTXLENS_BACKEND: 'cpu', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
     })
     let stdout = ''

@@ -2,17 +2,18 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builtCli } from '../helpers/builtApp'
 import { tempDir } from '../helpers/tempdir'
 import { pdfPageCount, pdfToText, reportTestServices, SMALL_DEMO } from './helpers'
 
 /** `ctxlens report` as a user runs it: a PDF of the chosen sections, and errors that say what is wrong. */
 const dir = tempDir()
-const cliEntry = join(import.meta.dirname, '..', '..', 'src', 'main', 'cli.ts')
+const cliEntry = builtCli()
 const project = dir.file('demo.ctxlens')
 
 function ctxlens(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    const child = spawn(process.execPath, [cliEntry, ...args], {
       env: { ...process.env, CTXLENS_BACKEND: 'wasm', CTXLENS_WORKERS: '1', CTXLENS_HOME: dir.path }
     })
     let stdout = ''

@@ -18,7 +18,6 @@ import { aggregateBiasMatrix, aggregateContextBias, type BiasedStrength, type Co
 import { UnitCache } from './cache'
 import { configHash, planModels, type PlannedModel } from './config'
 import { explainSet, methodParams, predictLabels, segmentationScores, type EvalUnit, type ExplainUnit } from './evaluate'
-import { writeFigures } from './figures'
 import { committedModelsRoot, findMatchingModel, missingCommittedModel, modelName, sidecarMatches, trainCommandFor } from './models'
 import { resultsCsv, runStrengths, sanityMarkdown, summaryRows, summaryText } from './output'
 import { runSanityCheck } from './sanityCheck'
@@ -392,6 +391,8 @@ export async function runBenchmark(o: RunBenchmarkOptions): Promise<BenchmarkRes
     },
     files
   }
+  // Loaded here, not at start-up: ECharts takes about a second to load, which every CLI command would pay.
+  const { writeFigures } = await import('./figures')
   files.figures = await writeFigures(result, join(runDir, 'figures'))
   if (result.sanity) {
     result.sanity.files.figures = files.figures.filter((f) => basename(f).startsWith('sanity-'))

@@ -2,10 +2,17 @@ import type { ReportOptions } from '@common/methods/reports'
 import { throwIfAborted } from '../cancellation'
 import type { Project } from '../store/project'
 import { collectReportData, type CollectHooks } from './data'
-import { renderReport } from './render'
 
 export { collectReportData, type ReportCase, type ReportData, type ReportMeta } from './data'
-export { renderReport } from './render'
+
+/**
+ * The PDF from gathered data (./render). Loaded when a report is made: pdfkit and ECharts take about a second to
+ * load, which every start of the CLI and of the app would pay otherwise.
+ */
+export async function renderReport(...args: Parameters<typeof import('./render').renderReport>): Promise<{ pdf: Buffer; pages: number }> {
+  const { renderReport } = await import('./render')
+  return renderReport(...args)
+}
 
 /** A project's report: statistics of the chosen (default latest) audit job, its bookmarks, and the PDF. */
 export async function generateReport(project: Project, options: ReportOptions, hooks: CollectHooks = {}): Promise<{ pdf: Buffer; pages: number; jobId: number }> {

@@ -5,6 +5,7 @@ import type { ImportProgress } from '@common/datasets'
 import { isAppError, type AppError } from '@common/errors'
 import { importDataset } from '@main/datasets/import'
 import { Project } from '@main/store/project'
+import { builtCli } from '../../helpers/builtApp'
 import { countRows } from '../../helpers/sqliteFile'
 import { tempDir } from '../../helpers/tempdir'
 import { labelMap, writeFileEnsured, writeGray8, writeRgb } from './fixtures'
@@ -71,11 +72,11 @@ describe('importing a folder the project already holds', () => {
   })
 
   it('from the CLI: refused with the code and the way on, exit 1, no stack; --allow-duplicate --name imports the copy', async () => {
-    const cliEntry = join(import.meta.dirname, '..', '..', '..', 'src', 'main', 'cli.ts')
+    const cliEntry = builtCli()
     const env = { ...process.env, CTXLENS_BACKEND: 'cpu', CTXLENS_HOME: dir.file('home') }
-    const ctxlens = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], { encoding: 'utf8', env })
+    const ctxlens = (...args: string[]) => spawnSync(process.execPath, [cliEntry, ...args], { encoding: 'utf8', env })
     const project = dir.file('cli.ctxlens')
-    // The first import in-process: each CLI start costs seconds.
+    // The first import in-process: each CLI start costs a second or more.
     const store = Project.create(project)
     await importDataset(store, { root })
     store.close()
