@@ -9,6 +9,7 @@ import {
   type SanityMethod,
   type SummaryStat
 } from '@common/benchmark'
+import { fixed } from './format'
 import { verdictCountLine, verdictTextRows } from './verdictTables'
 import { biasRowLabel, orderedStrengths, type BiasedStrength } from '../metrics'
 
@@ -86,7 +87,7 @@ export function summaryRows(
   return rows
 }
 
-const f = (v: number | null | undefined, d = 3): string => (v === null || v === undefined ? '—' : v.toFixed(d))
+const f = fixed
 
 function pad(rows: string[][]): string {
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => (r[j] ?? '').length)))

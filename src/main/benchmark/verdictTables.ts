@@ -1,7 +1,8 @@
 import { BENCHMARK_METHOD_LABELS, VERDICT_LABELS, verdictCounts, type ModelVerdict, type Verdict } from '@common/benchmark'
+import { fixed } from './format'
 
-const f2 = (x: number | null): string => (x === null ? '—' : x.toFixed(2))
-const f3 = (x: number | null): string => (x === null ? '—' : x.toFixed(3))
+const f2 = (x: number | null): string => fixed(x, 2)
+const f3 = (x: number | null): string => fixed(x, 3)
 const pct = (x: number | null): string => (x === null ? '—' : `${Math.round(x * 100)}%`)
 
 /** The biased digit's share of empty masks beside the mean share over the other digits that had requests. */

@@ -10,6 +10,7 @@ import {
   type Verdict
 } from '@common/benchmark'
 import type { ImageRecord } from './evaluate'
+import { fixed } from './format'
 
 const DIGITS = 10
 /** S at the initial mask below this share of S on the original image counts as "already ≈ 0 at the start". */
@@ -23,8 +24,8 @@ export interface ModelExplanations {
 }
 
 const meanOf = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null)
-const f2 = (x: number | null): string => (x === null ? '—' : x.toFixed(2))
-const f3 = (x: number | null): string => (x === null ? '—' : x.toFixed(3))
+const f2 = (x: number | null): string => fixed(x, 2)
+const f3 = (x: number | null): string => fixed(x, 3)
 
 /** One method's row of one biased model: per digit mCBD, requests and empty masks; the diagonal's mCBL. */
 export function methodReading(method: BenchmarkMethod, records: ImageRecord[], biasedDigit: number): ModelMethodReading {
