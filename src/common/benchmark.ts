@@ -308,6 +308,12 @@ export const DETECTION_MIN_MCBL = 0.8
  * and its CBL is undefined. One of ~14 context cells of a 4×4 mask at 0.015 is already above it.
  */
 export const EMPTY_MASK_CBD = 1e-3
+/**
+ * A request depends on its context when S with all of its context replaced by the baseline (M = 0) falls below
+ * this share of S on the original image. On the others an empty context mask is the correct answer, so they dilute
+ * mCBD without saying anything about the method (issue 18's diagnosis of strong-d0-t1-s0).
+ */
+export const CONTEXT_DEPENDENT_SCORE = 0.9
 
 export const VERDICTS = ['learned-detected', 'learned-missed', 'not-learned', 'undetermined'] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -343,6 +349,15 @@ export const ModelMethodReadingSchema = z.object({
   emptyStartedLow: z.number().int().nullable().default(null),
   /** Images of the biased digit whose CBL is defined (the mask is not empty): what mCBL rests on. */
   mcblImages: z.number().int(),
+  /**
+   * Requests per digit whose score depends on their context (S at M = 0 below CONTEXT_DEPENDENT_SCORE × S); null
+   * when the method records no such score (gradient methods, results cached before it was recorded).
+   */
+  contextDependent: z.array(z.number().int().nullable()).default([]),
+  /** mCBD per digit over the context-dependent requests only, and the biased digit's mCBL over them. */
+  mcbdDependent: z.array(z.number().nullable()).default([]),
+  mcblDependent: z.number().nullable().default(null),
+  mcblDependentImages: z.number().int().default(0),
   /** The highest mCBD among the other digits, and which digit it is. */
   mcbdOthersMax: z.number().nullable(),
   mcbdOthersMaxDigit: z.number().int().nullable(),

@@ -225,6 +225,12 @@ export const SaliencyResultSchema = z.object({
    * results stored before it was recorded.
    */
   scoreStart: z.number().nullable().optional(),
+  /**
+   * Perturbation methods: S with M = 0 everywhere, i.e. (context saliency) the request kept and all of its context
+   * replaced by the baseline. Near scoreOriginal, the model did not need the context for this request and an empty
+   * mask is the correct answer, not a collapse (issue 18). Absent in results stored before it was recorded.
+   */
+  scoreEmptyMask: z.number().nullable().optional(),
   /** Final ‖R∘max(f_c(x) − f_c(p), 0)‖₁/‖R‖₁; null for gradient methods. */
   preservation: z.number().nullable(),
   /** Final ‖M‖₁ (sum over low-resolution cells) and λ·‖M‖₁; null for gradient methods. */

@@ -55,6 +55,32 @@ describe('per-model verdicts (issue 18)', () => {
     expect(r.emptyStartedLow).toBeNull()
   })
 
+  it('reads the row again over the requests whose score depends on their context', () => {
+    // S = 0.8 on the original; without context 0.2 (depends) or 0.79 (does not: an empty mask is the answer there).
+    const withEmpty = (digit: number, cbd: number, cbl: number | null, empty: number): ImageRecord => ({
+      ...rec(digit, cbd, cbl),
+      scoreOriginal: 0.8,
+      scoreStart: 0.5,
+      scoreFinal: 0.7,
+      scoreEmptyMask: empty
+    })
+    const records = [withEmpty(6, 0.3, 0.9, 0.2), withEmpty(6, 0.1, 0.5, 0.2), withEmpty(6, 0, null, 0.79), withEmpty(6, 0, null, 0.75), withEmpty(3, 0.2, null, 0.1), withEmpty(3, 0, null, 0.8)]
+    const r = methodReading('context', records, 6)
+    // 0.75 < 0.9 × 0.8 = 0.72 is false: not dependent; 0.2 is.
+    expect(r.contextDependent[6]).toBe(2)
+    expect(r.contextDependent[3]).toBe(1)
+    expect(r.contextDependent[0]).toBeNull()
+    expect(r.mcbdDependent[6]).toBeCloseTo(0.2, 12)
+    expect(r.mcbd[6]).toBeCloseTo(0.1, 12)
+    expect(r.mcbdDependent[3]).toBeCloseTo(0.2, 12)
+    expect(r.mcblDependent).toBeCloseTo(0.7, 12)
+    expect(r.mcblDependentImages).toBe(2)
+    // A digit with one record lacking the score without context is unknown as a whole, not counted from the rest.
+    const partial = methodReading('context', [records[0], rec(6, 0.1)], 6)
+    expect(partial.contextDependent[6]).toBeNull()
+    expect(partial.mcbdDependent[6]).toBeNull()
+  })
+
   it('says learned and detected, learned and missed, not learned, or undetermined, against the unbiased model of the same seed', () => {
     const iou = (d6: number): number[] => [0.6, 0.7, 0.5, 0.4, 0.1, 0.4, d6, 0.4, 0.5, 0.4]
     const models = [

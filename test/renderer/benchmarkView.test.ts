@@ -57,6 +57,10 @@ function reading(o: { biased: number; mcbd: number; n: number; empty: number; ot
     emptyStartedLow: null,
     mcblBiased: o.mcblBiased,
     mcblImages: o.mcblImages,
+    contextDependent: [],
+    mcbdDependent: [],
+    mcblDependent: null,
+    mcblDependentImages: 0,
     mcbdOthersMax: o.otherMcbd,
     mcbdOthersMaxDigit: o.other,
     detects: o.detects ?? false

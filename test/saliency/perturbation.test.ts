@@ -43,6 +43,8 @@ describe('context saliency on known-answer models', () => {
     // The upper half (all context) at M = 0.5 over a black baseline: 0.4, so p₁ = σ(8·0.4 − 4) everywhere in R.
     expect(res.scoreStart).toBeCloseTo(sigmoid(8 * 0.4 - 4), 5)
     expect(res.scoreOriginal).toBeCloseTo(sigmoid(8 * 0.8 - 4), 5)
+    // All context removed (M = 0): the upper half is the black baseline, p₁ = σ(−4), whatever the steps did.
+    expect(res.scoreEmptyMask).toBeCloseTo(sigmoid(-4), 5)
     const full = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'context', steps: 1, init: 1 })
     expect(full.scoreStart).toBeCloseTo(full.scoreOriginal, 6)
   })
@@ -56,6 +58,8 @@ describe('context saliency on known-answer models', () => {
     expect(res.preservation).toBeLessThan(1e-6)
     expect(res.recovered).toBe(true)
     expect(res.scorePerturbed).toBeCloseTo(pixelwiseP1(0.9), 5)
+    // Removing all context changes nothing here: the empty mask is the answer, not a collapse.
+    expect(res.scoreEmptyMask).toBeCloseTo(res.scoreOriginal, 5)
   })
 
   it('follows PyTorch SGD with momentum (v = μv + g, M −= lr·v) and Adam when the gradient is the constant λ', async () => {

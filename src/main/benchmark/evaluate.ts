@@ -86,6 +86,8 @@ export interface ImageRecord {
   scoreOriginal?: number
   scoreStart?: number | null
   scoreFinal?: number | null
+  /** S with all context removed (M = 0): near scoreOriginal, the request did not need its context. */
+  scoreEmptyMask?: number | null
 }
 
 export interface ExplainUnit {
@@ -169,7 +171,7 @@ export async function explainSet(
       }
     }
     const m = contextBias(r.upsampled, gt, biasedTileMask(meta, S))
-    const scores = r.scorePerturbed === null ? {} : { scoreOriginal: r.scoreOriginal, scoreStart: r.scoreStart ?? null, scoreFinal: r.scorePerturbed }
+    const scores = r.scorePerturbed === null ? {} : { scoreOriginal: r.scoreOriginal, scoreStart: r.scoreStart ?? null, scoreFinal: r.scorePerturbed, scoreEmptyMask: r.scoreEmptyMask ?? null }
     return { index: set.indices[i], digit: meta.digit, cbd: m.cbd, cbl: m.cbl, requestArea: areas[k], gtArea, biasedTile: meta.biasedTile, ...scores }
   })
   return { method, testSet: set.description, records, skipped, seconds: (performance.now() - t0) / 1000, params }

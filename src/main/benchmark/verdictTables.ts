@@ -13,6 +13,24 @@ function emptyCells(v: ModelVerdict, method = 'context'): { biased: string; othe
   return { biased: pct(r.emptyShare[v.biasedDigit]), others: pct(others.length ? others.reduce((a, b) => a + b, 0) / others.length : null) }
 }
 
+/** Grid saliency over the context-dependent requests: their share (biased digit / the others pooled) and the row. */
+function dependentCells(v: ModelVerdict): [string, string] {
+  const r = v.methods.find((m) => m.method === 'context')
+  const d = v.biasedDigit
+  if (!r || r.contextDependent[d] === null || r.contextDependent[d] === undefined) return ['—', '—']
+  let dep = 0
+  let n = 0
+  let top: number | null = null
+  for (let k = 0; k < r.requests.length; k++) {
+    if (k === d || r.contextDependent[k] === null) continue
+    dep += r.contextDependent[k] as number
+    n += r.requests[k]
+    const m = r.mcbdDependent[k]
+    if (m !== null && (top === null || m > top)) top = m
+  }
+  return [`${r.contextDependent[d]}/${r.requests[d]} / ${dep}/${n}`, `${f3(r.mcbdDependent[d])} / ${f3(top)}, ${f2(r.mcblDependent)}`]
+}
+
 export function verdictCountLine(verdicts: ModelVerdict[]): string {
   const c = verdictCounts(verdicts)
   return (Object.keys(c) as Verdict[])
@@ -24,7 +42,7 @@ export function verdictCountLine(verdicts: ModelVerdict[]): string {
 /** Rows for a fixed-width text table (summary.txt). */
 export function verdictTextRows(verdicts: ModelVerdict[]): string[][] {
   const methods = verdicts[0]?.methods.map((m) => m.method) ?? []
-  const head = ['model', 'IoU N → biased (drop)', 'learned', ...methods.map((m) => `${BENCHMARK_METHOD_LABELS[m]} mCBD b / max other, mCBL`), 'empty b / others', 'verdict']
+  const head = ['model', 'IoU N → biased (drop)', 'learned', ...methods.map((m) => `${BENCHMARK_METHOD_LABELS[m]} mCBD b / max other, mCBL`), 'empty b / others', 'context-dependent b / others', 'grid over them: mCBD b / max other, mCBL', 'verdict']
   return [
     head,
     ...verdicts.map((v) => {
@@ -35,6 +53,7 @@ export function verdictTextRows(verdicts: ModelVerdict[]): string[][] {
         v.learned,
         ...v.methods.map((r) => `${f3(r.mcbd[v.biasedDigit])} / ${f3(r.mcbdOthersMax)}, ${f2(r.mcblBiased)}`),
         `${e.biased} / ${e.others}`,
+        ...dependentCells(v),
         VERDICT_LABELS[v.verdict]
       ]
     })
@@ -67,7 +86,10 @@ export function verdictCsv(verdicts: ModelVerdict[]): string {
       'model,bias,biased_digit,texture,seed,iou_unbiased_model,iou_biased_model,iou_drop,learned,verdict,method,detects,mcbl_biased,mcbl_images',
       ...digits.map((d) => `mcbd_${d}`),
       ...digits.map((d) => `requests_${d}`),
-      ...digits.map((d) => `empty_${d}`)
+      ...digits.map((d) => `empty_${d}`),
+      ...digits.map((d) => `context_dependent_${d}`),
+      ...digits.map((d) => `mcbd_dependent_${d}`),
+      'mcbl_dependent,mcbl_dependent_images'
     ].join(',')
   ]
   for (const v of verdicts) {
@@ -76,7 +98,9 @@ export function verdictCsv(verdicts: ModelVerdict[]): string {
         [
           v.name, v.bias, v.biasedDigit, v.texture, v.seed, v.iouUnbiasedModel ?? '', v.iouBiasedModel ?? '', v.iouDrop ?? '', v.learned, v.verdict,
           r.method, r.detects, r.mcblBiased ?? '', r.mcblImages,
-          ...r.mcbd.map((x) => x ?? ''), ...r.requests, ...r.emptyShare.map((x) => x ?? '')
+          ...r.mcbd.map((x) => x ?? ''), ...r.requests, ...r.emptyShare.map((x) => x ?? ''),
+          ...digits.map((d) => r.contextDependent[d] ?? ''), ...digits.map((d) => r.mcbdDependent[d] ?? ''),
+          r.mcblDependent ?? '', r.mcblDependentImages
         ].join(',')
       )
     }

@@ -1,6 +1,7 @@
 import {
   BENCHMARK_METHOD_LABELS,
   BIAS_LEARNED_IOU_DROP,
+  CONTEXT_DEPENDENT_SCORE,
   DETECTION_MIN_MCBL,
   EMPTY_MASK_CBD,
   type BenchmarkMethod,
@@ -26,6 +27,32 @@ export interface ModelExplanations {
 const meanOf = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null)
 const f2 = (x: number | null): string => fixed(x, 2)
 const f3 = (x: number | null): string => fixed(x, 3)
+
+/** null: the record carries no score without context (gradient methods, units cached before it was recorded). */
+function dependsOnContext(r: ImageRecord): boolean | null {
+  if (typeof r.scoreEmptyMask !== 'number' || typeof r.scoreOriginal !== 'number') return null
+  return r.scoreEmptyMask < CONTEXT_DEPENDENT_SCORE * r.scoreOriginal
+}
+
+/** The row again over the context-dependent requests only: what the mean over all requests dilutes. */
+function dependentReading(records: ImageRecord[], biasedDigit: number) {
+  const contextDependent: (number | null)[] = []
+  const mcbdDependent: (number | null)[] = []
+  for (let d = 0; d < DIGITS; d++) {
+    const mine = records.filter((r) => r.digit === d)
+    const known = mine.map(dependsOnContext)
+    if (mine.length === 0 || known.some((k) => k === null)) {
+      contextDependent.push(null)
+      mcbdDependent.push(null)
+      continue
+    }
+    const dep = mine.filter((_, i) => known[i])
+    contextDependent.push(dep.length)
+    mcbdDependent.push(meanOf(dep.filter((r) => r.cbd !== null).map((r) => r.cbd as number)))
+  }
+  const cbls = records.filter((r) => r.digit === biasedDigit && dependsOnContext(r) === true && r.cbl !== null).map((r) => r.cbl as number)
+  return { contextDependent, mcbdDependent, mcblDependent: meanOf(cbls), mcblDependentImages: cbls.length }
+}
 
 /** One method's row of one biased model: per digit mCBD, requests and empty masks; the diagonal's mCBL. */
 export function methodReading(method: BenchmarkMethod, records: ImageRecord[], biasedDigit: number): ModelMethodReading {
@@ -60,7 +87,19 @@ export function methodReading(method: BenchmarkMethod, records: ImageRecord[], b
   }
   const diag = mcbd[biasedDigit]
   const detects = diag !== null && (mcbdOthersMax === null || diag > mcbdOthersMax) && mcblBiased !== null && mcblBiased >= DETECTION_MIN_MCBL
-  return { method, mcbd, requests, emptyShare, mcblBiased, emptyStartedLow, mcblImages: cbls.length, mcbdOthersMax, mcbdOthersMaxDigit, detects }
+  return {
+    method,
+    mcbd,
+    requests,
+    emptyShare,
+    mcblBiased,
+    emptyStartedLow,
+    mcblImages: cbls.length,
+    ...dependentReading(records, biasedDigit),
+    mcbdOthersMax,
+    mcbdOthersMaxDigit,
+    detects
+  }
 }
 
 function learnedFrom(iouU: number | null, iouB: number | null, digit: number): { learned: ModelVerdict['learned']; drop: number | null; text: string } {
@@ -87,6 +126,18 @@ function detectionText(r: ModelMethodReading, digit: number): string {
     `${empty === null ? '—' : Math.round(empty * n)}/${n} masks empty` +
       (r.emptyStartedLow !== null && empty ? ` (${r.emptyStartedLow} of them with S at the start < ${START_LOW * 100}% of the original)` : '')
   ]
+  const dep = r.contextDependent[digit]
+  if (dep !== null && dep !== undefined) {
+    let top: number | null = null
+    r.mcbdDependent.forEach((v, d) => {
+      if (d !== digit && v !== null && (top === null || v > (r.mcbdDependent[top] as number))) top = d
+    })
+    const others = top === null ? null : `${f3(r.mcbdDependent[top])} (digit ${top}, n ${r.contextDependent[top]})`
+    parts.push(
+      `over the ${dep}/${n} requests whose score depends on context (S without context < ${CONTEXT_DEPENDENT_SCORE * 100}% of S): ` +
+        `mCBD ${f3(r.mcbdDependent[digit])} vs highest other ${others ?? '—'}, mCBL ${f2(r.mcblDependent)} over ${r.mcblDependentImages}`
+    )
+  }
   return parts.join('; ')
 }
 

@@ -171,6 +171,7 @@ async function runBatch(
       scoreOriginal: scoreOriginal[i],
       scorePerturbed: outcome.final.score[i],
       scoreStart: Number.isNaN(outcome.startScore[i]) ? null : outcome.startScore[i],
+      scoreEmptyMask: outcome.emptyMaskScore[i],
       preservation: outcome.final.preservation[i],
       maskL1: outcome.final.maskL1[i],
       maskTerm: p.lambda * outcome.final.maskL1[i],

@@ -18,6 +18,11 @@ export interface OptimiseOutcome {
   stoppedEarly: boolean[]
   /** S on the image perturbed with the initial mask (before the first step): ≈ 0 means nothing to preserve. */
   startScore: number[]
+  /**
+   * S with M = 0 everywhere: for context saliency the request kept and all its context replaced by the baseline.
+   * Close to S on the original image, the model did not need the context, and an empty mask is the right answer.
+   */
+  emptyMaskScore: number[]
   /** The terms at the final (clamped) masks. */
   final: { loss: number[]; preservation: number[]; maskL1: number[]; score: number[] }
 }
@@ -100,12 +105,16 @@ export async function optimiseMasks(
   throwIfAborted(options.signal, SALIENCY_CANCELLED)
 
   const final = await model.perturbationStep(stepArgs(problem, m, false))
+  // One forward pass more per batch (against `steps` forward/backward passes) tells an empty mask that is the
+  // answer from one that is a failure of the optimisation.
+  const empty = await model.perturbationStep(stepArgs(problem, new Float32Array(b * cells), false))
   return {
     masks: Array.from({ length: b }, (_, i) => m.slice(i * cells, (i + 1) * cells)),
     lossCurves,
     stepsRun,
     stoppedEarly,
     startScore,
+    emptyMaskScore: Array.from(empty.score),
     final: {
       loss: Array.from(final.loss),
       preservation: Array.from(final.preservation),
