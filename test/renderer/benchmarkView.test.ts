@@ -48,7 +48,7 @@ const result: BenchmarkResult = {
 }
 
 /** Grid saliency's reading of one biased model: the biased digit's numbers, and the other digit with the highest mCBD. */
-function reading(o: { biased: number; mcbd: number; n: number; empty: number; other: number; otherMcbd: number; mcblBiased: number; mcblImages: number; detects?: boolean }): ModelMethodReading {
+function reading(o: { biased: number; mcbd: number; n: number; empty: number; other: number; otherMcbd: number; mcblBiased: number; mcblImages: number; detects?: boolean; dependent?: { k: number; mcbd: number; mcbl: number; n: number } }): ModelMethodReading {
   return {
     method: 'context',
     mcbd: Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.mcbd : d === o.other ? o.otherMcbd : 0.01)),
@@ -57,10 +57,10 @@ function reading(o: { biased: number; mcbd: number; n: number; empty: number; ot
     emptyStartedLow: null,
     mcblBiased: o.mcblBiased,
     mcblImages: o.mcblImages,
-    contextDependent: [],
-    mcbdDependent: [],
-    mcblDependent: null,
-    mcblDependentImages: 0,
+    contextDependent: o.dependent ? Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.dependent!.k : 1)) : [],
+    mcbdDependent: o.dependent ? Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.dependent!.mcbd : 0.02)) : [],
+    mcblDependent: o.dependent?.mcbl ?? null,
+    mcblDependentImages: o.dependent?.n ?? 0,
     mcbdOthersMax: o.otherMcbd,
     mcbdOthersMaxDigit: o.other,
     detects: o.detects ?? false
@@ -76,7 +76,7 @@ const verdicts: ModelVerdict[] = [
   {
     key: 'k2', name: 'strong-d6-t14-s1', row: '6', bias: 'strong', biasedDigit: 6, texture: 14, seed: 1,
     iouUnbiasedModel: 0.57, iouBiasedModel: 0.17, iouDrop: 0.4, learned: 'yes', verdict: 'learned-missed',
-    methods: [reading({ biased: 6, mcbd: 0.02, n: 10, empty: 0.6, other: 3, otherMcbd: 0.08, mcblBiased: 0.5, mcblImages: 4 })],
+    methods: [reading({ biased: 6, mcbd: 0.02, n: 10, empty: 0.6, other: 3, otherMcbd: 0.08, mcblBiased: 0.5, mcblImages: 4, dependent: { k: 4, mcbd: 0.05, mcbl: 0.875, n: 3 } })],
     reason: 'digit 6 IoU on unbiased images 0.57 → 0.17 (drop 0.40) ≥ 0.15: the bias was learned. Grid saliency: mCBD 0.020 (n 10) vs highest other 0.080 (digit 3); 6/10 masks empty'
   }
 ]
@@ -266,13 +266,15 @@ describe('benchmark screen', () => {
     expect(counts('undetermined')).toBe('0 undetermined')
     const row = (name: string) => {
       const r = wrapper.get(`[data-testid="verdict-${name}"]`)
-      return Object.fromEntries(['iou', 'drop', 'learned', 'mcbd', 'other', 'mcbl', 'empty'].map((k) => [k, r.get(`[data-testid="verdict-${k}"]`).text()]))
+      return Object.fromEntries(['iou', 'drop', 'learned', 'mcbd', 'other', 'mcbl', 'empty', 'dependent'].map((k) => [k, r.get(`[data-testid="verdict-${k}"]`).text()]))
     }
     expect(row('strong-d2-t3-s0')).toEqual({
-      iou: '0.71 → 0.06', drop: '0.65', learned: 'yes', mcbd: '0.312 n 20', other: '0.045 (digit 6) n 5', mcbl: '0.93 n 18', empty: '2 / 20 (10 %)'
+      iou: '0.71 → 0.06', drop: '0.65', learned: 'yes', mcbd: '0.312 n 20', other: '0.045 (digit 6) n 5', mcbl: '0.93 n 18', empty: '2 / 20 (10 %)', dependent: '—'
     })
     expect(row('strong-d6-t14-s1')).toEqual({
-      iou: '0.57 → 0.17', drop: '0.40', learned: 'yes', mcbd: '0.020 n 10', other: '0.080 (digit 3) n 5', mcbl: '0.50 n 4', empty: '6 / 10 (60 %)'
+      iou: '0.57 → 0.17', drop: '0.40', learned: 'yes', mcbd: '0.020 n 10', other: '0.080 (digit 3) n 5', mcbl: '0.50 n 4', empty: '6 / 10 (60 %)',
+      // Results that recorded S without context: how many of the biased digit's requests needed it, and the reading over them.
+      dependent: '4 / 10 · mCBD 0.050, mCBL 0.88 (n 3)'
     })
     // The verdict gives its reason on hover and when expanded.
     const verdict = wrapper.get('[data-testid="verdict-strong-d6-t14-s1"] [data-testid="verdict-verdict"]')
