@@ -7,7 +7,7 @@ import { TEXTURE_COUNT, TILE_LAYOUTS } from './textureMnist'
  * (main), the contract, the CLI and the Benchmark screen.
  */
 
-export const BENCHMARK_PRESETS = ['quick', 'paper-small', 'sweep'] as const
+export const BENCHMARK_PRESETS = ['quick', 'quick-d0-t1', 'paper-small', 'sweep'] as const
 export const BenchmarkPresetSchema = z.enum(BENCHMARK_PRESETS)
 export type BenchmarkPreset = z.infer<typeof BenchmarkPresetSchema>
 
@@ -354,6 +354,11 @@ export const ModelMethodReadingSchema = z.object({
    * when the method records no such score (gradient methods, results cached before it was recorded).
    */
   contextDependent: z.array(z.number().int().nullable()).default([]),
+  /**
+   * Per digit, empty masks on context-dependent requests: the model needed context there and the mask shows none,
+   * the only empty masks that are failures of the method. Null as for contextDependent.
+   */
+  collapsed: z.array(z.number().int().nullable()).default([]),
   /** mCBD per digit over the context-dependent requests only, and the biased digit's mCBL over them. */
   mcbdDependent: z.array(z.number().nullable()).default([]),
   mcblDependent: z.number().nullable().default(null),

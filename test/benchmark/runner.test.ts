@@ -345,7 +345,7 @@ describe('ctxlens benchmark (CLI)', () => {
       expect(r.stderr).toContain('experiments.0.bias')
       const none = await cli('--no-progress')
       expect(none.exitCode).toBe(1)
-      expect(none.stderr).toContain('give --preset quick|paper-small|sweep, --config FILE or --resume JOB')
+      expect(none.stderr).toContain('give --preset quick|quick-d0-t1|paper-small|sweep, --config FILE or --resume JOB')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

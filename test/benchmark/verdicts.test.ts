@@ -69,6 +69,9 @@ describe('per-model verdicts (issue 18)', () => {
     // 0.75 < 0.9 × 0.8 = 0.72 is false: not dependent; 0.2 is.
     expect(r.contextDependent[6]).toBe(2)
     expect(r.contextDependent[3]).toBe(1)
+    // Empty masks only where the score did not need context: none collapsed. One that needed it would count.
+    expect(r.collapsed[6]).toBe(0)
+    expect(methodReading('context', [...records, withEmpty(6, 0, null, 0.1)], 6).collapsed[6]).toBe(1)
     expect(r.contextDependent[0]).toBeNull()
     expect(r.mcbdDependent[6]).toBeCloseTo(0.2, 12)
     expect(r.mcbd[6]).toBeCloseTo(0.1, 12)

@@ -58,6 +58,7 @@ function reading(o: { biased: number; mcbd: number; n: number; empty: number; ot
     mcblBiased: o.mcblBiased,
     mcblImages: o.mcblImages,
     contextDependent: o.dependent ? Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.dependent!.k : 1)) : [],
+    collapsed: o.dependent ? Array.from({ length: 10 }, () => 0) : [],
     mcbdDependent: o.dependent ? Array.from({ length: 10 }, (_, d) => (d === o.biased ? o.dependent!.mcbd : 0.02)) : [],
     mcblDependent: o.dependent?.mcbl ?? null,
     mcblDependentImages: o.dependent?.n ?? 0,
@@ -274,7 +275,7 @@ describe('benchmark screen', () => {
     expect(row('strong-d6-t14-s1')).toEqual({
       iou: '0.57 → 0.17', drop: '0.40', learned: 'yes', mcbd: '0.020 n 10', other: '0.080 (digit 3) n 5', mcbl: '0.50 n 4', empty: '6 / 10 (60 %)',
       // Results that recorded S without context: how many of the biased digit's requests needed it, and the reading over them.
-      dependent: '4 / 10 · mCBD 0.050, mCBL 0.88 (n 3)'
+      dependent: '4 / 10 · mCBD 0.050, mCBL 0.88 (n 3) · 0 collapsed'
     })
     // The verdict gives its reason on hover and when expanded.
     const verdict = wrapper.get('[data-testid="verdict-strong-d6-t14-s1"] [data-testid="verdict-verdict"]')

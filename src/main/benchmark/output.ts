@@ -112,7 +112,8 @@ export function summaryText(r: BenchmarkResult): string {
     pad([
       ['method', 'row', 'mCBD biased', 'mCBD others', 'mCBL biased', 'paper (Fig. 4)', 'PyTorch ref. here (mCBD b/o, mCBL)'],
       ...r.summary.map((s) => {
-        const ref = s.row === 'N' ? undefined : PYTORCH_REFERENCE[s.method]
+        // The reference is of strong bias on digit 2 towards texture 3 only: beside any other row it would mislead.
+        const ref = r.models.some((m) => m.row === s.row && m.bias === 'strong' && m.biasedDigit === 2 && m.texture === 3) ? PYTORCH_REFERENCE[s.method] : undefined
         return [
           s.label,
           s.row === 'N' ? 'N (control)' : s.row,

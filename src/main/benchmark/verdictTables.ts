@@ -89,6 +89,7 @@ export function verdictCsv(verdicts: ModelVerdict[]): string {
       ...digits.map((d) => `empty_${d}`),
       ...digits.map((d) => `context_dependent_${d}`),
       ...digits.map((d) => `mcbd_dependent_${d}`),
+      ...digits.map((d) => `collapsed_${d}`),
       'mcbl_dependent,mcbl_dependent_images'
     ].join(',')
   ]
@@ -100,6 +101,7 @@ export function verdictCsv(verdicts: ModelVerdict[]): string {
           r.method, r.detects, r.mcblBiased ?? '', r.mcblImages,
           ...r.mcbd.map((x) => x ?? ''), ...r.requests, ...r.emptyShare.map((x) => x ?? ''),
           ...digits.map((d) => r.contextDependent[d] ?? ''), ...digits.map((d) => r.mcbdDependent[d] ?? ''),
+          ...digits.map((d) => r.collapsed[d] ?? ''),
           r.mcblDependent ?? '', r.mcblDependentImages
         ].join(',')
       )

@@ -37,21 +37,24 @@ function dependsOnContext(r: ImageRecord): boolean | null {
 /** The row again over the context-dependent requests only: what the mean over all requests dilutes. */
 function dependentReading(records: ImageRecord[], biasedDigit: number) {
   const contextDependent: (number | null)[] = []
+  const collapsed: (number | null)[] = []
   const mcbdDependent: (number | null)[] = []
   for (let d = 0; d < DIGITS; d++) {
     const mine = records.filter((r) => r.digit === d)
     const known = mine.map(dependsOnContext)
     if (mine.length === 0 || known.some((k) => k === null)) {
       contextDependent.push(null)
+      collapsed.push(null)
       mcbdDependent.push(null)
       continue
     }
     const dep = mine.filter((_, i) => known[i])
     contextDependent.push(dep.length)
+    collapsed.push(dep.filter((r) => r.cbd !== null && r.cbd < EMPTY_MASK_CBD).length)
     mcbdDependent.push(meanOf(dep.filter((r) => r.cbd !== null).map((r) => r.cbd as number)))
   }
   const cbls = records.filter((r) => r.digit === biasedDigit && dependsOnContext(r) === true && r.cbl !== null).map((r) => r.cbl as number)
-  return { contextDependent, mcbdDependent, mcblDependent: meanOf(cbls), mcblDependentImages: cbls.length }
+  return { contextDependent, collapsed, mcbdDependent, mcblDependent: meanOf(cbls), mcblDependentImages: cbls.length }
 }
 
 /** One method's row of one biased model: per digit mCBD, requests and empty masks; the diagonal's mCBL. */
@@ -135,7 +138,8 @@ function detectionText(r: ModelMethodReading, digit: number): string {
     const others = top === null ? null : `${f3(r.mcbdDependent[top])} (digit ${top}, n ${r.contextDependent[top]})`
     parts.push(
       `over the ${dep}/${n} requests whose score depends on context (S without context < ${CONTEXT_DEPENDENT_SCORE * 100}% of S): ` +
-        `mCBD ${f3(r.mcbdDependent[digit])} vs highest other ${others ?? '—'}, mCBL ${f2(r.mcblDependent)} over ${r.mcblDependentImages}`
+        `mCBD ${f3(r.mcbdDependent[digit])} vs highest other ${others ?? '—'}, mCBL ${f2(r.mcblDependent)} over ${r.mcblDependentImages}, ` +
+        `${r.collapsed[digit]} empty (collapsed) where the score needed context`
     )
   }
   return parts.join('; ')
