@@ -10,7 +10,7 @@ import vue from '@vitejs/plugin-vue'
  * runs for minutes, and started last it would run alone while the other fork idles. Only an order: a file missing
  * here still runs, and a wrong guess costs time, never a result.
  */
-const LONGEST = ['test/demo/demoAudit.test.ts', 'test/benchmark/quick.test.ts', 'test/badInput/corpus.test.ts']
+const LONGEST = ['test/demo/demoAudit.test.ts', 'test/benchmark/quick.test.ts', 'test/badInput/corpus.test.ts', 'test/benchmark/quickD0T1.test.ts']
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
