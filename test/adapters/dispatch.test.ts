@@ -70,7 +70,10 @@ describe('dispatch (shared by every adapter)', () => {
         'audit:demo modelDir',
         'reports:save path',
         'benchmark:run configFile',
-        'benchmark:run outDir'
+        'benchmark:run outDir',
+        'benchmark:summary runDir',
+        'models:exportOnnx modelDir',
+        'models:exportOnnx path'
       ])
     )
     for (const f of fields) {

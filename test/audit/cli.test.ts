@@ -93,6 +93,14 @@ describe('ctxlens predict, audit, stats', () => {
     for (const total of byClass.values()) expect(total).toBeCloseTo(1, 6)
     expect(rows.slice(1).every((r) => r[col('recovered')] !== '' && r[col('not_recovered')] !== '')).toBe(true)
 
+    // Class names are checked against the dataset's classes (through the service, as the app does).
+    const unknownClass = await ctxlens('audit', '--project', project, '--dataset', String(datasetId), '--model', String(modelId), '--classes', 'red,purple')
+    expect(unknownClass.code).toBe(1)
+    expect(unknownClass.stderr).toContain('unknown class "purple" (known: red, green, blue)')
+    const unknownDataset = await ctxlens('audit', '--project', project, '--dataset', '99', '--model', String(modelId), '--classes', 'red')
+    expect(unknownDataset.code).toBe(1)
+    expect(unknownDataset.stderr).toContain('No dataset with id 99')
+
     const bad = await ctxlens('audit', '--project', project, '--resume', '999')
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('JOB_NOT_FOUND')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BenchmarkResult } from '@common/benchmark'
-import { summaryText } from '@main/benchmark/output'
+import { sanitySummaryLine, summaryText } from '@main/benchmark/output'
 import { CliSession } from '@main/cli/session'
 
 /**
@@ -85,7 +85,7 @@ describe('benchmark quick preset', () => {
     expect(readFileSync(result.files.verdicts!, 'utf8')).toContain('bias learned and detected')
   })
 
-  it('reports the sanity check: each method, each stage of the cascade, with n, and grid saliency passes', () => {
+  it('reports the sanity check: each method, each stage of the cascade, with n, and grid saliency passes', async () => {
     const sanity = result.sanity!
     expect(sanity.model.row).toBe('2')
     expect(sanity.totalLayers).toBe(19)
@@ -111,6 +111,11 @@ describe('benchmark quick preset', () => {
     const md = readFileSync(sanity.files.markdown, 'utf8')
     expect(md).toContain('| Grid saliency (context) | all layers | 19 of 19 |')
     expect(summaryText(result)).toContain('Sanity check (Adebayo et al. 2018, strong-d2-t3-s0)')
+    // What the CLI prints comes through the service, read back from the run folder: the same text as the result's.
+    const printed = await session.call('benchmark:summary', { runDir: result.runDir })
+    expect(printed.text).toBe(summaryText(result))
+    expect(printed.sanity).toBe(sanitySummaryLine(result.sanity!))
+    await expect(session.call('benchmark:summary', { runDir: home })).rejects.toMatchObject({ code: 'NOT_FOUND' })
     expect(result.files.figures.some((f) => f.endsWith('sanity-cascade.png'))).toBe(true)
   })
 

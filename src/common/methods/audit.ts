@@ -96,6 +96,12 @@ export const auditMethods = {
   /** Fig. 6 shares beside the contour baseline, densities and lift, Table 1, and bias alerts with bootstrap intervals. */
   'audit:stats': { input: StatsOptionsSchema, output: AuditStatsSchema },
 
+  /** The statistics as the text audit:exportStats writes (CSV in long format, or JSON), for callers that print it. */
+  'audit:formatStats': {
+    input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']) }),
+    output: z.object({ format: z.enum(['csv', 'json']), text: z.string() })
+  },
+
   /** The statistics written to a file as CSV (long format) or JSON; an existing file is CONFLICT unless `overwrite`. */
   'audit:exportStats': {
     input: StatsOptionsSchema.extend({ format: z.enum(['csv', 'json']), path: absolutePath('the statistics file'), overwrite: z.boolean().default(false) }),

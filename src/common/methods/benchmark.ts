@@ -50,6 +50,15 @@ export const benchmarkMethods = {
    */
   'benchmark:run': { input: BenchmarkRunInputSchema, output: BenchmarkResultSchema },
 
+  /**
+   * A finished run (its folder's results.json) as the CLI prints it: the summary (tables, verdicts) and, when the
+   * run had one, the sanity check's line. Kept in the service so that the text has one author whatever prints it.
+   */
+  'benchmark:summary': {
+    input: z.object({ runDir: absolutePath('the run folder') }).strict(),
+    output: z.object({ text: z.string(), sanity: z.string().nullable() })
+  },
+
   /** As benchmark:run, without waiting: the job, whose progress then comes as job:progress events. */
   'benchmark:start': { input: BenchmarkRunInputSchema, output: BenchmarkJobSchema },
 

@@ -34,6 +34,31 @@ export const modelMethods = {
     output: z.object({ descriptionPath: z.string(), description: ModelSidecarSchema, checks: z.array(ModelCheckSchema) })
   },
 
+  /**
+   * Writes a tfjs Layers model folder as an ONNX file (NHWC in and out, as in tfjs), so the same weights run on
+   * ONNX Runtime. Needs no project. An existing file is CONFLICT unless `overwrite`.
+   */
+  'models:exportOnnx': {
+    input: z
+      .object({
+        modelDir: absolutePath('the model folder'),
+        path: absolutePath('the .onnx file'),
+        /** Fix the batch size at 1 instead of a symbolic "batch" dimension. */
+        fixedBatch: z.boolean().default(false),
+        overwrite: z.boolean().default(false)
+      })
+      .strict(),
+    output: z.object({
+      file: z.string(),
+      bytes: z.number().int(),
+      input: z.string(),
+      output: z.string(),
+      nodes: z.number().int(),
+      /** Op type → count. */
+      ops: z.record(z.string(), z.number().int())
+    })
+  },
+
   'models:show': {
     input: z.object({ modelId: Id }).strict(),
     output: z.object({ model: ModelSummarySchema, description: ModelSidecarSchema.nullable(), descriptionError: z.string().nullable(), predictions: z.number().int() })

@@ -115,3 +115,8 @@ export function parseCsv(text: string): string[][] {
   if (field !== '' || row.length > 0) rows.push([...row, field])
   return rows
 }
+
+/** The one text form of the statistics, whether a file gets it (audit:exportStats) or stdout (audit:formatStats). */
+export function statsText(stats: AuditStats, format: 'csv' | 'json'): string {
+  return format === 'csv' ? statsToCsv(stats) : `${JSON.stringify(stats, null, 2)}\n`
+}

@@ -4,7 +4,7 @@ import { AppError } from '@common/errors'
 import type { auditMethods } from '@common/methods/audit'
 import type { JobSummary } from '@common/types'
 import { DEMO_DATASET_NAME, buildDemo } from '../audit/demo'
-import { statsToCsv } from '../audit/export'
+import { statsText } from '../audit/export'
 import { auditJobParams, createAuditJob, runAuditJob, type StopReason } from '../audit/jobs'
 import { modelSummary, registerModel } from '../audit/models'
 import { confusionReport, predictDataset } from '../audit/predict'
@@ -137,12 +137,13 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
 
     'audit:stats': (options) => auditStats(ctx.requireProject(), options),
 
+    'audit:formatStats': async ({ format, ...options }) => ({ format, text: statsText(await auditStats(ctx.requireProject(), options), format) }),
+
     'audit:exportStats': async ({ format, path, overwrite, ...options }) => {
       const project = ctx.requireProject()
       const file = { path: resolve(path), what: 'the statistics', overwrite }
       await checkOutputFile(file)
-      const stats = await auditStats(project, options)
-      const text = format === 'csv' ? statsToCsv(stats) : `${JSON.stringify(stats, null, 2)}\n`
+      const text = statsText(await auditStats(project, options), format)
       await writeOutputFile(file, text)
       return { path: file.path, format, bytes: Buffer.byteLength(text) }
     },

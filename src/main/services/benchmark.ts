@@ -16,6 +16,8 @@ import {
   readBenchmarkConfig,
   readBenchmarkResult,
   runBenchmarkJob,
+  sanitySummaryLine,
+  summaryText,
   sameBenchmarkConfig,
   withSanityCheck,
   type BenchmarkJobOutcome
@@ -180,6 +182,12 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
 
   return {
     'benchmark:presets': async () => listPresets(),
+
+    'benchmark:summary': async ({ runDir }) => {
+      const result = await readBenchmarkResult({ runDir: resolve(runDir) })
+      if (!result) throw new AppError('NOT_FOUND', `No benchmark results in ${runDir} (results.json is missing or not a finished run's)`, { runDir })
+      return { text: summaryText(result), sanity: result.sanity ? sanitySummaryLine(result.sanity) : null }
+    },
 
     'benchmark:run': async (input) => {
       const { finished } = await start(input)

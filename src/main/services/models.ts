@@ -1,7 +1,9 @@
+import { resolve } from 'node:path'
 import type { modelMethods } from '@common/methods/models'
 import { modelSummary, registeredSidecar, requireModel } from '../audit/models'
 import { describeModel, examineModel } from '../modelImport'
 import type { AreaServices } from './area'
+import { checkOutputFile, writeOutputFile } from './outputFile'
 import type { ServiceContext } from './context'
 
 export function modelServices(ctx: ServiceContext): AreaServices<typeof modelMethods> {
@@ -14,6 +16,16 @@ export function modelServices(ctx: ServiceContext): AreaServices<typeof modelMet
     'models:describe': async ({ path, description }) => {
       const d = await describeModel(path, description)
       return { descriptionPath: d.path, description: d.description, checks: d.examination.checks }
+    },
+
+    'models:exportOnnx': async ({ modelDir, path, fixedBatch, overwrite }) => {
+      const file = { path: resolve(path), what: 'the ONNX model', overwrite }
+      await checkOutputFile(file)
+      // Loaded on use: the ONNX protobuf code is large and nothing else needs it.
+      const { exportModelFolder } = await import('../engine/export/exportModelFolder')
+      const r = await exportModelFolder(modelDir, { batchDim: fixedBatch ? null : 'batch' })
+      await writeOutputFile(file, r.bytes)
+      return { file: file.path, bytes: r.bytes.byteLength, input: r.inputName, output: r.outputName, nodes: r.nodes, ops: r.ops }
     },
 
     'models:show': async ({ modelId }) => {

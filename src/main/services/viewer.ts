@@ -109,6 +109,10 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
 
     'images:classes': async ({ datasetId }) => {
       const project = ctx.requireProject()
+      // An unknown dataset is an error, not an empty class list: the CLI checks class names against this answer.
+      if (datasetId !== undefined && !project.datasets.get(datasetId)) {
+        throw new AppError('NOT_FOUND', `No dataset with id ${datasetId} in this project`, { datasetId })
+      }
       const byId = new Map<number, ClassDef>()
       for (const d of project.datasets.list()) {
         if (datasetId !== undefined && d.id !== datasetId) continue

@@ -44,6 +44,19 @@ describe('ctxlens models export-onnx', () => {
     expect(summary.bytes).toBe(written.length)
   })
 
+  it('refuses to replace an existing file unless --force, and leaves it as it was', async () => {
+    const out = dir.file('existing.onnx')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(out, 'last week')
+    const refused = await run('models', 'export-onnx', '--model', MODEL, '--out', out)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toContain('CONFLICT')
+    expect(await readFile(out, 'utf8')).toBe('last week')
+    const forced = await run('models', 'export-onnx', '--model', MODEL, '--out', out, '--force', '--json')
+    expect(forced.exitCode).toBeUndefined()
+    expect((await readFile(out)).equals(await readFile(join(MODEL, 'model.onnx')))).toBe(true)
+  })
+
   it('fails with MODEL_FILE_INVALID naming the missing model.json', async () => {
     const missing = dir.file('nothing-here')
     const r = await run('models', 'export-onnx', '--model', missing, '--out', dir.file('x.onnx'))

@@ -3,7 +3,6 @@ import { SEGMENT_KINDS_EXTRACTED } from '@common/datasets'
 import { SALIENCY_METHODS, SALIENCY_PRESET_NAMES } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import { describeMapping } from '@common/classMapping'
-import { datasetClasses } from '../../audit/predict'
 import { addClassMapOption, classMapFrom } from '../classMapOption'
 import { printJson, table } from '../output'
 import type { CommandContext } from '../program'
@@ -111,7 +110,7 @@ export function registerAudit(program: Command, run: CommandContext): void {
           const params = { ...parseParams(opts.param ?? []), ...saliencyParams(SALIENCY_OVERRIDES, opts.method, opts) }
           let classes: number[] | undefined
           if (opts.classes) {
-            const known = datasetClasses(session.ctx.requireProject(), opts.dataset).classes
+            const known = await session.call('images:classes', { datasetId: opts.dataset })
             classes = opts.classes.split(',').map((c) => {
               const t = c.trim()
               if (/^\d+$/.test(t)) return Number(t)

@@ -2,7 +2,6 @@ import { Command, Option } from 'commander'
 import { AppError } from '@common/errors'
 import { BENCHMARK_PRESETS, type BenchmarkPreset, type BenchmarkResult } from '@common/benchmark'
 import type { Input } from '@common/contract'
-import { sanitySummaryLine, summaryText } from '../../benchmark/output'
 import { printJson } from '../output'
 import type { CommandContext } from '../program'
 import type { CliSession } from '../session'
@@ -63,9 +62,10 @@ export function registerBenchmark(program: Command, run: CommandContext): void {
       run(opts, async (session) => {
         const result: BenchmarkResult = await withProgress(session, opts.progress && !opts.json, () => runOrResume(session, opts))
         if (opts.json) return printJson(result)
-        process.stdout.write(summaryText(result))
+        const summary = await session.call('benchmark:summary', { runDir: result.runDir })
+        process.stdout.write(summary.text)
         console.log(`\nResults: ${result.files.json}\n         ${result.files.csv}${result.files.verdicts ? `\nVerdicts: ${result.files.verdicts}` : ''}\nFigures: ${result.files.figures.filter((f) => f.endsWith('.svg')).join(', ')}`)
-        if (result.sanity) console.log(`Sanity:  ${result.sanity.files.markdown}\n${sanitySummaryLine(result.sanity)}`)
+        if (result.sanity) console.log(`Sanity:  ${result.sanity.files.markdown}\n${summary.sanity}`)
         else console.log('Sanity check skipped (--no-sanity-check or the config turns it off).')
       })
     )

@@ -1,8 +1,7 @@
 import { Command } from 'commander'
 import type { AuditStats, BiasAlert } from '@common/audit'
 import { evidenceText, exampleLabel, partialText, percent, rankAlerts } from '@common/charts'
-import { statsToCsv } from '../../audit/export'
-import { printJson, table } from '../output'
+import { table } from '../output'
 import type { CommandContext } from '../program'
 import { pathArg, positiveInt } from '../argParsers'
 import { addStatsOptions, statsInput, type StatsCliOptions } from '../optionSets'
@@ -75,10 +74,8 @@ export function registerStats(program: Command, run: CommandContext): void {
             const written = await session.call('audit:exportStats', { ...input, format, path: opts.out, overwrite: opts.force ?? false })
             return void process.stderr.write(`Wrote ${written.path} (${written.bytes} bytes)\n`)
           }
-          const stats = await session.call('audit:stats', input)
-          if (format === 'csv') process.stdout.write(statsToCsv(stats))
-          else if (format === 'json') printJson(stats)
-          else printStats(stats)
+          if (format) return void process.stdout.write((await session.call('audit:formatStats', { ...input, format })).text)
+          printStats(await session.call('audit:stats', input))
         })
     )
 }

@@ -5,7 +5,6 @@ import { readModelJson } from '../modelFiles/fsHandler'
 import { registerZooLayers } from '../models/index'
 import { encodeModel } from '../onnx/ir'
 import { layersModelToOnnx, type ExportOptions } from './layersToOnnx'
-import { writeFileAtomic } from '../../writeFileAtomic'
 
 export interface FolderExport {
   bytes: Uint8Array
@@ -43,10 +42,4 @@ export async function exportModelFolder(location: string, options: ExportOptions
   } finally {
     model.dispose()
   }
-}
-
-export async function exportModelFolderToFile(location: string, outFile: string, options: ExportOptions = {}): Promise<FolderExport> {
-  const result = await exportModelFolder(location, options)
-  await writeFileAtomic(outFile, result.bytes)
-  return result
 }
