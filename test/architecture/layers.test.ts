@@ -33,6 +33,7 @@ describe('layers', () => {
     expect(broken('engine-knows-no-store-saliency-services', 'src/main/engine/readsProject.ts', 'src/main/store/db.ts')).toBe(true)
     expect(broken('saliency-knows-only-the-model-interface', 'src/main/saliency/usesPool.ts', 'src/main/engine/pool.ts')).toBe(true)
     expect(broken('engine-knows-no-store-saliency-services', 'src/main/engine/runsJobs.ts', 'src/main/jobs/job.ts')).toBe(true)
+    expect(broken('jobs-run-on-engine-saliency-store', 'src/main/jobs/readsAudit.ts', 'src/main/audit/jobParams.ts')).toBe(true)
     expect(broken('saliency-handler-sees-only-the-handler-seam', 'src/main/saliency/handler.ts', 'src/main/engine/pool.ts')).toBe(true)
     expect(broken('nothing-below-imports-services-or-adapters', 'src/main/datasets/callsService.ts', 'src/main/services/index.ts')).toBe(true)
     expect(broken('adapters-go-through-services', 'src/main/cli/reachesStore.ts', 'src/main/store/db.ts')).toBe(true)

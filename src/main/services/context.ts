@@ -10,7 +10,7 @@ import { EventBus } from './events'
 import { availableParallelism } from 'node:os'
 import { EnginePool } from '../engine/pool/pool'
 import { engineHandlerModules } from '../engineHandlers'
-import { TaskRegistry } from './tasks'
+import { TaskRegistry } from '../jobs/tasks'
 
 /** State shared by all services of one running app (one per Electron window, server or CLI invocation). */
 export class ServiceContext {
