@@ -18,7 +18,9 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
           server: resolve(import.meta.dirname, 'src/main/server.ts'),
           cli: resolve(import.meta.dirname, 'src/main/cli.ts'),
-          'engine-worker': resolve(import.meta.dirname, 'src/main/engine/pool/worker.ts')
+          'engine-worker': resolve(import.meta.dirname, 'src/main/engine/pool/worker.ts'),
+          // Registered engine handlers (src/main/engineHandlers.ts): each worker imports them by path.
+          'saliency-handler': resolve(import.meta.dirname, 'src/main/saliency/handler.ts')
         }
       }
     }

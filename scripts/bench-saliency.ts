@@ -24,6 +24,7 @@ import { saveModel } from '../src/main/engine/modelFiles'
 import { BENCHMARK_SPEC, buildModel, modelStats } from '../src/main/engine/models'
 import { openSegmentationModel } from '../src/main/engine/openModel'
 import { EnginePool } from '../src/main/engine/pool/pool'
+import { engineHandlerModules } from '../src/main/engineHandlers'
 import type { OpenedSegmentationModel } from '../src/main/engine/segmentationModel'
 import { computeSaliency, type SaliencyRequest } from '../src/main/saliency'
 
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
   model.dispose()
 
   if (workers >= 1) {
-    const pool = await EnginePool.create(workers, { backend: backend.name })
+    const pool = await EnginePool.create(workers, { backend: backend.name, handlerModules: engineHandlerModules() })
     for (const method of methods) {
       const batch = Math.max(...batches)
       const n = batch * workers

@@ -26,6 +26,7 @@ import { initBackend } from '@main/engine/backend'
 import { generateStreetSceneArrays, parseStreetScenesSpec } from '@main/datasets/streetScenes'
 import { loadModel } from '@main/engine/modelFiles'
 import { EnginePool } from '@main/engine/pool/pool'
+import { engineHandlerModules } from '@main/engineHandlers'
 import { fromLoadedModel } from '@main/engine/tfjsModel'
 import { predictLabelMaps } from '@main/engine/segmentationModel'
 import { shuffleInPlace, uniform01 } from '@main/prng'
@@ -330,7 +331,7 @@ async function main(): Promise<void> {
   const ts = performance.now()
   let results: SaliencyResult[]
   if (workers > 0) {
-    const pool = await EnginePool.create(workers, { backend: info.name })
+    const pool = await EnginePool.create(workers, { backend: info.name, handlerModules: engineHandlerModules() })
     try {
       const parts = await pool.split<SaliencyResult[]>('saliency', requests.length, ({ start, end }) => ({
         payload: { modelDir, requests: requests.slice(start, end), params, maxBatch: 16 }

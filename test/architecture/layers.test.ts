@@ -32,12 +32,17 @@ describe('layers', () => {
     expect(broken('renderer-only-common', 'src/renderer/reachesStore.ts', 'src/main/store/db.ts')).toBe(true)
     expect(broken('engine-knows-no-store-saliency-services', 'src/main/engine/readsProject.ts', 'src/main/store/db.ts')).toBe(true)
     expect(broken('saliency-knows-only-the-model-interface', 'src/main/saliency/usesPool.ts', 'src/main/engine/pool.ts')).toBe(true)
+    expect(broken('engine-knows-no-store-saliency-services', 'src/main/engine/runsJobs.ts', 'src/main/jobs/job.ts')).toBe(true)
+    expect(broken('jobs-run-on-engine-saliency-store', 'src/main/jobs/readsAudit.ts', 'src/main/audit/jobParams.ts')).toBe(true)
+    expect(broken('saliency-handler-sees-only-the-handler-seam', 'src/main/saliency/handler.ts', 'src/main/engine/pool.ts')).toBe(true)
     expect(broken('nothing-below-imports-services-or-adapters', 'src/main/datasets/callsService.ts', 'src/main/services/index.ts')).toBe(true)
     expect(broken('adapters-go-through-services', 'src/main/cli/reachesStore.ts', 'src/main/store/db.ts')).toBe(true)
     expect(broken('only-the-store-opens-sqlite', 'src/main/datasets/opensSqlite.ts', 'node_modules/better-sqlite3/')).toBe(true)
     expect(r.out).toMatch(/no-circular: src\/main\/cycle[AB]\.ts/)
-    // Allowed imports stay allowed: the renderer's contract import and the CLI's service import.
+    // Allowed imports stay allowed: the renderer's contract import, the CLI's service import.
     expect(broken('', 'src/renderer/reachesStore.ts', 'src/common/contract.ts')).toBe(false)
     expect(broken('', 'src/main/cli/reachesStore.ts', 'src/main/services/index.ts')).toBe(false)
+    // The saliency handler's import of the handler seam is its own rule's exception, not the algorithms' rule.
+    expect(broken('', 'src/main/saliency/handler.ts', 'src/main/engine/pool/handler.ts')).toBe(false)
   }, 120_000)
 })

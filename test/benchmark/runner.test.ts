@@ -10,6 +10,7 @@ import { configHash, parseBenchmarkConfig, planModels, presetConfig, readBenchma
 import { summaryRows } from '@main/benchmark/output'
 import { runBenchmark, runDirFor, type BenchmarkProgress } from '@main/benchmark/runner'
 import { EnginePool } from '@main/engine/pool/pool'
+import { engineHandlerModules } from '@main/engineHandlers'
 import { aggregateContextBias } from '@main/metrics'
 
 function errorOf(fn: () => unknown): AppError {
@@ -136,7 +137,7 @@ describe('benchmark runner on a tiny configuration', () => {
   let root: string
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'ctxlens-bench-run-'))
-    pool = await EnginePool.create(2, { backend: 'wasm' })
+    pool = await EnginePool.create(2, { backend: 'wasm', handlerModules: engineHandlerModules() })
   })
   afterAll(async () => {
     await pool?.dispose()
@@ -264,7 +265,7 @@ describe('benchmark runner on a tiny configuration', () => {
 
 describe('fine-tuned biased models', () => {
   it('start from the unbiased model of their seed: its key and content hash are part of their own key', async () => {
-    const pool = await EnginePool.create(1, { backend: 'wasm' })
+    const pool = await EnginePool.create(1, { backend: 'wasm', handlerModules: engineHandlerModules() })
     const root = mkdtempSync(join(tmpdir(), 'ctxlens-bench-ft-'))
     try {
       // A learning rate of 1e-9 leaves every convolution kernel where it started: the fine-tuned model's kernels

@@ -5,24 +5,24 @@ import type { ModelSidecar } from '@common/models'
 import { faithfulnessParams, isPerturbationMethod, type PerturbationParams, type SaliencyResult } from '@common/saliency'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
-import { JobLease, type StopReason } from '../jobs/lease'
+import { JobLease } from '../jobs/lease'
+import { leasedRun, type LeasedRun } from '../jobs/leasedRun'
 import { explainSegment, explanationRecord } from '../jobs/explainSegment'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
-import { poolEngine, type SaliencyEngine } from '../explain/saliencyEngine'
+import { poolEngine, type SaliencyEngine } from '../jobs/saliencyEngine'
 import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
 import { shuffleInPlace, uniform01 } from '../prng'
 import { registeredSidecar, requireModel } from './models'
 import { toModelInput } from '../explain/imageInput'
-import { channelForDatasetClass, classMappingForAudit } from './classMapping'
+import { classMappingForAudit } from './classMapping'
+import { channelForDatasetClass } from '../classChannels'
 import { requireModelRuntime } from '../modelImport/runtime'
 
 export const AUDIT_JOB_KIND = 'audit'
 
 export type JobProgress = EventPayload<'job:progress'>
-
-export type { StopReason } from '../jobs/lease'
 
 const itemKey = (segmentId: number): string => `segment:${segmentId}`
 const segmentOf = (key: string): number => Number(key.slice('segment:'.length))
@@ -141,23 +141,6 @@ interface Prepared {
 export async function runAuditJob(project: Project, jobId: number, engineOrPool: EnginePool | SaliencyEngine, hooks: RunJobHooks = {}): Promise<JobSummary> {
   const params = auditJobParams(project, jobId)
   const lease = hooks.lease ?? JobLease.acquire(project, jobId)
-  try {
-    return await runLeased(project, jobId, params, engineOrPool, lease, hooks)
-  } finally {
-    // Only on an unexpected throw is the lease still held here: the row stays running without an owner, which
-    // reads as interrupted and can be resumed.
-    lease.release()
-  }
-}
-
-async function runLeased(
-  project: Project,
-  jobId: number,
-  params: AuditJobParams,
-  engineOrPool: EnginePool | SaliencyEngine,
-  lease: JobLease,
-  hooks: RunJobHooks
-): Promise<JobSummary> {
   let sidecar: ModelSidecar
   let engine: SaliencyEngine
   try {
@@ -170,13 +153,22 @@ async function runLeased(
     lease.release('failed', toErrorShape(err).message)
     throw err
   }
-  const signal = hooks.signal
-  // Another process took the job over (this one was frozen past the staleness limit): stop computing at once.
-  const lost = new AbortController()
-  const runSignal = signal ? AbortSignal.any([signal, lost.signal]) : lost.signal
-  lease.write(() => project.jobs.setState(jobId, 'running'))
-  lease.startHeartbeat(() => lost.abort())
+  return leasedRun(project, jobId, lease, { signal: hooks.signal }, (run) => runItems(project, jobId, params, sidecar, engine, run, hooks))
+}
 
+/** The job's pending items, batch by batch, each result stored as it arrives; ends the lease with the final state. */
+async function runItems(
+  project: Project,
+  jobId: number,
+  params: AuditJobParams,
+  sidecar: ModelSidecar,
+  engine: SaliencyEngine,
+  run: LeasedRun,
+  hooks: RunJobHooks
+): Promise<JobSummary> {
+  const { lease } = run
+  const signal = hooks.signal
+  const runSignal = run.signal
   const started = performance.now()
   let processed = 0
   const emit = (state: JobSummary['state']): void => {
@@ -187,7 +179,6 @@ async function runLeased(
     const left = job.total - job.done - job.failed
     hooks.onProgress({ jobId, state, done: job.done, failed: job.failed, total: job.total, ratePerSecond: rate, etaSeconds: rate ? left / rate : null })
   }
-  const stopReason = (): StopReason | null => (signal?.aborted ? (signal.reason === 'cancel' ? 'cancel' : 'pause') : null)
   const fail = (key: string, err: unknown): void => {
     const shape = toErrorShape(err)
     lease.write(() => project.jobs.failItem(jobId, key, shape.code, shape.message))
@@ -251,7 +242,7 @@ async function runLeased(
     const pending = project.jobs.pendingItems(jobId)
     for (let i = 0; i < pending.length && !interrupted; i += params.batchSize) {
       if (signal?.aborted) break
-      if (lost.signal.aborted) throw lease.lostError()
+      if (run.lost.aborted) throw lease.lostError()
       // The app switched projects under a background job: stop without writing; closing paused it.
       if (!project.isOpen) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
       const items: Prepared[] = []
@@ -286,7 +277,7 @@ async function runLeased(
         )
       } catch (err) {
         if (storeError !== null) throw storeError
-        if (lost.signal.aborted) throw lease.lostError()
+        if (run.lost.aborted) throw lease.lostError()
         if (isStop(err)) break
         engineFailed = true
       }
@@ -299,7 +290,7 @@ async function runLeased(
           try {
             one = await explainSegment(engine, p.request, params.saliency, { signal: runSignal })
           } catch (e) {
-            if (lost.signal.aborted) throw lease.lostError()
+            if (run.lost.aborted) throw lease.lostError()
             if (isStop(e)) {
               interrupted = true
               break
@@ -313,7 +304,8 @@ async function runLeased(
   } catch (err) {
     if (!project.isOpen) throw err
     // Taken over: the new owner's job now, so nothing more is written here.
-    if (isAppError(err, 'JOB_RUNNING') || lost.signal.aborted) throw isAppError(err, 'JOB_RUNNING') ? err : lease.lostError()
+    const takenOver = run.takenOver(err)
+    if (takenOver) throw takenOver
     if (!isStop(err)) {
       lease.release('failed', toErrorShape(err).message)
       emit('failed')
@@ -322,7 +314,7 @@ async function runLeased(
     interrupted = true
   }
   if (!project.isOpen) throw new AppError('CANCELLED', `The project was closed while job ${jobId} ran`)
-  const reason = stopReason()
+  const reason = run.stopReason()
   const left = project.jobs.pendingItems(jobId).length
   // A stop that did not come from pause or cancel (the pool shut down with the app) leaves the job resumable.
   const state: JobSummary['state'] = left === 0 ? 'done' : reason === 'cancel' ? 'cancelled' : 'paused'

@@ -13,7 +13,8 @@ import { AppError, isAppError, toErrorShape } from '@common/errors'
 import type { JobSubject } from '@common/methods/core'
 import type { JobSummary } from '@common/types'
 import type { EnginePool } from '../engine/pool/pool'
-import { JobLease, type JobHost, type StopReason } from '../jobs/lease'
+import { JobLease, type JobHost } from '../jobs/lease'
+import { leasedRun, type LeasedRun } from '../jobs/leasedRun'
 import { parseBenchmarkConfig, planModels } from './config'
 import { benchmarkPhaseCount, runBenchmark, runDirFor } from './runner'
 
@@ -121,32 +122,26 @@ export interface BenchmarkJobOutcome {
 export async function runBenchmarkJob(host: JobHost, jobId: number, pool: EnginePool, hooks: RunBenchmarkJobHooks = {}): Promise<BenchmarkJobOutcome> {
   const params = benchmarkJobParams(host, jobId)
   const lease = hooks.lease ?? JobLease.acquire(host, jobId)
-  try {
-    return await runLeased(host, jobId, params, pool, lease, hooks)
-  } finally {
-    // Only on an unexpected throw is the lease still held here: the row reads as interrupted, and resumes.
-    lease.release()
-  }
+  // A progress callback must not throw into the runner (it is called from worker messages): it stops the run instead.
+  const broken = new AbortController()
+  return leasedRun(host, jobId, lease, { signal: hooks.signal, also: [broken.signal] }, (run) => runPhases(host, jobId, params, pool, run, broken, hooks))
 }
 
-async function runLeased(
+/** The config's phases through the runner, each finished phase marked done; ends the lease with the final state. */
+async function runPhases(
   host: JobHost,
   jobId: number,
   params: BenchmarkJobParams & { config: BenchmarkConfig },
   pool: EnginePool,
-  lease: JobLease,
+  run: LeasedRun,
+  broken: AbortController,
   hooks: RunBenchmarkJobHooks
 ): Promise<BenchmarkJobOutcome> {
+  const { lease } = run
   const signal = hooks.signal
   const closed = (): AppError => new AppError('CANCELLED', `The app's job list was closed while benchmark job ${jobId} ran`)
-  // Another process took the job over (this one was frozen past the staleness limit): stop computing at once.
-  const lost = new AbortController()
-  // A progress callback must not throw into the runner (it is called from worker messages): it stops the run instead.
-  const broken = new AbortController()
   let progressError: unknown = null
-  const runSignal = AbortSignal.any([...(signal ? [signal] : []), lost.signal, broken.signal])
-  lease.write(() => host.jobs.setState(jobId, 'running'))
-  lease.startHeartbeat(() => lost.abort())
+  const runSignal = run.signal
 
   let job = host.jobs.get(jobId)!
   let marked = 0
@@ -205,10 +200,11 @@ async function runLeased(
     const err = progressError ?? caught
     if (!host.isOpen) throw closed()
     // Taken over: the new owner's job now, so nothing more is written here.
-    if (isAppError(err, 'JOB_RUNNING') || lost.signal.aborted) throw isAppError(err, 'JOB_RUNNING') ? err : lease.lostError()
+    const takenOver = run.takenOver(err)
+    if (takenOver) throw takenOver
     if (progressError === null && (signal?.aborted || isAppError(err, 'CANCELLED'))) {
       // A stop that did not come from pause or cancel (the engine shut down with the app) leaves the job resumable.
-      const state = signal?.aborted && (signal.reason as StopReason) === 'cancel' ? 'cancelled' : 'paused'
+      const state = run.stopReason() === 'cancel' ? 'cancelled' : 'paused'
       if (!lease.release(state)) throw lease.lostError()
       job = host.jobs.get(jobId)!
       emit(state)

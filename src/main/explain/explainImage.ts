@@ -3,13 +3,13 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
 import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
-import { channelOfModelClass } from '../audit/classMapping'
+import { channelOfModelClass } from '../classChannels'
 import { predictedSegments, segmentMask } from '../datasets/segments'
 import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
 import { encodeNpy } from './npy'
 import { renderOverlay } from './overlay'
-import type { RunHooks, SaliencyEngine } from './saliencyEngine'
+import type { RunHooks, SaliencyEngine } from '../jobs/saliencyEngine'
 
 export type RequestSource = { kind: 'file'; path: string } | { kind: 'auto'; minArea: number }
 

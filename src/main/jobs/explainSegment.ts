@@ -1,5 +1,5 @@
 import type { SaliencyParams, SaliencyPresetName, SaliencyResult } from '@common/saliency'
-import type { RunHooks, SaliencyEngine } from '../explain/saliencyEngine'
+import type { RunHooks, SaliencyEngine } from './saliencyEngine'
 import type { SaliencyRequest } from '../saliency'
 import type { ExplanationInput } from '../store/repositories/explanations'
 import type { SegmentRecord } from '../store/repositories/segments'

@@ -22,7 +22,8 @@ import {
   withSanityCheck,
   type BenchmarkJobOutcome
 } from '../benchmark'
-import { JobLease, stopIdleJob, type StopReason } from '../jobs/lease'
+import type { StopReason } from '../jobs/lease'
+import { JobRunner } from '../jobs/runner'
 import { getJob, jobView } from '../jobs/status'
 import { appHome } from '../paths'
 import type { JobStore } from '../store/jobStore'
@@ -30,14 +31,6 @@ import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
 
 type Step = NonNullable<BenchmarkJob['step']>
-
-interface RunningBenchmark {
-  controller: AbortController
-  finished: Promise<BenchmarkJobOutcome>
-  step: Step | null
-}
-
-const RESUMABLE = new Set(['queued', 'paused', 'failed', 'interrupted'])
 
 /** What a stopped run's caller is told: which job, how far it got, and how to go on. */
 function stoppedError(job: JobSummary): AppError {
@@ -49,21 +42,50 @@ function stoppedError(job: JobSummary): AppError {
 }
 
 export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benchmarkMethods> {
-  // Benchmark jobs running in this app, so pause and cancel reach them and a screen opened mid-run sees the step.
-  // Ids are the app job list's, one per home; the stored state is the truth across processes.
-  const runs = new Map<number, RunningBenchmark>()
+  // The step each run of this app is at, so a screen opened mid-run sees it; ids are the app job list's.
+  const steps = new Map<number, Step | null>()
+  // Benchmarks run through the jobs' one state machine; a benchmark's work is runBenchmarkJob on the engine.
+  const runner = new JobRunner<JobStore, BenchmarkJobOutcome>({
+    tasks: ctx.tasks,
+    name: (jobId) => `Benchmark job ${jobId}`,
+    taskLabel: (jobId) => `benchmark #${jobId}`,
+    logFailure: (jobId, message) => ctx.events.log('error', `Benchmark job ${jobId} failed: ${message}`),
+    // Queued until the engine is up (its first start takes seconds): a resumed job no longer reads as paused.
+    leased: (store, jobId, lease) => lease.write(() => store.jobs.setState(jobId, 'queued')),
+    work: async (store, jobId, { lease, signal, task }) => {
+      steps.set(jobId, null)
+      try {
+        const pool = await ctx.engine().catch((err: unknown) => {
+          // The run never started: the job says why, and resumes once the engine does.
+          lease.release('failed', err instanceof Error ? err.message : String(err))
+          throw err
+        })
+        return await runBenchmarkJob(store, jobId, pool, {
+          lease,
+          signal,
+          onProgress: (p) => {
+            steps.set(jobId, p.step ?? null)
+            ctx.events.emit('job:progress', p)
+            task.progress(p.done, p.total, p.step?.label, jobId)
+          },
+          log: (line) => ctx.events.log('info', `benchmark #${jobId}: ${line}`)
+        })
+      } finally {
+        steps.delete(jobId)
+      }
+    }
+  })
 
   const view = async (store: JobStore, job: JobSummary): Promise<BenchmarkJob> => {
     const shown = jobView(store, job)
     const params = BenchmarkJobParamsSchema.parse(store.jobs.params(job.id))
-    const run = runs.get(job.id)
     return {
       ...shown,
       scope: 'app',
       subject: benchmarkJobSubject(store, job.id),
       params,
-      running: run !== undefined,
-      step: run?.step ?? null,
+      running: runner.isRunning(store, job.id),
+      step: steps.get(job.id) ?? null,
       result: shown.state === 'done' ? await readBenchmarkResult(params) : null
     }
   }
@@ -71,51 +93,6 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
   const requireJob = (store: JobStore, jobId: number): JobSummary => {
     benchmarkJobParams(store, jobId) // a benchmark job, whose config still parses
     return getJob(store, jobId)!
-  }
-
-  /**
-   * Runs a job as a task (so the CLI's Ctrl-C, tasks:cancel and shutdown reach it; stopped that way it pauses). The
-   * lease is taken first, so a job another process runs is refused as this call's reply, not in the background.
-   */
-  const launch = (store: JobStore, jobId: number): Promise<BenchmarkJobOutcome> => {
-    if (runs.has(jobId)) throw new AppError('JOB_STATE', `Benchmark job ${jobId} is already running`, { jobId })
-    const lease = JobLease.acquire(store, jobId)
-    // Queued until the engine is up (its first start takes seconds): a resumed job no longer reads as paused.
-    lease.write(() => store.jobs.setState(jobId, 'queued'))
-    const controller = new AbortController()
-    const run = { controller, step: null as Step | null }
-    const finished = ctx.tasks
-      .run(`benchmark #${jobId}`, async (task) => {
-        const onTaskAbort = (): void => controller.abort('pause' satisfies StopReason)
-        task.signal.addEventListener('abort', onTaskAbort, { once: true })
-        try {
-          const pool = await ctx.engine().catch((err: unknown) => {
-            // The run never started: the job says why, and resumes once the engine does.
-            lease.release('failed', err instanceof Error ? err.message : String(err))
-            throw err
-          })
-          return await runBenchmarkJob(store, jobId, pool, {
-            lease,
-            signal: controller.signal,
-            onProgress: (p) => {
-              run.step = p.step ?? null
-              ctx.events.emit('job:progress', p)
-              task.progress(p.done, p.total, p.step?.label, jobId)
-            },
-            log: (line) => ctx.events.log('info', `benchmark #${jobId}: ${line}`)
-          })
-        } finally {
-          task.signal.removeEventListener('abort', onTaskAbort)
-          lease.release()
-        }
-      })
-      .finally(() => runs.delete(jobId))
-    runs.set(jobId, Object.assign(run, { finished }))
-    return finished
-  }
-
-  const background = (p: Promise<unknown>, jobId: number): void => {
-    p.catch((err: unknown) => ctx.events.log('error', `Benchmark job ${jobId} failed: ${err instanceof Error ? err.message : String(err)}`))
   }
 
   /** Benchmark jobs writing into this run folder (newest first), with their stored config. */
@@ -130,11 +107,11 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
 
   /** Two runs in one folder would write the same unit files: the second is refused, naming the first. */
   const refuseBusyFolder = (store: JobStore, runDir: string, except: number | null): void => {
-    const busy = jobsInFolder(store, runDir).find(({ job }) => job.id !== except && (runs.has(job.id) || job.state === 'running'))
+    const busy = jobsInFolder(store, runDir).find(({ job }) => job.id !== except && (runner.isRunning(store, job.id) || job.state === 'running'))
     if (busy) {
       throw new AppError(
         'JOB_RUNNING',
-        `Benchmark job ${busy.job.id} is running in the same run folder ${runDir}${runs.has(busy.job.id) ? '' : ' in another process'}; wait for it, or pause or cancel it in Jobs`,
+        `Benchmark job ${busy.job.id} is running in the same run folder ${runDir}${runner.isRunning(store, busy.job.id) ? '' : ' in another process'}; wait for it, or pause or cancel it in Jobs`,
         { jobId: busy.job.id, runDir }
       )
     }
@@ -159,24 +136,18 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
     const { runDir } = benchmarkJobParamsFor(job)
     const store = ctx.appJobs()
     const same = jobsInFolder(store, runDir).filter((j) => sameBenchmarkConfig(j.config, job.config))
-    const joined = same.find(({ job: j }) => runs.has(j.id))
-    if (joined) return { jobId: joined.job.id, finished: runs.get(joined.job.id)!.finished }
-    const resumable = same.find(({ job: j }) => RESUMABLE.has(j.state))
+    const joined = same.find(({ job: j }) => runner.isRunning(store, j.id))
+    if (joined) return { jobId: joined.job.id, finished: runner.running(store, joined.job.id)! }
+    const resumable = same.find(({ job: j }) => JobRunner.isResumable(j.state))
     refuseBusyFolder(store, runDir, null)
     const jobId = resumable?.job.id ?? createBenchmarkJob(store, job).id
-    return { jobId, finished: launch(store, jobId) }
+    return { jobId, finished: runner.launch(store, jobId) }
   }
 
   const stop = async (jobId: number, reason: StopReason): Promise<BenchmarkJob> => {
     const store = ctx.appJobs()
     const job = requireJob(store, jobId)
-    const run = runs.get(jobId)
-    if (run) {
-      run.controller.abort(reason)
-      await run.finished.catch(() => undefined)
-    } else {
-      stopIdleJob(store, job, reason)
-    }
+    await runner.stop(store, job, reason)
     return view(store, getJob(store, jobId)!)
   }
 
@@ -198,7 +169,7 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
 
     'benchmark:start': async (input) => {
       const { jobId, finished } = await start(input)
-      background(finished, jobId)
+      runner.background(finished, jobId)
       const store = ctx.appJobs()
       return view(store, getJob(store, jobId)!)
     },
@@ -206,21 +177,9 @@ export function benchmarkServices(ctx: ServiceContext): AreaServices<typeof benc
     'benchmark:resume': async ({ jobId, wait }) => {
       const store = ctx.appJobs()
       const job = requireJob(store, jobId)
-      const running = runs.get(jobId)
-      let finished: Promise<BenchmarkJobOutcome> | null = running?.finished ?? null
-      if (!finished && job.state !== 'done') {
-        // 'running' here is another live process's run: launch's lease refuses it with JOB_RUNNING, naming it.
-        if (job.state !== 'running' && !RESUMABLE.has(job.state)) {
-          throw new AppError('JOB_STATE', `Benchmark job ${jobId} is ${job.state}; only queued, paused, interrupted or failed jobs can be resumed`, {
-            jobId,
-            state: job.state
-          })
-        }
-        refuseBusyFolder(store, benchmarkJobParams(store, jobId).runDir, jobId)
-        finished = launch(store, jobId)
-      }
-      if (finished && wait) await finished
-      else if (finished) background(finished, jobId)
+      const run = runner.resume(store, job, () => refuseBusyFolder(store, benchmarkJobParams(store, jobId).runDir, jobId))
+      if (run && wait) await run.finished
+      else if (run) runner.background(run.finished, jobId)
       return view(store, getJob(store, jobId)!)
     },
 

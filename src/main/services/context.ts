@@ -9,7 +9,8 @@ import { Project } from '../store/project'
 import { EventBus } from './events'
 import { availableParallelism } from 'node:os'
 import { EnginePool } from '../engine/pool/pool'
-import { TaskRegistry } from './tasks'
+import { engineHandlerModules } from '../engineHandlers'
+import { TaskRegistry } from '../jobs/tasks'
 
 /** State shared by all services of one running app (one per Electron window, server or CLI invocation). */
 export class ServiceContext {
@@ -25,22 +26,22 @@ export class ServiceContext {
     readonly options: { backend?: string } = {}
   ) {}
 
-  /**
-   * The engine's worker threads, started on first use: one per core unless CTXLENS_WORKERS says otherwise, each
-   * with its own backend (the one forced for this app, if any).
-   */
   /** Read on first use, so a broken settings file fails the call that needs it with its own message. */
   get settings(): Settings {
     this.loadedSettings ??= readSettings()
     return this.loadedSettings
   }
 
+  /**
+   * The engine's worker threads, started on first use: one per core unless CTXLENS_WORKERS says otherwise, each
+   * with its own backend (the one forced for this app, if any) and the registered handlers (saliency's).
+   */
   engine(): Promise<EnginePool> {
     if (!this.pool) {
       const n = Number(process.env.CTXLENS_WORKERS) || this.settings.workers || availableParallelism()
       const setting = this.settings.backend === 'auto' ? undefined : this.settings.backend
       const backend = this.options.backend ?? process.env.CTXLENS_BACKEND ?? setting
-      this.pool = EnginePool.create(n, backend ? { backend } : {})
+      this.pool = EnginePool.create(n, { handlerModules: engineHandlerModules(), ...(backend ? { backend } : {}) })
       this.pool.catch(() => {
         this.pool = null
       })

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { faithfulnessParams } from '@common/saliency'
 import { explainImage } from '../explain/explainImage'
-import { poolEngine, queuedMessage } from '../explain/saliencyEngine'
+import { poolEngine, queuedMessage } from '../jobs/saliencyEngine'
 import { ensureDescribed } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
 import { presetSaliencyParams } from '../saliency'

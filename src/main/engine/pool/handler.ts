@@ -1,6 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads'
 import type * as tf from '@tensorflow/tfjs'
 import type { BackendInfo } from '../backend'
+import type { OpenedSegmentationModel } from '../segmentationModel'
 import type { ModelRef } from './models'
 
 /** What a task handler gets besides its payload. */
@@ -18,11 +19,19 @@ export interface TaskContext {
   checkpoint(): Promise<void>
   /** Built model for a reference, cached across tasks by key; do not dispose it. */
   loadModel(ref: ModelRef): Promise<tf.LayersModel>
+  /**
+   * A model location (folder or described .onnx file) opened through the runtime seam, on whichever runtime it
+   * needs; cached per worker until its files change. Do not dispose it.
+   */
+  openModel(location: string): Promise<OpenedSegmentationModel>
   /** Worker-lifetime storage for handlers that keep state between tasks (training sessions). */
   readonly state: Map<string, unknown>
 }
 
 /**
+ * What a worker runs tasks with. Handler modules outside the engine (src/main/engineHandlers.ts lists them) see
+ * only this module and protocol.ts: the engine hosts them without importing them.
+ *
  * A task handler. The typed-array buffers in its result are transferred back to the caller, not copied, so a
  * handler must not keep using (or return views into) buffers it still needs.
  */

@@ -1,6 +1,7 @@
 /**
  * Worker-thread entry of the EnginePool: starts its own tfjs backend, then runs one task at a time from a registry
- * of handlers by type (built-in ones from ./handlers, plus modules named in workerData).
+ * of handlers by type (the engine's own from ./handlers, plus the modules named in workerData, which the engine
+ * loads by path and never imports: saliency's, listed in src/main/engineHandlers.ts).
  */
 import { parentPort, workerData, type TransferListItem } from 'node:worker_threads'
 import { AppError, toErrorShape } from '@common/errors'
@@ -9,6 +10,7 @@ import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
 import type { HandlerRegistry, TaskContext } from './handler'
 import { builtinHandlers } from './handlers/index'
 import { ModelCache } from './models'
+import { OpenedModels } from './openedModels'
 import { transferables, type MainToWorker, type WorkerInit, type WorkerToMain } from './protocol'
 
 const port = parentPort
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
     return
   }
   const models = new ModelCache()
+  const opened = new OpenedModels()
   const state = new Map<string, unknown>()
   const running = new Map<number, AbortController>()
 
@@ -66,7 +69,8 @@ async function main(): Promise<void> {
         // Models sent without a key are built for this task only.
         if (mine) owned.push(model)
         return model
-      }
+      },
+      openModel: (location) => opened.open(location)
     }
     try {
       const handler = registry[type]

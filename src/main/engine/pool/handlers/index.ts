@@ -1,19 +1,19 @@
 import type { HandlerRegistry } from '../handler'
 import { inputGradient } from './inputGradient'
 import { predict } from './predict'
-import { labels, probabilities, saliency } from './saliency'
+import { labels, probabilities } from './segmentation'
 import { train } from './train'
 import { trainShardHandlers } from './trainShard'
 
 /**
- * Every task type a worker knows. A module adding engine work (saliency, audits) puts its handler in this folder
- * and lists it here; its payload/result types join TaskMap by declaration merging (see predict.ts).
+ * The task types the engine itself defines (its payload/result types join TaskMap by declaration merging, see
+ * predict.ts). Work built on the engine (saliency) registers its handler module in src/main/engineHandlers.ts
+ * instead: the pool loads it by path, so the engine never imports it.
  */
 export const builtinHandlers: HandlerRegistry = {
   predict,
   inputGradient,
   train,
-  saliency,
   labels,
   probabilities,
   ...trainShardHandlers

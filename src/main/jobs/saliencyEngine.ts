@@ -1,6 +1,6 @@
 import type { ModelSidecar } from '@common/models'
 import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
-import type { SaliencyProgress } from '../engine/pool/handlers/saliency'
+import type { SaliencyProgress } from '../saliency/handler'
 import { splitRanges, type EnginePool, type PoolLoad, type TaskPriority } from '../engine/pool/pool'
 import type { SaliencyRequest } from '../saliency'
 

@@ -1,5 +1,10 @@
+import type { EventPayload } from '@common/contract'
 import { AppError } from '@common/errors'
-import type { EventBus } from './events'
+
+/** Where task progress goes (the services' EventBus, which pushes it to every adapter). */
+export interface TaskEvents {
+  emit(event: 'task:progress', payload: EventPayload<'task:progress'>): void
+}
 
 export interface TaskHandle {
   signal: AbortSignal
@@ -15,7 +20,7 @@ export class TaskRegistry {
   private next = 1
   private readonly running = new Map<number, { label: string; controller: AbortController }>()
 
-  constructor(private readonly events: EventBus) {}
+  constructor(private readonly events: TaskEvents) {}
 
   async run<T>(label: string, body: (task: TaskHandle) => Promise<T>, options: { interactive?: boolean } = {}): Promise<T> {
     const id = this.next++

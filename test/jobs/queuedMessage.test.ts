@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { queuedMessage } from '@main/explain/saliencyEngine'
+import { queuedMessage } from '@main/jobs/saliencyEngine'
 
 describe('queuedMessage', () => {
   it('says that background work holds the workers and that this run goes first', () => {
