@@ -5,12 +5,10 @@ import {
   AuditStatsSchema,
   ConfusionReportSchema,
   JobDetailSchema,
-  ModelSummarySchema,
   PredictOptionsSchema,
   PredictReportSchema,
   StatsOptionsSchema
 } from '../audit'
-import { DescriptionFlagsSchema } from '../modelDescription'
 import { Id, JobSummarySchema } from '../types'
 
 const jobRef = z.object({ jobId: Id }).strict()
@@ -61,15 +59,6 @@ export const DemoReportSchema = z.object({
 
 /** Dataset audits: models in a project, predictions, explanation jobs, and their context statistics (Sec. 5). */
 export const auditMethods = {
-  /**
-   * Registers a model (a tfjs folder or an .onnx file) in the open project, describing and checking it first when
-   * `description` gives flags or none is stored beside it; the same weights twice are one model.
-   */
-  'models:add': {
-    input: z.object({ dir: absolutePath('the model file or folder'), name: z.string().min(1).max(200).optional(), description: DescriptionFlagsSchema.optional() }).strict(),
-    output: ModelSummarySchema
-  },
-
   /** Runs a model over a dataset on the worker threads: label maps and confidences stored, segments extracted, confusion and IoU. */
   'audit:predict': { input: PredictOptionsSchema, output: PredictReportSchema },
 

@@ -21,9 +21,18 @@ export type ModelExamination = z.infer<typeof ModelExaminationSchema>
 
 /**
  * Bringing your own model: inspect a file and run the import checks without storing anything, write its
- * description once, and show a registered model with its description. (`models:add` registers; `models:list` lists.)
+ * description once, and show a registered model with its description. (`models:list`, which the image screen's model picker uses, is with the viewer's methods.)
  */
 export const modelMethods = {
+  /**
+   * Registers a model (a tfjs folder or an .onnx file) in the open project, describing and checking it first when
+   * `description` gives flags or none is stored beside it; the same weights twice are one model.
+   */
+  'models:add': {
+    input: z.object({ dir: absolutePath('the model file or folder'), name: z.string().min(1).max(200).optional(), description: DescriptionFlagsSchema.optional() }).strict(),
+    output: ModelSummarySchema
+  },
+
   'models:inspect': {
     input: z.object({ path: modelPath, description: DescriptionFlagsSchema.default({}) }).strict(),
     output: ModelExaminationSchema

@@ -6,7 +6,6 @@ import type { JobSummary } from '@common/types'
 import { DEMO_DATASET_NAME, buildDemo } from '../audit/demo'
 import { statsText } from '../audit/export'
 import { auditJobParams, createAuditJob, runAuditJob } from '../audit/jobs'
-import { modelSummary, registerModel } from '../audit/models'
 import { confusionReport, predictDataset } from '../audit/predict'
 import { auditStats } from '../audit/stats'
 import type { StopReason } from '../jobs/lease'
@@ -44,8 +43,6 @@ export function auditServices(ctx: ServiceContext): AreaServices<typeof auditMet
   }
 
   return {
-    'models:add': async ({ dir, name, description }) => modelSummary(await registerModel(ctx.requireProject(), dir, name, description)),
-
     'audit:predict': (input) => {
       const project = ctx.requireProject()
       return ctx.tasks.run('predict', async (task) =>

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { modelMethods } from '@common/methods/models'
-import { modelSummary, registeredSidecar, requireModel } from '../audit/models'
+import { modelSummary, registerModel, registeredSidecar, requireModel } from '../audit/models'
 import { describeModel, examineModel } from '../modelImport'
 import type { AreaServices } from './area'
 import { checkOutputFile, writeOutputFile } from './outputFile'
@@ -8,6 +8,8 @@ import type { ServiceContext } from './context'
 
 export function modelServices(ctx: ServiceContext): AreaServices<typeof modelMethods> {
   return {
+    'models:add': async ({ dir, name, description }) => modelSummary(await registerModel(ctx.requireProject(), dir, name, description)),
+
     'models:inspect': async ({ path, description }) => {
       const e = await examineModel(path, description)
       return { inspection: e.inspection, checks: e.checks, description: e.description, missing: e.missing, stored: e.stored !== null }
