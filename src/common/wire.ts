@@ -108,7 +108,7 @@ export function decodeTypedArray(wire: WireTypedArray): TypedArray {
     throw new Error(`${bytes.byteLength} bytes are not a whole number of ${wire.$typed} elements`)
   }
   // A fresh buffer of its own: the decoded bytes start at offset 0, so any element size is aligned.
-  return new Ctor(bytes.buffer, 0, bytes.byteLength / Ctor.BYTES_PER_ELEMENT)
+  return new Ctor(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / Ctor.BYTES_PER_ELEMENT)
 }
 
 /** A value as JSON can carry it: every typed array inside (at any depth) replaced by its tagged base64. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Faithfulness } from '@common/saliency'
+import { saliencyDisplayBytes } from '@common/saliencyMap'
 import { STREET_CLASS } from '@common/streetScenes'
 import { ServiceContext } from '@main/services/context'
 import { createDispatch, type Dispatch } from '@main/services/dispatch'
@@ -91,7 +92,8 @@ describe('viewer services', () => {
     const view = await call<{ segments: { id: number; kind: string; area: number; predClass: number }[] }>('images:get', { imageId: fixture.errorImageId })
     const segment = view.segments.find((s) => s.kind === 'misclassified')!
     const explanation = await call<{
-      id: number; classId: number; segmentId: number; saliency: string; request: string; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
+      id: number; method: string; classId: number; segmentId: number; saliency: Float32Array; saliencyHeight: number; saliencyWidth: number
+      width: number; height: number; request: Uint8Array; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
     }>(
       'explain:segment',
       { imageId: fixture.errorImageId, modelId: fixture.modelId, request: { segmentIds: [segment.id] }, method: 'context', params: { steps: 3 } }
@@ -99,8 +101,12 @@ describe('viewer services', () => {
     expect(explanation.classId).toBe(STREET_CLASS.rider)
     expect(explanation.segmentId).toBe(segment.id)
     expect(explanation.params).toMatchObject({ steps: 3, maskHeight: 4 })
-    expect(bytes(explanation.request).reduce((a, b) => a + b, 0)).toBe(segment.area)
-    const saliency = bytes(explanation.saliency)
+    expect(explanation.request).toBeInstanceOf(Uint8Array)
+    expect(explanation.request.reduce((a, b) => a + b, 0)).toBe(segment.area)
+    // The map comes at its own 4×4 resolution; the screen draws it at image size.
+    expect(explanation.saliency).toBeInstanceOf(Float32Array)
+    expect([explanation.saliencyHeight, explanation.saliencyWidth, explanation.saliency.length]).toEqual([4, 4, 16])
+    const saliency = saliencyDisplayBytes(explanation)
     expect(saliency.length).toBe(64 * 128)
     // Three steps from the initial 0.5 cannot reach 0: the mask is still visibly there.
     expect(Math.max(...saliency)).toBeGreaterThan(60)
@@ -116,8 +122,10 @@ describe('viewer services', () => {
     expect(f.value).toEqual(expect.any(Number))
     expect(f.value).toBeCloseTo((f.aucRandom! - f.aucSalient!) / f.aucRandom!, 9)
 
-    const listed = await call<{ id: number }[]>('explanations:list', { imageId: fixture.errorImageId })
+    const listed = await call<{ id: number; saliency: Float32Array }[]>('explanations:list', { imageId: fixture.errorImageId })
     expect(listed.map((e) => e.id)).toContain(explanation.id)
+    // Listed as it was returned: the stored low-resolution map, value for value.
+    expect(listed.find((e) => e.id === explanation.id)!.saliency).toEqual(explanation.saliency)
     const explained = await call<Page>('images:list', { explained: true })
     expect(explained.items.map((i) => i.id)).toEqual([fixture.errorImageId])
 
@@ -137,13 +145,13 @@ describe('viewer services', () => {
   it('explains a mask drawn by hand, and refuses an empty one', async () => {
     const runs: number[] = []
     for (let y = 20; y < 30; y++) runs.push(y * 128 + 40, 12)
-    const e = await call<{ request: string; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
+    const e = await call<{ request: Uint8Array; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
       imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs }, classId: STREET_CLASS.car, method: 'vg', params: {}
     })
     expect(e.segmentId).toBeNull()
     // A gradient map is measured like a mask, removing context with the preset's perturbation baseline.
     expect(e.summary.faithfulness).toMatchObject({ value: expect.any(Number), params: { baseline: { kind: 'constant', value: 0 } } })
-    expect(bytes(e.request).reduce((a, b) => a + b, 0)).toBe(120)
+    expect(e.request.reduce((a, b) => a + b, 0)).toBe(120)
     await expect(
       call('explain:segment', { imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs: [] }, classId: 5, method: 'context' })
     ).rejects.toMatchObject({ code: 'EMPTY_REQUEST_MASK' })

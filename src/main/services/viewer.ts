@@ -21,7 +21,7 @@ import type { ExplanationRecord } from '../store/repositories/explanations'
 import type { ModelRecord } from '../store/repositories/models'
 import { imageItem, listImages } from '../viewer/imageQuery'
 import { inputToRgb, modelInputFromRgb, perturbedInput } from '../viewer/modelInput'
-import { bytesToBase64, cropMask, labelsToBase64, maskFromRuns, saliencyToBytes } from '../viewer/planes'
+import { bytesToBase64, cropMask, labelsToBase64, maskFromRuns } from '../viewer/planes'
 import type { viewerMethods } from '@common/methods/viewer'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -61,8 +61,8 @@ function sidecarOf(model: ModelRecord): Promise<ModelSidecar> {
   return s
 }
 
+/** The stored row as the screen gets it: the map at its own resolution, drawn at image size on the screen. */
 function explanationView(e: ExplanationRecord, width: number, height: number): ExplanationView {
-  const upsampled = upsampleBilinear(e.saliency, e.saliencyHeight, e.saliencyWidth, height, width)
   return {
     id: e.id,
     imageId: e.imageId,
@@ -76,8 +76,8 @@ function explanationView(e: ExplanationRecord, width: number, height: number): E
     height,
     saliencyHeight: e.saliencyHeight,
     saliencyWidth: e.saliencyWidth,
-    saliency: bytesToBase64(saliencyToBytes(upsampled, isPerturbationMethod(e.method as SaliencyMethod))),
-    request: bytesToBase64(e.request),
+    saliency: e.saliency,
+    request: e.request,
     createdAt: e.createdAt
   }
 }

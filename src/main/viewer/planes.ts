@@ -35,15 +35,3 @@ export function maskFromRuns(runs: number[], width: number, height: number): Uin
   }
   return mask
 }
-
-/** Saliency for display: 0–255 per pixel; perturbation masks are already in [0, 1], gradient maps are scaled by their peak. */
-export function saliencyToBytes(values: Float32Array, perturbation: boolean): Uint8Array {
-  let peak = 1
-  if (!perturbation) {
-    peak = 1e-12
-    for (const v of values) if (v > peak) peak = v
-  }
-  const out = new Uint8Array(values.length)
-  for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i] / peak)) * 255)
-  return out
-}
