@@ -1,4 +1,4 @@
-import { isPerturbationMethod, type SaliencyMethod } from './saliency'
+import { isPerturbationMethod, type SaliencyMethod, type SaliencyResult } from './saliency'
 
 /**
  * A saliency map from its low-resolution cells to the image: the one upsampling that main (metrics, thumbnails,
@@ -77,4 +77,9 @@ export interface LowResolutionMap {
 export function saliencyDisplayBytes(map: LowResolutionMap): Uint8Array {
   const upsampled = upsampleBilinear(map.saliency, map.saliencyHeight, map.saliencyWidth, map.height, map.width)
   return saliencyToBytes(upsampled, isPerturbationMethod(map.method as SaliencyMethod))
+}
+
+/** A result's map at image size: the one the worker sent when it was asked to, else upsampled here the same way. */
+export function upsampledMap(r: Pick<SaliencyResult, 'mask' | 'maskHeight' | 'maskWidth' | 'imageHeight' | 'imageWidth' | 'upsampled'>): Float32Array {
+  return r.upsampled ?? upsampleBilinear(r.mask, r.maskHeight, r.maskWidth, r.imageHeight, r.imageWidth)
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
 import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
+import { upsampledMap } from '@common/saliencyMap'
 import { channelOfModelClass } from '../audit/classMapping'
 import { predictedSegments, segmentMask } from '../datasets/segments'
 import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
@@ -73,8 +74,9 @@ export async function explainImage(engine: SaliencyEngine, input: ExplainImageIn
   for (const [i, r] of requests.entries()) {
     const res = results[i]
     // Gradient maps are not in [0, 1]; scale them by their maximum for the pictures only (the NPY keeps raw values).
-    const peak = params.method === 'grid' || params.method === 'context' ? 1 : Math.max(1e-12, ...res.upsampled)
-    const shown = res.upsampled.map((v) => v / peak)
+    const map = upsampledMap(res)
+    const peak = params.method === 'grid' || params.method === 'context' ? 1 : Math.max(1e-12, ...map)
+    const shown = map.map((v) => v / peak)
     const files = {
       maskPng: join(input.outDir, `${r.name}.${params.method}.mask.png`),
       maskNpy: join(input.outDir, `${r.name}.${params.method}.mask.npy`),

@@ -34,14 +34,16 @@ export interface SaliencyEngine {
  * Requests are split into one contiguous share per worker; progress is the sum of the shares' steps.
  * `priority: 'interactive'` is for a user waiting at the screen: such work overtakes queued batch work.
  * `faithfulness` adds the deletion check to every result, computed by the worker that made the explanation.
+ * `upsample` has the workers send each map at image size too, for callers that use it (figures, metrics on
+ * pixels); the others get the low-resolution mask alone, a fraction of the bytes.
  */
 export function poolEngine(
   pool: EnginePool,
   modelDir: string,
   sidecar: ModelSidecar,
-  options: { priority?: TaskPriority; faithfulness?: FaithfulnessParams } = {}
+  options: { priority?: TaskPriority; faithfulness?: FaithfulnessParams; upsample?: boolean } = {}
 ): SaliencyEngine {
-  const { priority = 'background', faithfulness } = options
+  const { priority = 'background', faithfulness, upsample = false } = options
   return {
     sidecar,
     labels: (image, hooks = {}) =>
@@ -62,7 +64,7 @@ export function poolEngine(
       const shares = await pool.split<SaliencyResult[], SaliencyProgress>(
         'saliency',
         requests.length,
-        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream, ...(faithfulness ? { faithfulness } : {}) } }),
+        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream, upsample, ...(faithfulness ? { faithfulness } : {}) } }),
         {
           parts,
           signal: hooks.signal,

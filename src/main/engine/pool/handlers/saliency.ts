@@ -21,6 +21,8 @@ export interface SaliencyPayload {
   stream?: boolean
   /** Run the deletion check on each result too, here in the worker, beside the explanation it measures. */
   faithfulness?: FaithfulnessParams
+  /** Send each map upsampled to its image as well; by default only the low-resolution mask crosses back. */
+  upsample?: boolean
 }
 
 /** Per-step progress, or (streaming) the finished results of one batch with their indices in the share. */
@@ -83,6 +85,7 @@ export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p
     signal: ctx.signal,
     maxBatch: p.maxBatch,
     faithfulness: p.faithfulness,
+    upsample: p.upsample === true,
     onProgress: (step, steps) => ctx.progress({ step, steps } satisfies SaliencyProgress),
     // Given away: the streamed results are not returned again.
     onResults: p.stream ? (indices, batch) => ctx.progress({ indices, results: batch } satisfies SaliencyProgress, transferables(batch)) : undefined
