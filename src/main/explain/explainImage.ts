@@ -2,11 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
-import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
 import { upsampledMap } from '@common/saliencyMap'
+import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
 import { channelOfModelClass } from '../audit/classMapping'
 import { predictedSegments, segmentMask } from '../datasets/segments'
-import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
+import { presetSaliencyParams } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
 import { encodeNpy } from './npy'
 import { renderOverlay } from './overlay'
@@ -61,9 +61,10 @@ export async function explainImage(engine: SaliencyEngine, input: ExplainImageIn
     }
   }
 
-  const saliencyRequests: SaliencyRequest[] = requests.map((r) => ({
+  const saliencyRequests: Parameters<SaliencyEngine['saliency']>[0] = requests.map((r) => ({
     id: r.name,
-    image: { data: image.data, height, width, channels: image.channels },
+    // The RGB, a quarter of the bytes: the workers make the model's input from it as readImageForModel did.
+    image: { rgb: image.rgb, height, width },
     request: r.mask,
     classId: channel
   }))

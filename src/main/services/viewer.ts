@@ -20,7 +20,7 @@ import type { Project } from '../store/project'
 import type { ExplanationRecord } from '../store/repositories/explanations'
 import type { ModelRecord } from '../store/repositories/models'
 import { imageItem, listImages } from '../viewer/imageQuery'
-import { inputToRgb, modelInputFromRgb, perturbedInput } from '../viewer/modelInput'
+import { inputToRgb, modelInputFromRgb, modelRgb, perturbedInput } from '../viewer/modelInput'
 import { bytesToBase64, cropMask, labelsToBase64, maskFromRuns } from '../viewer/planes'
 import type { viewerMethods } from '@common/methods/viewer'
 import type { AreaServices } from './area'
@@ -216,7 +216,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       // Segment classes are the dataset's ids; a model predicted through a class map answers on its own channel.
       const channel = channelForDatasetClass(sidecar, storedClassMapping(model, record.datasetId), classId)
       const params = presetSaliencyParams(input.method, input.preset, input.params)
-      const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
+      const image = modelRgb(await loadImage(project, input.imageId), sidecar)
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
         await requireModelRuntime(model.dir, sidecar)

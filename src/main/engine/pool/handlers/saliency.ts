@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { type EngineImage, type InputEncoding, withModelInputs } from '@common/rgbInput'
 import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
 import { descriptionPath } from '../../../modelImport'
 import { computeSaliency, type SaliencyRequest } from '../../../saliency'
@@ -11,7 +12,9 @@ import { transferables } from '../protocol'
 export interface SaliencyPayload {
   /** A model folder (model files + ctxlens.model.json); opened once per worker. */
   modelDir: string
-  requests: SaliencyRequest[]
+  /** Images as 8-bit RGB (converted here with `encoding`) or already in the model's input units. */
+  requests: (Omit<SaliencyRequest, 'image'> & { image: EngineImage })[]
+  encoding?: InputEncoding
   params: SaliencyParams
   maxBatch?: number
   /**
@@ -81,7 +84,7 @@ async function openedModel(ctx: TaskContext, dir: string): Promise<OpenedSegment
  */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
   const model = await openedModel(ctx, p.modelDir)
-  const results = await computeSaliency(model, p.requests, p.params, {
+  const results = await computeSaliency(model, withModelInputs(p.requests, p.encoding), p.params, {
     signal: ctx.signal,
     maxBatch: p.maxBatch,
     faithfulness: p.faithfulness,
