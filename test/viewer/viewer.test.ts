@@ -19,7 +19,6 @@ async function call<T>(method: string, input: unknown): Promise<T> {
   if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code })
   return reply.result as T
 }
-const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'))
 
 beforeAll(async () => {
   fixture = await buildViewerProject(dir.path)
@@ -70,21 +69,22 @@ describe('viewer services', () => {
 
   it('gives an image with its label planes and segment masks at the image size', async () => {
     const view = await call<{
-      png: string; gt: string; prediction: string; modelId: number
-      segments: { kind: string; gtClass: number; predClass: number; area: number; bbox: number[]; cropMask: string }[]
+      png: string; gt: Uint8Array; prediction: Uint8Array; modelId: number
+      segments: { kind: string; gtClass: number; predClass: number; area: number; bbox: number[]; cropMask: Uint8Array }[]
     }>('images:get', { imageId: fixture.errorImageId })
     expect(view.modelId).toBe(fixture.modelId)
     expect(view.png).toMatch(/^data:image\/png;base64,/)
-    const gt = bytes(view.gt)
-    const pred = bytes(view.prediction)
+    const gt = view.gt
+    const pred = view.prediction
+    expect(gt).toBeInstanceOf(Uint8Array)
     expect(gt.length).toBe(64 * 128)
     // The fixture's prediction is the ground truth with persons turned into riders.
     for (let i = 0; i < gt.length; i++) expect(pred[i]).toBe(gt[i] === STREET_CLASS.person ? STREET_CLASS.rider : gt[i])
     const wrong = view.segments.filter((s) => s.kind === 'misclassified')
     expect(wrong.length).toBeGreaterThan(0)
     for (const s of view.segments) {
-      expect(bytes(s.cropMask).reduce((a, b) => a + b, 0)).toBe(s.area)
-      expect(bytes(s.cropMask).length).toBe(s.bbox[2] * s.bbox[3])
+      expect(s.cropMask.reduce((a, b) => a + b, 0)).toBe(s.area)
+      expect(s.cropMask.length).toBe(s.bbox[2] * s.bbox[3])
     }
   })
 
@@ -137,9 +137,10 @@ describe('viewer services', () => {
     expect(notBookmarked.total).toBe(4)
 
     // The perturbed image keeps the request's own pixels (context saliency) and changes the context.
-    const perturbed = await call<{ png: string; prediction: string }>('explanations:perturbed', { explanationId: explanation.id })
+    const perturbed = await call<{ png: string; prediction: Uint8Array }>('explanations:perturbed', { explanationId: explanation.id })
     expect(perturbed.png).toMatch(/^data:image\/png;base64,/)
-    expect(bytes(perturbed.prediction).length).toBe(64 * 128)
+    expect(perturbed.prediction).toBeInstanceOf(Uint8Array)
+    expect(perturbed.prediction.length).toBe(64 * 128)
   })
 
   it('explains a mask drawn by hand, and refuses an empty one', async () => {

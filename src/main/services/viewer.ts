@@ -21,7 +21,7 @@ import type { ExplanationRecord } from '../store/repositories/explanations'
 import type { ModelRecord } from '../store/repositories/models'
 import { imageItem, listImages } from '../viewer/imageQuery'
 import { inputToRgb, modelInputFromRgb, modelRgb, perturbedInput } from '../viewer/modelInput'
-import { bytesToBase64, cropMask, labelsToBase64, maskFromRuns } from '../viewer/planes'
+import { cropMask, labelsToBytes, maskFromRuns } from '../viewer/planes'
 import type { viewerMethods } from '@common/methods/viewer'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -157,9 +157,9 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         chosen ??= models[0]?.id ?? null
       }
       const rgb = await loadImage(project, imageId)
-      let gt: string | null = null
+      let gt: Uint8Array | null = null
       try {
-        gt = labelsToBase64((await loadLabelMap(project, imageId)).data)
+        gt = labelsToBytes((await loadLabelMap(project, imageId)).data)
       } catch (err) {
         if (!isAppError(err, 'LABEL_MISSING')) throw err
       }
@@ -175,14 +175,14 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
           area: s.area,
           bbox: s.bbox,
           confidence: s.confidence,
-          cropMask: bytesToBase64(cropMask(project.segments.mask(s.id)!, record.width, s.bbox))
+          cropMask: cropMask(project.segments.mask(s.id)!, record.width, s.bbox)
         }))
       return {
         image: imageItem(project, imageId, chosen)!,
         classes: classSet?.classes ?? [],
         png: await pngDataUrl(rgb.data, rgb.width, rgb.height),
         gt,
-        prediction: prediction ? labelsToBase64(prediction.labelMap) : null,
+        prediction: prediction ? labelsToBytes(prediction.labelMap) : null,
         modelId: chosen,
         segments
       }
@@ -273,7 +273,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive' }).labels({ ...input, data: perturbed }, { signal: task.signal }),
         { interactive: true }
       )
-      return { png: await pngDataUrl(inputToRgb(perturbed, width * height, sidecar), width, height), prediction: labelsToBase64(labels), width, height }
+      return { png: await pngDataUrl(inputToRgb(perturbed, width * height, sidecar), width, height), prediction: labelsToBytes(labels), width, height }
     },
 
     'segments:confusion': async (scope) => {

@@ -1,17 +1,13 @@
 import { AppError } from '@common/errors'
 
 /**
- * Pixel planes as the viewer contract carries them: one byte per pixel in base64. Class ids above 254 (the
- * ignore label and anything a byte cannot hold) become 255, which the renderer shows as "no class".
+ * Label planes as the viewer contract carries them: one byte per pixel. Class ids above 254 (the ignore label and
+ * anything a byte cannot hold) become 255, which the renderer shows as "no class".
  */
-export function labelsToBase64(labels: Uint16Array): string {
+export function labelsToBytes(labels: Uint16Array): Uint8Array {
   const bytes = new Uint8Array(labels.length)
   for (let i = 0; i < labels.length; i++) bytes[i] = labels[i] > 254 ? 255 : labels[i]
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  return bytes
 }
 
 /** The bbox-cropped part of a full-image mask, as the segment picker needs it. */
