@@ -6,13 +6,15 @@
  * - image → worker: the saliency task's payload, the image as Float32 model input (before) or RGB bytes (now);
  * - worker → main: the task's result message, with the image-sized upsampled map (before) or the mask alone;
  * - view over IPC: the ExplanationView as Electron's structured clone serialises it (V8's serializer, which
- *   `v8.serialize` is), base64 strings of the upsampled display bytes (before) or typed arrays (now);
+ *   `v8.serialize` is), base64 strings of the upsampled display bytes and the request (before), or the map as a
+ *   Float32Array and the request as runs (now);
  * - view over HTTP: the reply's JSON, base64 strings (before) or the wire codec's tagged base64 (now).
  *
  * The objects have the real fields and shapes (loss curve of every step, the deletion check's 9 points); their
  * values are arbitrary, which changes no size but that of the JSON numbers by a few bytes.
  */
 import { serialize } from 'node:v8'
+import { maskToRuns } from '../src/common/maskRuns'
 import { saliencyDisplayBytes, upsampleBilinear } from '../src/common/saliencyMap'
 import { saliencyParams, type SaliencyPresetName } from '../src/common/saliency'
 import { stringifyWire } from '../src/common/wire'
@@ -38,7 +40,8 @@ function measure(c: Case) {
   const rgb = new Uint8Array(px * 3).map((_, i) => (i * 37) & 255)
   const input = Float32Array.from(rgb, (v) => v / 255)
   const request = new Uint8Array(px)
-  for (let i = px / 4; i < px / 2; i++) request[i] = 1
+  // A block of a quarter of the image's rows and half its columns, as a segment would be.
+  for (let y = height / 4; y < height / 2; y++) request.fill(1, y * width + width / 4, y * width + (3 * width) / 4)
   const mask = new Float32Array(params.maskHeight * params.maskWidth).map((_, i) => (i % 7) / 7)
   const upsampled = upsampleBilinear(mask, params.maskHeight, params.maskWidth, height, width)
 
@@ -66,7 +69,7 @@ function measure(c: Case) {
     width, height, saliencyHeight: params.maskHeight, saliencyWidth: params.maskWidth, createdAt: '2026-12-03 07:40:00'
   }
   const viewBefore = { ...view, saliency: base64(saliencyDisplayBytes({ ...view, saliency: mask })), request: base64(request) }
-  const viewNow = { ...view, saliency: mask, request }
+  const viewNow = { ...view, saliency: mask, request: maskToRuns(request) }
   const reply = (v: object) => ({ ok: true, result: v })
   return {
     imageBefore, imageNow, resultBefore, resultNow,

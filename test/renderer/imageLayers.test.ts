@@ -22,7 +22,7 @@ const H = 3
 // The map as the services send it: 2×2 cells for a 4×3 image, drawn upsampled to the image.
 const explanation = {
   id: 9, method: 'context', width: W, height: H, saliencyHeight: 2, saliencyWidth: 2,
-  saliency: new Float32Array([0, 1, 0, 1]), request: new Uint8Array(W * H).fill(1)
+  saliency: new Float32Array([0, 1, 0, 1]), request: [0, W * H]
 } as ExplanationView
 
 function setup() {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Faithfulness } from '@common/saliency'
+import { maskFromRuns, runsArea } from '@common/maskRuns'
 import { saliencyDisplayBytes } from '@common/saliencyMap'
 import { STREET_CLASS } from '@common/streetScenes'
 import { ServiceContext } from '@main/services/context'
@@ -93,7 +94,7 @@ describe('viewer services', () => {
     const segment = view.segments.find((s) => s.kind === 'misclassified')!
     const explanation = await call<{
       id: number; method: string; classId: number; segmentId: number; saliency: Float32Array; saliencyHeight: number; saliencyWidth: number
-      width: number; height: number; request: Uint8Array; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
+      width: number; height: number; request: number[]; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
     }>(
       'explain:segment',
       { imageId: fixture.errorImageId, modelId: fixture.modelId, request: { segmentIds: [segment.id] }, method: 'context', params: { steps: 3 } }
@@ -101,8 +102,9 @@ describe('viewer services', () => {
     expect(explanation.classId).toBe(STREET_CLASS.rider)
     expect(explanation.segmentId).toBe(segment.id)
     expect(explanation.params).toMatchObject({ steps: 3, maskHeight: 4 })
-    expect(explanation.request).toBeInstanceOf(Uint8Array)
-    expect(explanation.request.reduce((a, b) => a + b, 0)).toBe(segment.area)
+    // The request comes as runs: the segment's pixels, and nothing else.
+    expect(maskFromRuns(explanation.request, 128, 64).reduce((a, b) => a + b, 0)).toBe(segment.area)
+    expect(runsArea(explanation.request)).toBe(segment.area)
     // The map comes at its own 4×4 resolution; the screen draws it at image size.
     expect(explanation.saliency).toBeInstanceOf(Float32Array)
     expect([explanation.saliencyHeight, explanation.saliencyWidth, explanation.saliency.length]).toEqual([4, 4, 16])
@@ -146,13 +148,14 @@ describe('viewer services', () => {
   it('explains a mask drawn by hand, and refuses an empty one', async () => {
     const runs: number[] = []
     for (let y = 20; y < 30; y++) runs.push(y * 128 + 40, 12)
-    const e = await call<{ request: Uint8Array; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
+    const e = await call<{ request: number[]; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
       imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs }, classId: STREET_CLASS.car, method: 'vg', params: {}
     })
     expect(e.segmentId).toBeNull()
     // A gradient map is measured like a mask, removing context with the preset's perturbation baseline.
     expect(e.summary.faithfulness).toMatchObject({ value: expect.any(Number), params: { baseline: { kind: 'constant', value: 0 } } })
-    expect(e.request.reduce((a, b) => a + b, 0)).toBe(120)
+    // The runs it was drawn as come back as they went.
+    expect(e.request).toEqual(runs)
     await expect(
       call('explain:segment', { imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs: [] }, classId: 5, method: 'context' })
     ).rejects.toMatchObject({ code: 'EMPTY_REQUEST_MASK' })

@@ -104,8 +104,8 @@ export const ExplanationViewSchema = z.object({
    * gradient map. The screen draws it with `saliencyDisplayBytes` (@common/saliencyMap), so it is sent small.
    */
   saliency: float32,
-  /** The request R at image size, 0/1 bytes. */
-  request: uint8,
+  /** The request R at image size as runs [start, length, …] of its pixels (@common/maskRuns), as drawn ones are sent. */
+  request: z.array(z.number().int()),
   createdAt: z.string()
 })
 export type ExplanationView = z.infer<typeof ExplanationViewSchema>

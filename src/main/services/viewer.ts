@@ -21,7 +21,8 @@ import type { ExplanationRecord } from '../store/repositories/explanations'
 import type { ModelRecord } from '../store/repositories/models'
 import { imageItem, listImages } from '../viewer/imageQuery'
 import { inputToRgb, modelInputFromRgb, modelRgb, perturbedInput } from '../viewer/modelInput'
-import { cropMask, labelsToBytes, maskFromRuns } from '../viewer/planes'
+import { cropMask, labelsToBytes } from '../viewer/planes'
+import { maskFromRuns, maskToRuns } from '@common/maskRuns'
 import type { viewerMethods } from '@common/methods/viewer'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -77,7 +78,7 @@ function explanationView(e: ExplanationRecord, width: number, height: number): E
     saliencyHeight: e.saliencyHeight,
     saliencyWidth: e.saliencyWidth,
     saliency: e.saliency,
-    request: e.request,
+    request: maskToRuns(e.request),
     createdAt: e.createdAt
   }
 }

@@ -1,5 +1,3 @@
-import { AppError } from '@common/errors'
-
 /**
  * Label planes as the viewer contract carries them: one byte per pixel. Class ids above 254 (the ignore label and
  * anything a byte cannot hold) become 255, which the renderer shows as "no class".
@@ -16,18 +14,4 @@ export function cropMask(mask: Uint8Array, width: number, bbox: [number, number,
   const out = new Uint8Array(w * h)
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = mask[(y0 + y) * width + x0 + x] ? 1 : 0
   return out
-}
-
-/** A mask drawn by hand arrives as runs [start, length, …] of set pixels; anything outside the image is refused. */
-export function maskFromRuns(runs: number[], width: number, height: number): Uint8Array {
-  if (runs.length % 2 !== 0) throw new AppError('INVALID_PARAMETERS', 'request runs come in [start, length] pairs')
-  const n = width * height
-  const mask = new Uint8Array(n)
-  for (let i = 0; i < runs.length; i += 2) {
-    const start = runs[i]
-    const end = start + runs[i + 1]
-    if (end > n) throw new AppError('REQUEST_SIZE_MISMATCH', `request run ${start}+${runs[i + 1]} ends outside the ${width}×${height} image`)
-    mask.fill(1, start, end)
-  }
-  return mask
 }

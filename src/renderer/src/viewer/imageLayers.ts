@@ -1,5 +1,6 @@
 import { computed, type Ref } from 'vue'
 import type { ExplanationView } from '@common/methods/viewer'
+import { maskFromRuns } from '@common/maskRuns'
 import { saliencyDisplayBytes } from '@common/saliencyMap'
 import type { ClassDef } from '@common/types'
 import type { CanvasLayer } from '../components/ImageCanvas.vue'
@@ -65,7 +66,7 @@ export function useImageLayers(i: ImageLayerInputs) {
           id: e.id,
           // The map arrives at its own resolution; upsampled here with main's own code, so it looks the same.
           saliency: rgbaCanvas(saliencyOverlay(saliencyDisplayBytes(e), 1), e.width, e.height),
-          request: rgbaCanvas(requestOverlay(e.request, e.width, e.height, 0), e.width, e.height)
+          request: rgbaCanvas(requestOverlay(maskFromRuns(e.request, e.width, e.height), e.width, e.height, 0), e.width, e.height)
         }
       : null
   const currentPlanes = computed(() => explanationPlanes(i.current.value))
