@@ -132,6 +132,14 @@ describe('browser-mode server', () => {
       expect(Array.from(reply.result.mask)).toEqual([0.25, 1, -0])
       expect(Array.from(reply.result.planes[0])).toEqual([0, 255])
       expect(received).toEqual({ request: new Uint8Array([1, 0, 1]) })
+      // A tag that is no typed array is the caller's mistake, answered as such.
+      const bad = await fetch(`http://127.0.0.1:${echo.port}/api/explanations:list`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'x-ctxlens-token': echo.token },
+        body: JSON.stringify({ request: { $typed: 'Float32Array', base64: 'AQID' } })
+      })
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringMatching(/whole number of Float32Array/) } })
     } finally {
       await echo.close()
     }

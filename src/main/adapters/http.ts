@@ -190,7 +190,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
         const body = text.trim() === '' ? ({ ok: true, value: {} } as const) : parseJsonText(text)
         if (!body.ok) return sendError(res, 400, 'INVALID_PAYLOAD', `The request body ${body.problem}`)
-        const input = fromWire(body.value)
+        let input: unknown
+        try {
+          input = fromWire(body.value)
+        } catch (err) {
+          return sendError(res, 400, 'INVALID_PAYLOAD', `The request body carries a typed array the wire codec cannot read: ${(err as Error).message}`)
+        }
         const reply = await options.dispatch(method, input)
         return sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply)
       }
