@@ -22,6 +22,7 @@ import { resolve } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { STREET_CLASS, STREET_SCENE_CLASSES, type StreetScenesSpecInput } from '@common/streetScenes'
 import { saliencyParams, type SaliencyParams, type SaliencyResult } from '@common/saliency'
+import { upsampledMap } from '@common/saliencyMap'
 import { initBackend } from '@main/engine/backend'
 import { generateStreetSceneArrays, parseStreetScenesSpec } from '@main/datasets/streetScenes'
 import { loadModel } from '@main/engine/modelFiles'
@@ -334,19 +335,19 @@ async function main(): Promise<void> {
     const pool = await EnginePool.create(workers, { backend: info.name, handlerModules: engineHandlerModules() })
     try {
       const parts = await pool.split<SaliencyResult[]>('saliency', requests.length, ({ start, end }) => ({
-        payload: { modelDir, requests: requests.slice(start, end), params, maxBatch: 16 }
+        payload: { modelDir, requests: requests.slice(start, end), params, maxBatch: 16, upsample: true }
       }))
       results = parts.flat()
     } finally {
       await pool.dispose()
     }
   } else {
-    results = await computeSaliency(prepared, requests, params, { maxBatch: 16 })
+    results = await computeSaliency(prepared, requests, params, { maxBatch: 16, upsample: true })
   }
   const salSeconds = (performance.now() - ts) / 1000
   console.log(`  ${requests.length} requests in ${salSeconds.toFixed(1)} s (${((1000 * salSeconds) / Math.max(requests.length, 1)).toFixed(0)} ms per request)`)
 
-  const stats = cases.map((c, i) => contextStats(results[i].upsampled, c.request, test.labels.subarray(c.image * px, (c.image + 1) * px), H, W))
+  const stats = cases.map((c, i) => contextStats(upsampledMap(results[i]), c.request, test.labels.subarray(c.image * px, (c.image + 1) * px), H, W))
   const groups = (['rider-correct', 'person-correct', 'rider-as-person'] as const).map((g) => {
     const idx = cases.map((c, i) => (c.group === g ? i : -1)).filter((i) => i >= 0)
     const t = table(

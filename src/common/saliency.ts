@@ -213,8 +213,12 @@ export const SaliencyResultSchema = z.object({
   maskWidth: z.number().int().positive(),
   /** Row-major, maskHeight×maskWidth: the optimised mask, or the mean-filtered gradient map. */
   mask: float32,
-  /** Row-major, imageHeight×imageWidth, upsampled as `params.upsample` says. */
-  upsampled: float32,
+  /**
+   * Row-major, imageHeight×imageWidth, upsampled as `params.upsample` says; only when the caller asked for it
+   * (`upsample: true`): most callers store or measure the mask itself, and an image-sized copy is 4 bytes a pixel
+   * across the worker boundary. `upsampledMap` (@common/saliencyMap) gives it either way.
+   */
+  upsampled: float32.optional(),
   /** S(x,R,c) = ‖R∘f_c(x)‖₁/‖R‖₁ on the unperturbed image. */
   scoreOriginal: z.number(),
   /** Perturbation methods: S on the image perturbed with the final mask; null otherwise. */

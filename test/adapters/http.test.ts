@@ -7,6 +7,7 @@ import { startHttpServer, type RunningServer } from '@main/adapters/http'
 import { ServiceContext } from '@main/services/context'
 import { createDispatch } from '@main/services/dispatch'
 import { createServices } from '@main/services/index'
+import { fromWire, stringifyWire } from '@common/wire'
 import { tempDir } from '../helpers/tempdir'
 
 const dir = tempDir()
@@ -106,6 +107,42 @@ describe('browser-mode server', () => {
     expect(await call('project:create', { path, name: 'Over HTTP' })).toMatchObject({ status: 200, body: { ok: true, result: { name: 'Over HTTP' } } })
     const info = await call('app:info', {})
     expect(info.body).toMatchObject({ ok: true, result: { transport: 'http', project: { path } } })
+  })
+
+  it('carries typed arrays both ways as the wire codec\'s tagged base64, the values intact', async () => {
+    // The adapter alone: a dispatch that answers with what it was given, beside a saliency map of its own.
+    let received: unknown
+    const echo = await startHttpServer({
+      dispatch: async (_method, input) => {
+        received = input
+        return { ok: true, result: { mask: new Float32Array([0.25, 1, -0]), planes: [new Uint8Array([0, 255])] } }
+      },
+      events: ctx.events,
+      rendererDir: dir.file('renderer')
+    })
+    try {
+      const res = await fetch(`http://127.0.0.1:${echo.port}/api/explanations:list`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'x-ctxlens-token': echo.token },
+        body: stringifyWire({ request: new Uint8Array([1, 0, 1]) })
+      })
+      const json = (await res.json()) as { result: { mask: unknown } }
+      expect(json.result.mask).toEqual({ $typed: 'Float32Array', base64: expect.any(String) })
+      const reply = fromWire(json) as { result: { mask: Float32Array; planes: Uint8Array[] } }
+      expect(Array.from(reply.result.mask)).toEqual([0.25, 1, -0])
+      expect(Array.from(reply.result.planes[0])).toEqual([0, 255])
+      expect(received).toEqual({ request: new Uint8Array([1, 0, 1]) })
+      // A tag that is no typed array is the caller's mistake, answered as such.
+      const bad = await fetch(`http://127.0.0.1:${echo.port}/api/explanations:list`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'x-ctxlens-token': echo.token },
+        body: JSON.stringify({ request: { $typed: 'Float32Array', base64: 'AQID' } })
+      })
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringMatching(/whole number of Float32Array/) } })
+    } finally {
+      await echo.close()
+    }
   })
 
   it('pushes events to authorised WebSocket clients only', async () => {

@@ -29,7 +29,7 @@ const WIDTH = 128
 
 interface Demo { projectPath: string; datasetId: number; modelId: number }
 interface PairSegment { id: number; imageId: number; path: string; area: number; bbox: [number, number, number, number] }
-interface ImageSegment { id: number; area: number; bbox: [number, number, number, number]; cropMask: string }
+interface ImageSegment { id: number; area: number; bbox: [number, number, number, number]; cropMask: Uint8Array }
 
 let demo: Demo
 let server: ServerProcess
@@ -45,7 +45,7 @@ let rider: { imageId: number; path: string; x: number; y: number; pickedArea: nu
 function pixelIn(target: ImageSegment, all: ImageSegment[]): { x: number; y: number; pickedArea: number } {
   const covers = (s: ImageSegment, x: number, y: number) => {
     const [x0, y0, w, h] = s.bbox
-    return x >= x0 && y >= y0 && x < x0 + w && y < y0 + h && Buffer.from(s.cropMask, 'base64')[(y - y0) * w + (x - x0)] === 1
+    return x >= x0 && y >= y0 && x < x0 + w && y < y0 + h && s.cropMask[(y - y0) * w + (x - x0)] === 1
   }
   const [bx, by, bw, bh] = target.bbox
   let best = { x: -1, y: -1, d: Infinity }

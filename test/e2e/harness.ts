@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { fromWire } from '../../src/common/wire'
 
 const root = join(import.meta.dirname, '..', '..')
 export const screenshotDir = join(root, 'test', 'e2e', 'screenshots')
@@ -84,7 +85,7 @@ export async function callApi<T>(server: ServerProcess, method: string, input: u
     headers: { 'x-ctxlens-token': server.token, 'content-type': 'application/json' },
     body: JSON.stringify(input)
   })
-  const reply = (await res.json()) as { ok: true; result: T } | { ok: false; error: { code: string; message: string } }
+  const reply = fromWire(await res.json()) as { ok: true; result: T } | { ok: false; error: { code: string; message: string } }
   if (!reply.ok) throw new Error(`${method} failed: [${reply.error.code}] ${reply.error.message}`)
   return reply.result
 }

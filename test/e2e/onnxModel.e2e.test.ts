@@ -42,7 +42,7 @@ interface Segment {
   predClass: number | null
   area: number
   bbox: [number, number, number, number]
-  cropMask: string
+  cropMask: Uint8Array
 }
 
 beforeAll(async () => {
@@ -163,7 +163,7 @@ describe('from a bare ONNX export to a first explanation in Chromium', () => {
 function covers(s: Segment, x: number, y: number): boolean {
   const [x0, y0, w, h] = s.bbox
   if (x < x0 || y < y0 || x >= x0 + w || y >= y0 + h) return false
-  return Buffer.from(s.cropMask, 'base64')[(y - y0) * w + (x - x0)] === 1
+  return s.cropMask[(y - y0) * w + (x - x0)] === 1
 }
 
 function maskPixelNearCentre(s: Segment): { x: number; y: number } {

@@ -19,8 +19,11 @@ vi.mock('@renderer/viewer/planes', async (importOriginal) => {
 
 const W = 4
 const H = 3
-const b64 = (a: Uint8Array) => btoa(String.fromCharCode(...a))
-const explanation = { id: 9, width: W, height: H, saliency: b64(new Uint8Array(W * H).fill(200)), request: b64(new Uint8Array(W * H).fill(1)) } as ExplanationView
+// The map as the services send it: 2×2 cells for a 4×3 image, drawn upsampled to the image.
+const explanation = {
+  id: 9, method: 'context', width: W, height: H, saliencyHeight: 2, saliencyWidth: 2,
+  saliency: new Float32Array([0, 1, 0, 1]), request: [0, W * H]
+} as ExplanationView
 
 function setup() {
   vi.mocked(planes.colourLabels).mockClear()
@@ -83,6 +86,16 @@ describe('image view layers', () => {
     void layers.value
     expect(planes.requestOverlay).toHaveBeenCalledTimes(1)
     expect(planes.colourLabels).toHaveBeenCalledTimes(2)
+  })
+
+  it('draws the heatmap at image size from the low-resolution map it receives', () => {
+    const { layers } = setup()
+    void layers.value
+    const painted = vi.mocked(planes.saliencyOverlay).mock.calls[0][0]
+    expect(painted).toHaveLength(W * H)
+    // Left cells 0, right cells 1: with half-pixel centres the outer columns keep the cells' values and the
+    // inner two lie a quarter and three quarters of the way across.
+    for (let y = 0; y < H; y++) expect(Array.from(painted.subarray(y * W, y * W + W))).toEqual([0, 64, 191, 255])
   })
 
   it('paints the labels at full strength, leaving opacity to the layer', () => {

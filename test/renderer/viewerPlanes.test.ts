@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { queryFromState, stateFromQuery, visibleRows } from '@renderer/viewer/browserQuery'
-import { colourLabels, fillPolygon, maskToRuns, outline, paintStroke, requestOverlay, saliencyOverlay, segmentAt, unionMask } from '@renderer/viewer/planes'
+import { maskFromRuns, maskToRuns, runsArea } from '@common/maskRuns'
+import { colourLabels, fillPolygon, outline, paintStroke, requestOverlay, saliencyOverlay, segmentAt, unionMask } from '@renderer/viewer/planes'
 
 const grid = (w: number, h: number, rows: string[]) => {
   const m = new Uint8Array(w * h)
@@ -29,7 +30,12 @@ describe('overlay planes', () => {
   })
 
   it('encodes a mask as runs the service can rebuild', () => {
-    expect(maskToRuns(grid(4, 2, ['.##.', '###.']))).toEqual([1, 2, 4, 3])
+    const mask = grid(4, 2, ['.##.', '###.'])
+    expect(maskToRuns(mask)).toEqual([1, 2, 4, 3])
+    expect(maskFromRuns([1, 2, 4, 3], 4, 2)).toEqual(mask)
+    expect(runsArea([1, 2, 4, 3])).toBe(5)
+    expect(maskToRuns(new Uint8Array(8))).toEqual([])
+    expect(() => maskFromRuns([6, 3], 4, 2)).toThrow(/outside the 4×2 image/)
   })
 
   it('brushes a connected stroke, erases, and fills polygons by pixel centres', () => {

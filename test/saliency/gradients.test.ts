@@ -146,7 +146,7 @@ describe('gradient saliency against finite differences', () => {
   })
 
   it('mean-filters with kernel = stride = image size / saliency size', async () => {
-    const res = await computeOne(model, req, { method: 'vg', form: 'context', saliencyHeight: 3, saliencyWidth: 2 })
+    const res = await computeOne(model, req, { method: 'vg', form: 'context', saliencyHeight: 3, saliencyWidth: 2 }, { upsample: true })
     // At the image's own size the map is the per-pixel one (checked against finite differences above).
     const px = (await computeOne(model, req, { method: 'vg', ...full, form: 'context' })).mask
     const expected = new Float32Array(6)

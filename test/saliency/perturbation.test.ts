@@ -26,8 +26,8 @@ function cblUpper(up: Float32Array, r: Uint8Array): number {
 describe('context saliency on known-answer models', () => {
   it('finds the upper half when the score in R depends only on the upper half', async () => {
     const model = upperMeanModel(H, W)
-    const res = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'context' })
-    expect(cblUpper(res.upsampled, lowerRequest)).toBeGreaterThanOrEqual(0.9)
+    const res = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'context' }, { upsample: true })
+    expect(cblUpper(res.upsampled!, lowerRequest)).toBeGreaterThanOrEqual(0.9)
     // The lower two rows of cells carry no information the model uses.
     const lowerCells = Array.from(res.mask.subarray(8))
     expect(Math.max(...lowerCells)).toBeLessThan(0.05)
@@ -117,7 +117,7 @@ describe('context saliency on known-answer models', () => {
   it('records the parameters, including the upsampling convention, and leaks no tensors', async () => {
     const model = upperMeanModel(H, W)
     const before = tf.memory().numTensors
-    const res = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1, id: 'r1' }, { method: 'grid', steps: 5, baseline: { kind: 'blur', sigma: 2 } })
+    const res = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1, id: 'r1' }, { method: 'grid', steps: 5, baseline: { kind: 'blur', sigma: 2 } }, { upsample: true })
     const other = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'context', steps: 5, optimizer: 'adam', baseline: { kind: 'noise', seed: 3 }, earlyStop: { enabled: true } })
     const vg = await computeOne(model, { image: twoHalves, request: lowerRequest, classId: 1 }, { method: 'vg' })
     expect(tf.memory().numTensors).toBe(before)
@@ -128,6 +128,8 @@ describe('context saliency on known-answer models', () => {
     expect(res.params).toMatchObject({ method: 'grid', maskHeight: 4, maskWidth: 4, upsample: { mode: 'bilinear', halfPixelCenters: true } })
     expect(res.mask).toHaveLength(16)
     expect(res.upsampled).toHaveLength(H * W)
+    // Unless asked for, a result carries the low-resolution mask alone.
+    expect(other.upsampled).toBeUndefined()
     expect(res.timeMs).toBeGreaterThan(0)
   })
 })

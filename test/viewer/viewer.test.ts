@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Faithfulness } from '@common/saliency'
+import { maskFromRuns, runsArea } from '@common/maskRuns'
+import { saliencyDisplayBytes } from '@common/saliencyMap'
 import { STREET_CLASS } from '@common/streetScenes'
 import { ServiceContext } from '@main/services/context'
 import { createDispatch, type Dispatch } from '@main/services/dispatch'
@@ -18,7 +20,6 @@ async function call<T>(method: string, input: unknown): Promise<T> {
   if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code })
   return reply.result as T
 }
-const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'))
 
 beforeAll(async () => {
   fixture = await buildViewerProject(dir.path)
@@ -69,21 +70,22 @@ describe('viewer services', () => {
 
   it('gives an image with its label planes and segment masks at the image size', async () => {
     const view = await call<{
-      png: string; gt: string; prediction: string; modelId: number
-      segments: { kind: string; gtClass: number; predClass: number; area: number; bbox: number[]; cropMask: string }[]
+      png: string; gt: Uint8Array; prediction: Uint8Array; modelId: number
+      segments: { kind: string; gtClass: number; predClass: number; area: number; bbox: number[]; cropMask: Uint8Array }[]
     }>('images:get', { imageId: fixture.errorImageId })
     expect(view.modelId).toBe(fixture.modelId)
     expect(view.png).toMatch(/^data:image\/png;base64,/)
-    const gt = bytes(view.gt)
-    const pred = bytes(view.prediction)
+    const gt = view.gt
+    const pred = view.prediction
+    expect(gt).toBeInstanceOf(Uint8Array)
     expect(gt.length).toBe(64 * 128)
     // The fixture's prediction is the ground truth with persons turned into riders.
     for (let i = 0; i < gt.length; i++) expect(pred[i]).toBe(gt[i] === STREET_CLASS.person ? STREET_CLASS.rider : gt[i])
     const wrong = view.segments.filter((s) => s.kind === 'misclassified')
     expect(wrong.length).toBeGreaterThan(0)
     for (const s of view.segments) {
-      expect(bytes(s.cropMask).reduce((a, b) => a + b, 0)).toBe(s.area)
-      expect(bytes(s.cropMask).length).toBe(s.bbox[2] * s.bbox[3])
+      expect(s.cropMask.reduce((a, b) => a + b, 0)).toBe(s.area)
+      expect(s.cropMask.length).toBe(s.bbox[2] * s.bbox[3])
     }
   })
 
@@ -91,7 +93,8 @@ describe('viewer services', () => {
     const view = await call<{ segments: { id: number; kind: string; area: number; predClass: number }[] }>('images:get', { imageId: fixture.errorImageId })
     const segment = view.segments.find((s) => s.kind === 'misclassified')!
     const explanation = await call<{
-      id: number; classId: number; segmentId: number; saliency: string; request: string; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
+      id: number; method: string; classId: number; segmentId: number; saliency: Float32Array; saliencyHeight: number; saliencyWidth: number
+      width: number; height: number; request: number[]; params: { steps: number; maskHeight: number }; summary: Record<string, unknown>
     }>(
       'explain:segment',
       { imageId: fixture.errorImageId, modelId: fixture.modelId, request: { segmentIds: [segment.id] }, method: 'context', params: { steps: 3 } }
@@ -99,8 +102,13 @@ describe('viewer services', () => {
     expect(explanation.classId).toBe(STREET_CLASS.rider)
     expect(explanation.segmentId).toBe(segment.id)
     expect(explanation.params).toMatchObject({ steps: 3, maskHeight: 4 })
-    expect(bytes(explanation.request).reduce((a, b) => a + b, 0)).toBe(segment.area)
-    const saliency = bytes(explanation.saliency)
+    // The request comes as runs: the segment's pixels, and nothing else.
+    expect(maskFromRuns(explanation.request, 128, 64).reduce((a, b) => a + b, 0)).toBe(segment.area)
+    expect(runsArea(explanation.request)).toBe(segment.area)
+    // The map comes at its own 4×4 resolution; the screen draws it at image size.
+    expect(explanation.saliency).toBeInstanceOf(Float32Array)
+    expect([explanation.saliencyHeight, explanation.saliencyWidth, explanation.saliency.length]).toEqual([4, 4, 16])
+    const saliency = saliencyDisplayBytes(explanation)
     expect(saliency.length).toBe(64 * 128)
     // Three steps from the initial 0.5 cannot reach 0: the mask is still visibly there.
     expect(Math.max(...saliency)).toBeGreaterThan(60)
@@ -116,8 +124,10 @@ describe('viewer services', () => {
     expect(f.value).toEqual(expect.any(Number))
     expect(f.value).toBeCloseTo((f.aucRandom! - f.aucSalient!) / f.aucRandom!, 9)
 
-    const listed = await call<{ id: number }[]>('explanations:list', { imageId: fixture.errorImageId })
+    const listed = await call<{ id: number; saliency: Float32Array }[]>('explanations:list', { imageId: fixture.errorImageId })
     expect(listed.map((e) => e.id)).toContain(explanation.id)
+    // Listed as it was returned: the stored low-resolution map, value for value.
+    expect(listed.find((e) => e.id === explanation.id)!.saliency).toEqual(explanation.saliency)
     const explained = await call<Page>('images:list', { explained: true })
     expect(explained.items.map((i) => i.id)).toEqual([fixture.errorImageId])
 
@@ -129,21 +139,23 @@ describe('viewer services', () => {
     expect(notBookmarked.total).toBe(4)
 
     // The perturbed image keeps the request's own pixels (context saliency) and changes the context.
-    const perturbed = await call<{ png: string; prediction: string }>('explanations:perturbed', { explanationId: explanation.id })
+    const perturbed = await call<{ png: string; prediction: Uint8Array }>('explanations:perturbed', { explanationId: explanation.id })
     expect(perturbed.png).toMatch(/^data:image\/png;base64,/)
-    expect(bytes(perturbed.prediction).length).toBe(64 * 128)
+    expect(perturbed.prediction).toBeInstanceOf(Uint8Array)
+    expect(perturbed.prediction.length).toBe(64 * 128)
   })
 
   it('explains a mask drawn by hand, and refuses an empty one', async () => {
     const runs: number[] = []
     for (let y = 20; y < 30; y++) runs.push(y * 128 + 40, 12)
-    const e = await call<{ request: string; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
+    const e = await call<{ request: number[]; segmentId: number | null; summary: { faithfulness: Faithfulness } }>('explain:segment', {
       imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs }, classId: STREET_CLASS.car, method: 'vg', params: {}
     })
     expect(e.segmentId).toBeNull()
     // A gradient map is measured like a mask, removing context with the preset's perturbation baseline.
     expect(e.summary.faithfulness).toMatchObject({ value: expect.any(Number), params: { baseline: { kind: 'constant', value: 0 } } })
-    expect(bytes(e.request).reduce((a, b) => a + b, 0)).toBe(120)
+    // The runs it was drawn as come back as they went.
+    expect(e.request).toEqual(runs)
     await expect(
       call('explain:segment', { imageId: fixture.imageIds[1], modelId: fixture.modelId, request: { runs: [] }, classId: 5, method: 'context' })
     ).rejects.toMatchObject({ code: 'EMPTY_REQUEST_MASK' })

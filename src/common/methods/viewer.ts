@@ -4,10 +4,14 @@ import { BOOKMARK_TARGETS, ClassDefSchema, Id } from '../types'
 
 /**
  * What the auditor's screens read: pages of images with filters, one image with its label maps and segments, and
- * explanations of one request on one stored image. Pixel planes travel as base64 (one byte per pixel: class ids
- * fit a byte in every supported dataset, 255 = ignored / none) so they cross JSON and IPC unchanged; masks drawn
- * by hand travel as runs so a Cityscapes-sized request stays small.
+ * explanations of one request on one stored image. Pixel planes and maps travel as typed arrays: Electron IPC
+ * carries them as they are (structured clone), and the JSON edges (HTTP, `--json`) turn them into base64 and back
+ * with one codec (@common/wire). Label planes are one byte per pixel (class ids fit a byte in every supported
+ * dataset, 255 = ignored / none); masks drawn by hand travel as runs so a Cityscapes-sized request stays small.
  */
+
+const float32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array')
+const uint8 = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array')
 
 export const IMAGE_SORTS = ['id', 'name', 'errors', 'explanations'] as const
 export const ImageSortSchema = z.enum(IMAGE_SORTS)
@@ -60,8 +64,8 @@ export const SegmentViewSchema = z.object({
   area: z.number().int(),
   bbox: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
   confidence: z.number().nullable(),
-  /** The mask cropped to bbox (w×h bytes, 0/1), base64. */
-  cropMask: z.string()
+  /** The mask cropped to bbox (w×h bytes, 0/1). */
+  cropMask: uint8
 })
 export type SegmentView = z.infer<typeof SegmentViewSchema>
 
@@ -95,10 +99,13 @@ export const ExplanationViewSchema = z.object({
   height: z.number().int(),
   saliencyHeight: z.number().int(),
   saliencyWidth: z.number().int(),
-  /** Upsampled to the image, scaled to 0–255 (gradient maps by their maximum), one byte per pixel, base64. */
-  saliency: z.string(),
-  /** The request R at image size, 0/1 bytes, base64. */
-  request: z.string(),
+  /**
+   * The stored map at its own resolution (saliencyHeight×saliencyWidth, row-major): a mask in [0, 1], or a
+   * gradient map. The screen draws it with `saliencyDisplayBytes` (@common/saliencyMap), so it is sent small.
+   */
+  saliency: float32,
+  /** The request R at image size as runs [start, length, …] of its pixels (@common/maskRuns), as drawn ones are sent. */
+  request: z.array(z.number().int()),
   createdAt: z.string()
 })
 export type ExplanationView = z.infer<typeof ExplanationViewSchema>
@@ -184,10 +191,10 @@ export const viewerMethods = {
       classes: z.array(ClassDefSchema),
       /** The image as a PNG data URL. */
       png: z.string(),
-      /** Ground-truth class per pixel (base64 bytes), or null without a label. */
-      gt: z.string().nullable(),
-      /** The chosen model's stored prediction (base64 bytes), or null. */
-      prediction: z.string().nullable(),
+      /** Ground-truth class per pixel (one byte each), or null without a label. */
+      gt: uint8.nullable(),
+      /** The chosen model's stored prediction (one byte per pixel), or null. */
+      prediction: uint8.nullable(),
       modelId: Id.nullable(),
       segments: z.array(SegmentViewSchema)
     })
@@ -227,7 +234,7 @@ export const viewerMethods = {
    */
   'explanations:perturbed': {
     input: z.object({ explanationId: Id }).strict(),
-    output: z.object({ png: z.string(), prediction: z.string(), width: z.number().int(), height: z.number().int() })
+    output: z.object({ png: z.string(), prediction: uint8, width: z.number().int(), height: z.number().int() })
   },
 
   /**

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Reply } from '@common/contract'
 import type { ErrorCode } from '@common/errors'
 import { parseJsonText } from '@common/jsonText'
+import { fromWire, stringifyWire } from '@common/wire'
 import { CONTENT_SECURITY_POLICY, fromOwnOrigin, LOOPBACK_NAMES } from '../security'
 import type { Dispatch } from '../services/dispatch'
 import type { EventBus } from '../services/events'
@@ -97,9 +98,10 @@ function cookieToken(req: IncomingMessage): string | undefined {
 
 const FOREIGN_ORIGIN = 'Refused: this request comes from another web page (Origin or Sec-Fetch-Site), not from the Context Lens page'
 
+/** Replies carry typed arrays (saliency maps, label planes): JSON gets them as the wire codec's tagged base64. */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8' })
-  res.end(JSON.stringify(body))
+  res.end(stringifyWire(body))
 }
 
 function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, details?: unknown): void {
@@ -188,7 +190,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
         const body = text.trim() === '' ? ({ ok: true, value: {} } as const) : parseJsonText(text)
         if (!body.ok) return sendError(res, 400, 'INVALID_PAYLOAD', `The request body ${body.problem}`)
-        const input = body.value
+        let input: unknown
+        try {
+          input = fromWire(body.value)
+        } catch (err) {
+          return sendError(res, 400, 'INVALID_PAYLOAD', `The request body carries a typed array the wire codec cannot read: ${(err as Error).message}`)
+        }
         const reply = await options.dispatch(method, input)
         return sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply)
       }

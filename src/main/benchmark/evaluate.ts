@@ -1,6 +1,7 @@
 import type { BenchmarkConfig, BenchmarkMethod } from '@common/benchmark'
 import type { ModelSidecar } from '@common/models'
 import type { SaliencyParamsInput } from '@common/saliency'
+import { upsampledMap } from '@common/saliencyMap'
 import { TEXTURE_MNIST_CLASS_COUNT, TEXTURE_MNIST_SIZE } from '@common/textureMnist'
 import { biasedTileMask } from '../datasets/textureMnist'
 import type { EnginePool } from '../engine/pool/pool'
@@ -155,7 +156,8 @@ export async function explainSet(
   const t0 = performance.now()
   const params = parseSaliencyParams(methodParams(config, method))
   const { requests, kept, areas, skipped } = buildRequests(set, predicted, config.data.minRequestArea, config.saliency.request)
-  const engine = poolEngine(pool, model.dir, model.sidecar)
+  // Context bias is measured on the map at image size, so the workers send it upsampled.
+  const engine = poolEngine(pool, model.dir, model.sidecar, { upsample: true })
   const results = requests.length
     ? await engine.saliency(requests, params, { signal: hooks.signal, onProgress: hooks.onProgress })
     : []
@@ -170,7 +172,7 @@ export async function explainSet(
         gtArea++
       }
     }
-    const m = contextBias(r.upsampled, gt, biasedTileMask(meta, S))
+    const m = contextBias(upsampledMap(r), gt, biasedTileMask(meta, S))
     const scores = r.scorePerturbed === null ? {} : { scoreOriginal: r.scoreOriginal, scoreStart: r.scoreStart ?? null, scoreFinal: r.scorePerturbed, scoreEmptyMask: r.scoreEmptyMask ?? null }
     return { index: set.indices[i], digit: meta.digit, cbd: m.cbd, cbl: m.cbl, requestArea: areas[k], gtArea, biasedTile: meta.biasedTile, ...scores }
   })

@@ -1,7 +1,9 @@
 import { toErrorShape } from '@common/errors'
+import { stringifyWire } from '@common/wire'
 
+/** Typed arrays in a result print as the wire codec's tagged base64, the form the HTTP API uses. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+  process.stdout.write(stringifyWire(value, 2) + '\n')
 }
 
 /** Errors go to stderr with their stable code, as JSON when the caller asked for JSON. */

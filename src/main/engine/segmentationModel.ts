@@ -96,25 +96,8 @@ export interface OpenedSegmentationModel extends SegmentationModel {
   classIds: number[]
 }
 
-/**
- * Bilinear interpolation weights with half-pixel centres (TensorFlow's halfPixelCenters rule): row i holds the
- * weights of the n source samples for output i. Part of the seam's contract: every runtime upsamples masks
- * with exactly these weights (Mup = A_h · M · A_wᵀ), and results are upsampled with them for display.
- */
-export function interpolationMatrix(outSize: number, inSize: number): Float32Array {
-  const a = new Float32Array(outSize * inSize)
-  const scale = inSize / outSize
-  for (let i = 0; i < outSize; i++) {
-    const src = (i + 0.5) * scale - 0.5
-    const fl = Math.floor(src)
-    const lo = Math.max(fl, 0)
-    const hi = Math.min(Math.ceil(src), inSize - 1)
-    const t = src - fl
-    a[i * inSize + lo] += 1 - t
-    a[i * inSize + hi] += t
-  }
-  return a
-}
+// The seam's upsampling weights live with the shared map code, so displayed maps use the same ones.
+export { interpolationMatrix } from '@common/saliencyMap'
 
 /** Class ids per pixel for a batch of images [n, h, w, c]: argmax over the output, mapped through the sidecar. */
 export async function predictLabelMaps(model: OpenedSegmentationModel, images: Float32Array, shape: [number, number, number, number]): Promise<Uint16Array> {

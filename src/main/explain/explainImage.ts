@@ -2,10 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError } from '@common/errors'
+import { upsampledMap } from '@common/saliencyMap'
 import type { SaliencyMethod, SaliencyResult } from '@common/saliency'
 import { channelOfModelClass } from '../classChannels'
 import { predictedSegments, segmentMask } from '../datasets/segments'
-import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
+import { presetSaliencyParams } from '../saliency'
 import { readImageForModel, readRequestMask } from './imageInput'
 import { encodeNpy } from './npy'
 import { renderOverlay } from './overlay'
@@ -60,9 +61,10 @@ export async function explainImage(engine: SaliencyEngine, input: ExplainImageIn
     }
   }
 
-  const saliencyRequests: SaliencyRequest[] = requests.map((r) => ({
+  const saliencyRequests: Parameters<SaliencyEngine['saliency']>[0] = requests.map((r) => ({
     id: r.name,
-    image: { data: image.data, height, width, channels: image.channels },
+    // The RGB, a quarter of the bytes: the workers make the model's input from it as readImageForModel did.
+    image: { rgb: image.rgb, height, width },
     request: r.mask,
     classId: channel
   }))
@@ -73,8 +75,9 @@ export async function explainImage(engine: SaliencyEngine, input: ExplainImageIn
   for (const [i, r] of requests.entries()) {
     const res = results[i]
     // Gradient maps are not in [0, 1]; scale them by their maximum for the pictures only (the NPY keeps raw values).
-    const peak = params.method === 'grid' || params.method === 'context' ? 1 : Math.max(1e-12, ...res.upsampled)
-    const shown = res.upsampled.map((v) => v / peak)
+    const map = upsampledMap(res)
+    const peak = params.method === 'grid' || params.method === 'context' ? 1 : Math.max(1e-12, ...map)
+    const shown = map.map((v) => v / peak)
     const files = {
       maskPng: join(input.outDir, `${r.name}.${params.method}.mask.png`),
       maskNpy: join(input.outDir, `${r.name}.${params.method}.mask.npy`),

@@ -1,6 +1,7 @@
 import sharp, { type OutputInfo } from 'sharp'
 import { AppError } from '@common/errors'
-import { normalisationAffine, type ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/models'
+import { inputEncoding, rgbToModelInput } from '@common/rgbInput'
 
 export interface ModelImage {
   width: number
@@ -48,7 +49,13 @@ export async function readImageForModel(path: string, sidecar: ModelSidecar): Pr
  * same input whichever way it reaches the model.
  */
 export function toModelInput(rgb: Uint8Array, width: number, height: number, sidecar: ModelSidecar, imageId?: number): Float32Array {
-  const { channels } = sidecar.input
+  requireModelSize(width, height, sidecar, imageId)
+  // The engine's workers convert RGB sent to them with the same function (@common/rgbInput).
+  return rgbToModelInput(rgb, width, height, inputEncoding(sidecar))
+}
+
+/** No silent resizing: a request mask drawn on the image has to line up with the model's output pixel for pixel. */
+export function requireModelSize(width: number, height: number, sidecar: ModelSidecar, imageId?: number): void {
   if (width !== sidecar.input.width || height !== sidecar.input.height) {
     const which = imageId === undefined ? 'The image' : `Image ${imageId}`
     throw new AppError('IMAGE_SIZE_MISMATCH', `${which} is ${width}×${height}, the model takes ${sidecar.input.width}×${sidecar.input.height}`, {
@@ -58,11 +65,6 @@ export function toModelInput(rgb: Uint8Array, width: number, height: number, sid
       expected: [sidecar.input.width, sidecar.input.height]
     })
   }
-  const { scale, offset } = normalisationAffine(sidecar.normalisation, channels)
-  const n = width * height
-  const data = new Float32Array(n * channels)
-  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = rgb[i * 3 + Math.min(c, 2)] * scale[c] + offset[c]
-  return data
 }
 
 /** A request mask drawn by hand or exported by another tool: any non-zero pixel belongs to R. */

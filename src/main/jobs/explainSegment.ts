@@ -28,7 +28,7 @@ export interface ExplainedSegment {
 }
 
 /** One request through the engine: the image screen runs one, an audit one at a time once a batch has failed. */
-export async function explainSegment(engine: SaliencyEngine, request: SaliencyRequest, params: SaliencyParams, hooks: RunHooks = {}): Promise<SaliencyResult> {
+export async function explainSegment(engine: SaliencyEngine, request: Parameters<SaliencyEngine['saliency']>[0][number], params: SaliencyParams, hooks: RunHooks = {}): Promise<SaliencyResult> {
   const [result] = await engine.saliency([request], params, hooks)
   return result
 }

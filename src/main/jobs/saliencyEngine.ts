@@ -3,6 +3,7 @@ import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common
 import type { SaliencyProgress } from '../saliency/handler'
 import { splitRanges, type EnginePool, type PoolLoad, type TaskPriority } from '../engine/pool/pool'
 import type { SaliencyRequest } from '../saliency'
+import { type EngineImage, inputEncoding } from '@common/rgbInput'
 
 export interface RunHooks {
   signal?: AbortSignal
@@ -11,6 +12,12 @@ export interface RunHooks {
   onQueued?: (load: PoolLoad) => void
   onStart?: () => void
 }
+
+/**
+ * A request as the engine takes it: the image as stored RGB (sent as is, a quarter of the bytes, and converted in
+ * the worker) or already in the model's input units.
+ */
+export type EngineRequest = Omit<SaliencyRequest, 'image'> & { image: EngineImage }
 
 export interface SaliencyHooks extends RunHooks {
   /**
@@ -27,21 +34,23 @@ export interface SaliencyHooks extends RunHooks {
 export interface SaliencyEngine {
   sidecar: ModelSidecar
   labels(image: { data: Float32Array; height: number; width: number; channels: number }, hooks?: RunHooks): Promise<Uint16Array>
-  saliency(requests: SaliencyRequest[], params: SaliencyParams, hooks?: SaliencyHooks): Promise<SaliencyResult[]>
+  saliency(requests: EngineRequest[], params: SaliencyParams, hooks?: SaliencyHooks): Promise<SaliencyResult[]>
 }
 
 /**
  * Requests are split into one contiguous share per worker; progress is the sum of the shares' steps.
  * `priority: 'interactive'` is for a user waiting at the screen: such work overtakes queued batch work.
  * `faithfulness` adds the deletion check to every result, computed by the worker that made the explanation.
+ * `upsample` has the workers send each map at image size too, for callers that use it (figures, metrics on
+ * pixels); the others get the low-resolution mask alone, a fraction of the bytes.
  */
 export function poolEngine(
   pool: EnginePool,
   modelDir: string,
   sidecar: ModelSidecar,
-  options: { priority?: TaskPriority; faithfulness?: FaithfulnessParams } = {}
+  options: { priority?: TaskPriority; faithfulness?: FaithfulnessParams; upsample?: boolean } = {}
 ): SaliencyEngine {
-  const { priority = 'background', faithfulness } = options
+  const { priority = 'background', faithfulness, upsample = false } = options
   return {
     sidecar,
     labels: (image, hooks = {}) =>
@@ -62,7 +71,7 @@ export function poolEngine(
       const shares = await pool.split<SaliencyResult[], SaliencyProgress>(
         'saliency',
         requests.length,
-        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), params, stream, ...(faithfulness ? { faithfulness } : {}) } }),
+        (r) => ({ payload: { modelDir, requests: requests.slice(r.start, r.end), encoding: inputEncoding(sidecar), params, stream, upsample, ...(faithfulness ? { faithfulness } : {}) } }),
         {
           parts,
           signal: hooks.signal,

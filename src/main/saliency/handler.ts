@@ -1,3 +1,4 @@
+import { type EngineImage, type InputEncoding, withModelInputs } from '@common/rgbInput'
 import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
 import type { TaskHandler } from '../engine/pool/handler'
 import { transferables } from '../engine/pool/protocol'
@@ -12,7 +13,9 @@ import { computeSaliency, type SaliencyRequest } from './index'
 export interface SaliencyPayload {
   /** A model folder (model files + ctxlens.model.json); opened once per worker. */
   modelDir: string
-  requests: SaliencyRequest[]
+  /** Images as 8-bit RGB (converted here with `encoding`) or already in the model's input units. */
+  requests: (Omit<SaliencyRequest, 'image'> & { image: EngineImage })[]
+  encoding?: InputEncoding
   params: SaliencyParams
   maxBatch?: number
   /**
@@ -22,6 +25,8 @@ export interface SaliencyPayload {
   stream?: boolean
   /** Run the deletion check on each result too, here in the worker, beside the explanation it measures. */
   faithfulness?: FaithfulnessParams
+  /** Send each map upsampled to its image as well; by default only the low-resolution mask crosses back. */
+  upsample?: boolean
 }
 
 /** Per-step progress, or (streaming) the finished results of one batch with their indices in the share. */
@@ -40,10 +45,11 @@ declare module '../engine/pool/protocol' {
  */
 export const saliency: TaskHandler<SaliencyPayload, SaliencyResult[]> = async (p, ctx) => {
   const model = await ctx.openModel(p.modelDir)
-  const results = await computeSaliency(model, p.requests, p.params, {
+  const results = await computeSaliency(model, withModelInputs(p.requests, p.encoding), p.params, {
     signal: ctx.signal,
     maxBatch: p.maxBatch,
     faithfulness: p.faithfulness,
+    upsample: p.upsample === true,
     onProgress: (step, steps) => ctx.progress({ step, steps } satisfies SaliencyProgress),
     // Given away: the streamed results are not returned again.
     onResults: p.stream ? (indices, batch) => ctx.progress({ indices, results: batch } satisfies SaliencyProgress, transferables(batch)) : undefined

@@ -46,6 +46,8 @@ export interface SaliencyOptions {
   onResults?: (indices: number[], results: SaliencyResult[]) => void
   /** Also run the deletion check on every result (one batched predict per request; see faithfulness.ts). */
   faithfulness?: FaithfulnessParamsInput
+  /** Add each map upsampled to its image (`upsampled`); without it results carry the low-resolution mask only. */
+  upsample?: boolean
 }
 
 /** Parses (and defaults) parameters, mapping schema failures to INVALID_PARAMETERS. */
@@ -128,7 +130,7 @@ export async function computeSaliency(
       model,
       indices.map((i) => requests[i]),
       params,
-      { onStep: (step) => report(bi * per + step), signal: options.signal }
+      { onStep: (step) => report(bi * per + step), signal: options.signal, upsample: options.upsample === true }
     )
     if (options.faithfulness) {
       for (const [k, ri] of indices.entries()) {
@@ -149,11 +151,12 @@ async function runBatch(
   model: SegmentationModel,
   requests: SaliencyRequest[],
   params: SaliencyParams,
-  options: { onStep: (step: number) => void; signal?: AbortSignal }
+  options: { onStep: (step: number) => void; signal?: AbortSignal; upsample: boolean }
 ): Promise<SaliencyResult[]> {
   const t0 = performance.now()
   const batch = batchArrays(model, requests)
   const { height, width } = batch
+  const upsampled = (map: Float32Array, h: number, w: number) => (options.upsample ? { upsampled: upsampleBilinear(map, h, w, height, width) } : {})
   if (isPerturbationMethod(params.method)) {
     const p = params as PerturbationParams
     const { outcome, scoreOriginal } = await runPerturbation(model, batch, p, options)
@@ -167,7 +170,7 @@ async function runBatch(
       maskHeight: p.maskHeight,
       maskWidth: p.maskWidth,
       mask: outcome.masks[i],
-      upsampled: upsampleBilinear(outcome.masks[i], p.maskHeight, p.maskWidth, height, width),
+      ...upsampled(outcome.masks[i], p.maskHeight, p.maskWidth),
       scoreOriginal: scoreOriginal[i],
       scorePerturbed: outcome.final.score[i],
       scoreStart: Number.isNaN(outcome.startScore[i]) ? null : outcome.startScore[i],
@@ -197,7 +200,7 @@ async function runBatch(
     maskHeight: g.saliencyHeight,
     maskWidth: g.saliencyWidth,
     mask: outcome.maps[i],
-    upsampled: upsampleBilinear(outcome.maps[i], g.saliencyHeight, g.saliencyWidth, height, width),
+    ...upsampled(outcome.maps[i], g.saliencyHeight, g.saliencyWidth),
     scoreOriginal: outcome.score[i],
     scorePerturbed: null,
     preservation: null,

@@ -18,7 +18,8 @@ export function explainServices(ctx: ServiceContext): AreaServices<typeof explai
         await requireModelRuntime(modelDir, sidecar)
         // Checked before the engine starts: bad parameters fail here as they would in explainImage.
         const faithfulness = faithfulnessParams(presetSaliencyParams(input.method, input.preset, input.params), input.preset)
-        const engine = poolEngine(await ctx.engine(), modelDir, sidecar, { priority: 'interactive', faithfulness })
+        // Its pictures are at image size: the workers upsample, off the thread that serves the caller.
+        const engine = poolEngine(await ctx.engine(), modelDir, sidecar, { priority: 'interactive', faithfulness, upsample: true })
         return explainImage(engine, { ...input, imagePath: resolve(input.imagePath), outDir: resolve(input.outDir) }, {
           signal: task.signal,
           onQueued: (load) => task.progress(0, 0, queuedMessage(load)),

@@ -21,8 +21,9 @@ import type { Project } from '../store/project'
 import type { ExplanationRecord } from '../store/repositories/explanations'
 import type { ModelRecord } from '../store/repositories/models'
 import { imageItem, listImages } from '../viewer/imageQuery'
-import { inputToRgb, modelInputFromRgb, perturbedInput } from '../viewer/modelInput'
-import { bytesToBase64, cropMask, labelsToBase64, maskFromRuns, saliencyToBytes } from '../viewer/planes'
+import { inputToRgb, modelInputFromRgb, modelRgb, perturbedInput } from '../viewer/modelInput'
+import { cropMask, labelsToBytes } from '../viewer/planes'
+import { maskFromRuns, maskToRuns } from '@common/maskRuns'
 import type { viewerMethods } from '@common/methods/viewer'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
@@ -62,8 +63,8 @@ function sidecarOf(model: ModelRecord): Promise<ModelSidecar> {
   return s
 }
 
+/** The stored row as the screen gets it: the map at its own resolution, drawn at image size on the screen. */
 function explanationView(e: ExplanationRecord, width: number, height: number): ExplanationView {
-  const upsampled = upsampleBilinear(e.saliency, e.saliencyHeight, e.saliencyWidth, height, width)
   return {
     id: e.id,
     imageId: e.imageId,
@@ -77,8 +78,8 @@ function explanationView(e: ExplanationRecord, width: number, height: number): E
     height,
     saliencyHeight: e.saliencyHeight,
     saliencyWidth: e.saliencyWidth,
-    saliency: bytesToBase64(saliencyToBytes(upsampled, isPerturbationMethod(e.method as SaliencyMethod))),
-    request: bytesToBase64(e.request),
+    saliency: e.saliency,
+    request: maskToRuns(e.request),
     createdAt: e.createdAt
   }
 }
@@ -162,9 +163,9 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         chosen ??= models[0]?.id ?? null
       }
       const rgb = await loadImage(project, imageId)
-      let gt: string | null = null
+      let gt: Uint8Array | null = null
       try {
-        gt = labelsToBase64((await loadLabelMap(project, imageId)).data)
+        gt = labelsToBytes((await loadLabelMap(project, imageId)).data)
       } catch (err) {
         if (!isAppError(err, 'LABEL_MISSING')) throw err
       }
@@ -180,14 +181,14 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
           area: s.area,
           bbox: s.bbox,
           confidence: s.confidence,
-          cropMask: bytesToBase64(cropMask(project.segments.mask(s.id)!, record.width, s.bbox))
+          cropMask: cropMask(project.segments.mask(s.id)!, record.width, s.bbox)
         }))
       return {
         image: imageItem(project, imageId, chosen)!,
         classes: classSet?.classes ?? [],
         png: await pngDataUrl(rgb.data, rgb.width, rgb.height),
         gt,
-        prediction: prediction ? labelsToBase64(prediction.labelMap) : null,
+        prediction: prediction ? labelsToBytes(prediction.labelMap) : null,
         modelId: chosen,
         segments
       }
@@ -221,7 +222,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       // Segment classes are the dataset's ids; a model predicted through a class map answers on its own channel.
       const channel = channelForDatasetClass(sidecar, storedClassMapping(model, record.datasetId), classId)
       const params = presetSaliencyParams(input.method, input.preset, input.params)
-      const image = modelInputFromRgb(await loadImage(project, input.imageId), sidecar)
+      const image = modelRgb(await loadImage(project, input.imageId), sidecar)
 
       const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
         await requireModelRuntime(model.dir, sidecar)
@@ -278,7 +279,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive' }).labels({ ...input, data: perturbed }, { signal: task.signal }),
         { interactive: true }
       )
-      return { png: await pngDataUrl(inputToRgb(perturbed, width * height, sidecar), width, height), prediction: labelsToBase64(labels), width, height }
+      return { png: await pngDataUrl(inputToRgb(perturbed, width * height, sidecar), width, height), prediction: labelsToBytes(labels), width, height }
     },
 
     'segments:confusion': async (scope) => {

@@ -1,7 +1,17 @@
 import { AppError } from '@common/errors'
 import { normalisationAffine, type ModelSidecar } from '@common/models'
-import { toModelInput } from '../explain/imageInput'
+import type { RgbImage } from '@common/rgbInput'
+import { requireModelSize, toModelInput } from '../explain/imageInput'
 import type { LoadedImage } from '../datasets/import'
+
+/**
+ * A stored image as the engine takes it: its RGB bytes, converted to the model's input in the worker. The size is
+ * checked here, before anything is queued, as modelInputFromRgb checks it.
+ */
+export function modelRgb(image: LoadedImage, sidecar: ModelSidecar): RgbImage {
+  requireModelSize(image.width, image.height, sidecar, image.imageId)
+  return { rgb: image.data, height: image.height, width: image.width }
+}
 
 /**
  * A stored image as the model's input (channels, normalisation). The size must already match: a request drawn

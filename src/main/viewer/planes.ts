@@ -1,17 +1,11 @@
-import { AppError } from '@common/errors'
-
 /**
- * Pixel planes as the viewer contract carries them: one byte per pixel in base64. Class ids above 254 (the
- * ignore label and anything a byte cannot hold) become 255, which the renderer shows as "no class".
+ * Label planes as the viewer contract carries them: one byte per pixel. Class ids above 254 (the ignore label and
+ * anything a byte cannot hold) become 255, which the renderer shows as "no class".
  */
-export function labelsToBase64(labels: Uint16Array): string {
+export function labelsToBytes(labels: Uint16Array): Uint8Array {
   const bytes = new Uint8Array(labels.length)
   for (let i = 0; i < labels.length; i++) bytes[i] = labels[i] > 254 ? 255 : labels[i]
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  return bytes
 }
 
 /** The bbox-cropped part of a full-image mask, as the segment picker needs it. */
@@ -19,31 +13,5 @@ export function cropMask(mask: Uint8Array, width: number, bbox: [number, number,
   const [x0, y0, w, h] = bbox
   const out = new Uint8Array(w * h)
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = mask[(y0 + y) * width + x0 + x] ? 1 : 0
-  return out
-}
-
-/** A mask drawn by hand arrives as runs [start, length, …] of set pixels; anything outside the image is refused. */
-export function maskFromRuns(runs: number[], width: number, height: number): Uint8Array {
-  if (runs.length % 2 !== 0) throw new AppError('INVALID_PARAMETERS', 'request runs come in [start, length] pairs')
-  const n = width * height
-  const mask = new Uint8Array(n)
-  for (let i = 0; i < runs.length; i += 2) {
-    const start = runs[i]
-    const end = start + runs[i + 1]
-    if (end > n) throw new AppError('REQUEST_SIZE_MISMATCH', `request run ${start}+${runs[i + 1]} ends outside the ${width}×${height} image`)
-    mask.fill(1, start, end)
-  }
-  return mask
-}
-
-/** Saliency for display: 0–255 per pixel; perturbation masks are already in [0, 1], gradient maps are scaled by their peak. */
-export function saliencyToBytes(values: Float32Array, perturbation: boolean): Uint8Array {
-  let peak = 1
-  if (!perturbation) {
-    peak = 1e-12
-    for (const v of values) if (v > peak) peak = v
-  }
-  const out = new Uint8Array(values.length)
-  for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i] / peak)) * 255)
   return out
 }

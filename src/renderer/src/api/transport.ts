@@ -1,4 +1,5 @@
 import type { AnyEvent, Bridge, Reply } from '@common/contract'
+import { fromWire, stringifyWire } from '@common/wire'
 
 /**
  * The renderer talks to the same contract over Electron IPC (the preload's bridge) or over HTTP/WebSocket in
@@ -53,9 +54,10 @@ function httpTransport(): Transport {
         const res = await fetch(`/api/${encodeURIComponent(method)}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'x-ctxlens-token': token },
-          body: JSON.stringify(input ?? {})
+          body: stringifyWire(input ?? {})
         })
-        return (await res.json()) as Reply<unknown>
+        // The same typed arrays as over IPC, so nothing past this line knows which transport it is on.
+        return fromWire(await res.json()) as Reply<unknown>
       } catch (err) {
         return { ok: false, error: { code: 'INTERNAL', message: `Cannot reach the Context Lens server: ${(err as Error).message}` } }
       }

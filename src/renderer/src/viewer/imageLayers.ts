@@ -1,8 +1,10 @@
 import { computed, type Ref } from 'vue'
 import type { ExplanationView } from '@common/methods/viewer'
+import { maskFromRuns } from '@common/maskRuns'
+import { saliencyDisplayBytes } from '@common/saliencyMap'
 import type { ClassDef } from '@common/types'
 import type { CanvasLayer } from '../components/ImageCanvas.vue'
-import { colourLabels, decodeBase64, fillPolygon, requestOverlay, rgbaCanvas, saliencyOverlay } from './planes'
+import { colourLabels, fillPolygon, requestOverlay, rgbaCanvas, saliencyOverlay } from './planes'
 
 export interface ImageLayerInputs {
   baseImage: Readonly<Ref<HTMLImageElement | null>>
@@ -62,8 +64,9 @@ export function useImageLayers(i: ImageLayerInputs) {
     e
       ? {
           id: e.id,
-          saliency: rgbaCanvas(saliencyOverlay(decodeBase64(e.saliency), 1), e.width, e.height),
-          request: rgbaCanvas(requestOverlay(decodeBase64(e.request), e.width, e.height, 0), e.width, e.height)
+          // The map arrives at its own resolution; upsampled here with main's own code, so it looks the same.
+          saliency: rgbaCanvas(saliencyOverlay(saliencyDisplayBytes(e), 1), e.width, e.height),
+          request: rgbaCanvas(requestOverlay(maskFromRuns(e.request, e.width, e.height), e.width, e.height, 0), e.width, e.height)
         }
       : null
   const currentPlanes = computed(() => explanationPlanes(i.current.value))

@@ -62,22 +62,6 @@ export function requestOverlay(mask: Uint8Array, width: number, height: number, 
   return out
 }
 
-/** Runs [start, length, …] of set pixels: how a drawn request travels to the service. */
-export function maskToRuns(mask: Uint8Array): number[] {
-  const runs: number[] = []
-  let i = 0
-  while (i < mask.length) {
-    if (!mask[i]) {
-      i++
-      continue
-    }
-    const start = i
-    while (i < mask.length && mask[i]) i++
-    runs.push(start, i - start)
-  }
-  return runs
-}
-
 export function paintDisc(mask: Uint8Array, width: number, height: number, cx: number, cy: number, radius: number, value: 0 | 1): void {
   const r2 = radius * radius
   for (let y = Math.max(0, Math.floor(cy - radius)); y <= Math.min(height - 1, Math.ceil(cy + radius)); y++)
