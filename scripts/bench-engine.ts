@@ -12,7 +12,7 @@
  * Throughput of the worker pool is in bench:saliency and bench:training (they need the pool's threads).
  */
 import * as tf from '@tensorflow/tfjs'
-import type { ModelSpecInput } from '../src/common/models'
+import type { ModelSpecInput } from '../src/common/modelSidecar'
 import { BACKEND_NAMES, type BackendName } from '../src/common/types'
 import { initBackend, resetBackendChoice } from '../src/main/engine/backend'
 import { compileInputGradientGraph } from '../src/main/engine/inference/inputGradientGraph'

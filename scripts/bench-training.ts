@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs'
 import { initBackend } from '@main/engine/backend'
 import { BENCHMARK_SPEC, buildModel, modelStats } from '@main/engine/models/index'
 import { EnginePool } from '@main/engine/pool/pool'
-import { artifactsRef, modelToArtifacts } from '@main/engine/pool/models'
+import { artifactsRef, modelToArtifacts } from '@main/engine/pool/modelCache'
 import { PoolTrainingEngine } from '@main/engine/training/parallel'
 import { LocalEngine } from '@main/engine/training/trainer'
 

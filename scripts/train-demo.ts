@@ -22,7 +22,7 @@ import { generateStreetSceneArrays, parseStreetScenesSpec } from '@main/datasets
 import { buildModel, modelStats, parseModelSpec, registerZooLayers } from '@main/engine/models/index'
 import { saveModel } from '@main/engine/modelFiles'
 import { EnginePool } from '@main/engine/pool/pool'
-import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '@main/engine/pool/models'
+import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '@main/engine/pool/modelCache'
 import type { SegmentationData } from '@main/engine/training/data'
 import { trainDataParallel } from '@main/engine/training/parallel'
 import { trainingRunRecord } from '@main/engine/training/sidecarRecord'

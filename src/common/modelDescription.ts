@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { isAbsolutePath, RELATIVE_PATH_HINT } from './absolutePath'
 import { AppError } from './errors'
 import { parseJsonText } from './jsonText'
-import { NormalisationSchema, type Normalisation } from './models'
+import { NormalisationSchema, type Normalisation } from './modelSidecar'
 import { ClassDefSchema, type ClassDef } from './types'
 
 /**

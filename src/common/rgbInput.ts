@@ -1,5 +1,5 @@
 import { AppError } from './errors'
-import { normalisationAffine, type ModelSidecar } from './models'
+import { normalisationAffine, type ModelSidecar } from './modelSidecar'
 
 /**
  * Images cross to the engine's workers as the 8-bit RGB they are stored as, a quarter of the bytes of the model's

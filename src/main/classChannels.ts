@@ -1,6 +1,6 @@
 import type { ClassMapping } from '@common/audit'
 import { AppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 
 /**
  * Class ids → the model's output channels, the one place ids become channels. Beside the class mappings (which

@@ -10,7 +10,7 @@ import {
   parseNormalisation,
   vocColor
 } from '../../src/common/modelDescription'
-import { normalisationAffine } from '../../src/common/models'
+import { normalisationAffine } from '../../src/common/modelSidecar'
 
 function errorOf(fn: () => unknown): { code: string; message: string } {
   try {

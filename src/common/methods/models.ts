@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { absolutePath } from '../absolutePath'
 import { ModelSummarySchema } from '../audit'
 import { DescriptionFlagsSchema, ModelCheckSchema, ModelInspectionSchema } from '../modelDescription'
-import { ModelSidecarSchema } from '../models'
+import { ModelSidecarSchema } from '../modelSidecar'
 import { Id } from '../types'
 
 /** A model file path as the user gives it: an .onnx file, or a tfjs folder (or its model.json). */

@@ -1,7 +1,7 @@
 import type { ClassMapInput, ClassMapping } from '@common/audit'
 import { describeMapping, normaliseClassName } from '@common/classMapping'
 import { AppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { ModelRecord } from '@main/store/repositories/models'

@@ -14,7 +14,7 @@ import type { AuditJobParams, AuditOptions } from '@common/audit'
 import { saliencyParams, type SaliencyParamsInput } from '@common/saliency'
 import { parseSaliencyParams } from '../saliency'
 import { AUDIT_JOB_KIND, auditJobParams, createAuditJob, runAuditJob, type JobProgress } from './jobs'
-import { registerModel, registeredSidecar } from './models'
+import { registerModel, registeredSidecar } from './registeredModels'
 import { confusionReport, predictDataset } from './predict'
 
 export const DEMO_DATASET_NAME = 'Demo street scenes'

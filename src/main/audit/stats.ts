@@ -11,7 +11,7 @@ import {
   type Table1Row
 } from '@common/audit'
 import { AppError, isAppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import type { ClassDef } from '@common/types'
 import type { Project } from '@main/store/project'
 import type { ImageRecord } from '@main/store/repositories/datasets'

@@ -1,5 +1,5 @@
 import type { BenchmarkConfig, BenchmarkMethod } from '@common/benchmark'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import type { SaliencyParamsInput } from '@common/saliency'
 import { upsampledMap } from '@common/saliencyMap'
 import { TEXTURE_MNIST_CLASS_COUNT, TEXTURE_MNIST_SIZE } from '@common/textureMnist'

@@ -11,5 +11,5 @@ export {
   sameBenchmarkConfig,
   type BenchmarkJobOutcome
 } from './jobs'
-export { committedModelsRoot } from './models'
+export { committedModelsRoot } from './committedModels'
 export { sanitySummaryLine, summaryText } from './output'

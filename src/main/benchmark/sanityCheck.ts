@@ -10,7 +10,7 @@ import {
   type SanityStage,
   type SummaryStat
 } from '@common/benchmark'
-import { SIDECAR_FILE, type ModelSidecar } from '@common/models'
+import { SIDECAR_FILE, type ModelSidecar } from '@common/modelSidecar'
 import { readSidecar } from '../engine/modelFiles'
 import { modelJsonPath, readModelJson } from '../engine/modelFiles/fsHandler'
 import { cascadeUnits, writeRandomisedModel, type CascadeUnit } from '../engine/modelFiles/randomiseLayers'

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import {
   TEXTURE_MNIST_CLASSES,
   TEXTURE_MNIST_CLASS_COUNT,
@@ -14,7 +14,7 @@ import type * as tf from '@tensorflow/tfjs'
 import { readSidecar, saveModel } from '../engine/modelFiles'
 import { loadModelArtifacts } from '../engine/modelFiles/fsHandler'
 import type { EnginePool } from '../engine/pool/pool'
-import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '../engine/pool/models'
+import { artifactsRef, loadModelFromArtifacts, modelToArtifacts } from '../engine/pool/modelCache'
 import type { SegmentationData } from '../engine/training/data'
 import { trainDataParallel } from '../engine/training/parallel'
 import { trainingRunRecord } from '../engine/training/sidecarRecord'

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import { normalisationAffine } from '@common/models'
+import { normalisationAffine } from '@common/modelSidecar'
 import { compileInputGradientGraph } from './inference/inputGradientGraph'
 import type { LoadedModel } from './modelFiles'
 import {

@@ -1,6 +1,6 @@
 import sharp, { type OutputInfo } from 'sharp'
 import { AppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import { inputEncoding, rgbToModelInput } from '@common/rgbInput'
 
 export interface ModelImage {

@@ -1,4 +1,4 @@
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import type { FaithfulnessParams, SaliencyParams, SaliencyResult } from '@common/saliency'
 import type { SaliencyProgress } from '../saliency/handler'
 import { splitRanges, type EnginePool, type PoolLoad, type TaskPriority } from '../engine/pool/pool'

@@ -1,4 +1,4 @@
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import { normalisationText } from '@common/modelDescription'
 
 /**

@@ -14,7 +14,7 @@ import {
   type ModelCheck,
   type ModelInspection
 } from '@common/modelDescription'
-import { ModelSidecarSchema, SIDECAR_FILE, SIDECAR_FORMAT, SIDECAR_VERSION, type ModelSidecar, type ModelSidecarInput } from '@common/models'
+import { ModelSidecarSchema, SIDECAR_FILE, SIDECAR_FORMAT, SIDECAR_VERSION, type ModelSidecar, type ModelSidecarInput } from '@common/modelSidecar'
 import { contentHash, loadModel, modelJsonPath, readSidecar, writeSidecar } from '../engine/modelFiles'
 import { writeFileAtomic } from '../writeFileAtomic'
 import { firstFailure, onnxChecks } from './onnxChecks'

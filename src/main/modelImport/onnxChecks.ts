@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node'
 import { AppError } from '@common/errors'
 import type { InputSize, Layout, ModelCheck, OutputKind } from '@common/modelDescription'
-import { normalisationAffine, type Normalisation } from '@common/models'
+import { normalisationAffine, type Normalisation } from '@common/modelSidecar'
 import type { ClassDef } from '@common/types'
 import { uniform01 } from '../prng'
 import { onnxGradientChecks } from './gradientCheck'

@@ -1,5 +1,5 @@
 import { AppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 
 /**
  * Where a registered model meets the engine before work is queued for it: an ONNX model needs ONNX Runtime's

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { modelMethods } from '@common/methods/models'
-import { modelSummary, registerModel, registeredSidecar, requireModel } from '../audit/models'
+import { modelSummary, registerModel, registeredSidecar, requireModel } from '../audit/registeredModels'
 import { describeModel, examineModel } from '../modelImport'
 import type { AreaServices } from './area'
 import { checkOutputFile, writeOutputFile } from './outputFile'

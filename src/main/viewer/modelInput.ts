@@ -1,5 +1,5 @@
 import { AppError } from '@common/errors'
-import { normalisationAffine, type ModelSidecar } from '@common/models'
+import { normalisationAffine, type ModelSidecar } from '@common/modelSidecar'
 import type { RgbImage } from '@common/rgbInput'
 import { requireModelSize, toModelInput } from '../explain/imageInput'
 import type { LoadedImage } from '../datasets/import'

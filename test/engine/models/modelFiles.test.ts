@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isAppError, type ErrorCode } from '@common/errors'
-import { SIDECAR_FILE, type ModelSidecarInput } from '@common/models'
+import { SIDECAR_FILE, type ModelSidecarInput } from '@common/modelSidecar'
 import { buildModel } from '@main/engine/models'
 import { contentHash, fsHandler, loadModel, saveModel, writeSidecar } from '@main/engine/modelFiles'
 

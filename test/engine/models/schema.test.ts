@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ModelSidecarSchema, ModelSpecSchema, normalisationAffine } from '@common/models'
+import { ModelSidecarSchema, ModelSpecSchema, normalisationAffine } from '@common/modelSidecar'
 
 describe('model schemas', () => {
   it('maps 8-bit pixels to the range a model expects', () => {

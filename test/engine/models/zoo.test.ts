@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { isAppError } from '@common/errors'
-import { ARCHITECTURES, type Architecture } from '@common/models'
+import { ARCHITECTURES, type Architecture } from '@common/modelSidecar'
 import { BENCHMARK_SPEC, buildModel, DilatedDepthwiseConv2D, modelStats } from '@main/engine/models'
 
 beforeAll(async () => {

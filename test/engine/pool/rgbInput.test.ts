@@ -1,6 +1,6 @@
 import { serialize } from 'node:v8'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { ModelSidecar, Normalisation } from '@common/models'
+import type { ModelSidecar, Normalisation } from '@common/modelSidecar'
 import { inputEncoding, type RgbImage, withModelInputs } from '@common/rgbInput'
 import { toModelInput } from '@main/explain/imageInput'
 import { computeSaliency } from '@main/saliency'

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import * as tf from '@tensorflow/tfjs'
 import { AppError, isAppError } from '@common/errors'
-import { SIDECAR_FILE, type ModelFormat, type ModelSidecar, type ModelSidecarInput } from '@common/models'
+import { SIDECAR_FILE, type ModelFormat, type ModelSidecar, type ModelSidecarInput } from '@common/modelSidecar'
 import { registerZooLayers } from '../models/index'
 import { fsHandler, modelJsonPath, readModelJson } from './fsHandler'
 import { completeSidecar, contentHash, detectModelFormat, readSidecar, sidecarPath } from './sidecar'

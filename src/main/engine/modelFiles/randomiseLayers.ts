@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import type { ModelSidecar } from '@common/models'
+import type { ModelSidecar } from '@common/modelSidecar'
 import { HASH_FAMILY, hashInts, normalStream, uniform01 } from '../../prng'
 import { fsHandler, loadModelArtifacts, modelJsonPath, readModelJson } from './fsHandler'
 import { readSidecar, writeSidecar } from './index'

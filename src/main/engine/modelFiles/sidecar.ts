@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import type * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import { parseJsonText } from '@common/jsonText'
-import { ModelSidecarSchema, SIDECAR_FILE, SIDECAR_FORMAT, SIDECAR_VERSION, type ModelFormat, type ModelSidecar, type ModelSidecarInput } from '@common/models'
+import { ModelSidecarSchema, SIDECAR_FILE, SIDECAR_FORMAT, SIDECAR_VERSION, type ModelFormat, type ModelSidecar, type ModelSidecarInput } from '@common/modelSidecar'
 import { checkWeightBytes, fsHandler, modelJsonPath, readModelJson, shardPaths } from './fsHandler'
 import { writeFileAtomic } from '../../writeFileAtomic'
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import { normalisationAffine, type ModelFormat, type ModelSidecar } from '@common/models'
+import { normalisationAffine, type ModelFormat, type ModelSidecar } from '@common/modelSidecar'
 import { uniform01 } from '../../prng'
 
 /** A model ready for inference and gradients. `predict` maps [n,h,w,c] input to [n,h,w,classes] probabilities. */

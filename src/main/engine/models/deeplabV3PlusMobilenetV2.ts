@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs'
-import type { ModelSpec } from '@common/models'
+import type { ModelSpec } from '@common/modelSidecar'
 import { Builder, MOBILENETV2_STAGES, requireDivisible } from './layers'
 
 export const DEFAULT_ATROUS_RATES: [number, number, number] = [6, 12, 18]

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import { ModelSpecSchema, type Architecture, type ModelSpec, type ModelSpecInput, type ModelStats } from '@common/models'
+import { ModelSpecSchema, type Architecture, type ModelSpec, type ModelSpecInput, type ModelStats } from '@common/modelSidecar'
 import { buildDeeplabV3PlusMobilenetV2 } from './deeplabV3PlusMobilenetV2'
 import { buildUnetMobilenetV2 } from './unetMobilenetV2'
 import { buildUnetResnet18 } from './unetResnet18'

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import type { ModelSpec } from '@common/models'
+import type { ModelSpec } from '@common/modelSidecar'
 
 type SymbolicTensor = tf.SymbolicTensor
 type DepthwiseLayer = ReturnType<typeof tf.layers.depthwiseConv2d>

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
-import type { ModelSpec } from '@common/models'
+import type { ModelSpec } from '@common/modelSidecar'
 import { Builder, MOBILENETV2_STAGES, requireDivisible } from './layers'
 
 /**

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs'
-import type { ModelSpec } from '@common/models'
+import type { ModelSpec } from '@common/modelSidecar'
 import { Builder, requireDivisible } from './layers'
 
 /**

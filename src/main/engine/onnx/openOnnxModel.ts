@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { AppError } from '@common/errors'
-import { type Normalisation, normalisationAffine } from '@common/models'
+import { type Normalisation, normalisationAffine } from '@common/modelSidecar'
 import { modelFileHash, readModelDescription } from '../../modelImport'
 import { decodeModel, OnnxFormatError } from './ir'
 import { OnnxSegmentationModel, type OnnxProvider } from './onnxSegmentationModel'

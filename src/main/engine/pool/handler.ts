@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads'
 import type * as tf from '@tensorflow/tfjs'
 import type { BackendInfo } from '../backend'
 import type { OpenedSegmentationModel } from '../segmentationModel'
-import type { ModelRef } from './models'
+import type { ModelRef } from './modelCache'
 
 /** What a task handler gets besides its payload. */
 export interface TaskContext {

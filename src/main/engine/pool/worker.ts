@@ -9,7 +9,7 @@ import { initBackend, type BackendInfo } from '../backend'
 import { throwIfAborted, yieldToEventLoop } from '../../cancellation'
 import type { HandlerRegistry, TaskContext } from './handler'
 import { builtinHandlers } from './handlers/index'
-import { ModelCache } from './models'
+import { ModelCache } from './modelCache'
 import { OpenedModels } from './openedModels'
 import { transferables, type MainToWorker, type WorkerInit, type WorkerToMain } from './protocol'
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import type { TaskHandler } from '../handler'
-import type { ModelRef } from '../models'
+import type { ModelRef } from '../modelCache'
 import { checkImages } from './predict'
 
 export interface InputGradientPayload {

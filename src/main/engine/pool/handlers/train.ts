@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TaskHandler } from '../handler'
-import { loadModelFromArtifacts, modelToArtifacts, type ModelRef } from '../models'
+import { loadModelFromArtifacts, modelToArtifacts, type ModelRef } from '../modelCache'
 import { loadModelArtifacts } from '../../modelFiles/fsHandler'
 import type { SegmentationData } from '../../training/data'
 import { trainModel, type TrainOptions, type TrainProgress, type TrainResult } from '../../training/trainer'

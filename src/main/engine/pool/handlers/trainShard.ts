@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { AppError } from '@common/errors'
 import type { HandlerRegistry, TaskContext, TaskHandler } from '../handler'
-import { loadModelFromArtifacts, modelToArtifacts, type ModelRef } from '../models'
+import { loadModelFromArtifacts, modelToArtifacts, type ModelRef } from '../modelCache'
 import { loadModelArtifacts } from '../../modelFiles/fsHandler'
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from '../../training/checkpoint'
 import { numClassesOf } from '../../training/trainer'
