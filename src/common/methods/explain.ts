@@ -2,8 +2,10 @@ import { z } from 'zod'
 import { absolutePath } from '../absolutePath'
 import { DescriptionFlagsSchema } from '../modelDescription'
 import { SaliencyMethodSchema, SaliencyPresetNameSchema } from '../saliency'
+import { Id } from '../types'
+import { ExplanationViewSchema, RequestSpecSchema } from './viewer'
 
-/** Explanations of single images outside a project (the `ctxlens explain` path). */
+/** Explanations of single images outside a project (the `ctxlens explain` path) and of a stored image's request (the image screen). */
 export const explainMethods = {
   /**
    * Explain one image file with a model folder: the request is a mask file or every predicted segment of the
@@ -38,4 +40,24 @@ export const explainMethods = {
       })
     )
   },
+
+  /**
+   * Explain one request on a stored image with a registered model, on the engine's worker pool; stored in the
+   * project. Progress arrives as task events labelled `explain <method>`; 'tasks:cancel' stops it.
+   */
+  'explain:segment': {
+    input: z
+      .object({
+        imageId: Id,
+        modelId: Id,
+        request: RequestSpecSchema,
+        /** The class to explain; defaults to the first segment's predicted (else GT) class. */
+        classId: z.number().int().min(0).optional(),
+        method: SaliencyMethodSchema,
+        preset: SaliencyPresetNameSchema.default('synthetic'),
+        params: z.record(z.string(), z.unknown()).default({})
+      })
+      .strict(),
+    output: ExplanationViewSchema
+  }
 } as const

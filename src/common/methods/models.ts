@@ -4,6 +4,7 @@ import { ModelSummarySchema } from '../audit'
 import { DescriptionFlagsSchema, ModelCheckSchema, ModelInspectionSchema } from '../modelDescription'
 import { ModelSidecarSchema } from '../modelSidecar'
 import { Id } from '../types'
+import { ModelViewSchema } from './viewer'
 
 /** A model file path as the user gives it: an .onnx file, or a tfjs folder (or its model.json). */
 const modelPath = absolutePath('the model file or folder')
@@ -21,9 +22,12 @@ export type ModelExamination = z.infer<typeof ModelExaminationSchema>
 
 /**
  * Bringing your own model: inspect a file and run the import checks without storing anything, write its
- * description once, and show a registered model with its description. (`models:list`, which the image screen's model picker uses, is with the viewer's methods.)
+ * description once, register it in the project, list the project's models, and show one with its description.
  */
 export const modelMethods = {
+  /** The project's models with what their descriptions say (input, classes, runtime), for pickers and lists. */
+  'models:list': { input: z.object({}).strict(), output: z.array(ModelViewSchema) },
+
   /**
    * Registers a model (a tfjs folder or an .onnx file) in the open project, describing and checking it first when
    * `description` gives flags or none is stored beside it; the same weights twice are one model.

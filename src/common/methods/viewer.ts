@@ -157,8 +157,6 @@ export const PairSegmentSchema = z.object({
 export type PairSegment = z.infer<typeof PairSegmentSchema>
 
 export const viewerMethods = {
-  'models:list': { input: z.object({}).strict(), output: z.array(ModelViewSchema) },
-
   /** The classes of a dataset, or of every dataset in the project, for filters and legends. */
   'images:classes': { input: z.object({ datasetId: Id.optional() }).strict(), output: z.array(ClassDefSchema) },
 
@@ -198,26 +196,6 @@ export const viewerMethods = {
       modelId: Id.nullable(),
       segments: z.array(SegmentViewSchema)
     })
-  },
-
-  /**
-   * Explain one request on a stored image with a registered model, on the engine's worker pool; stored in the
-   * project. Progress arrives as task events labelled `explain <method>`; 'tasks:cancel' stops it.
-   */
-  'explain:segment': {
-    input: z
-      .object({
-        imageId: Id,
-        modelId: Id,
-        request: RequestSpecSchema,
-        /** The class to explain; defaults to the first segment's predicted (else GT) class. */
-        classId: z.number().int().min(0).optional(),
-        method: SaliencyMethodSchema,
-        preset: SaliencyPresetNameSchema.default('synthetic'),
-        params: z.record(z.string(), z.unknown()).default({})
-      })
-      .strict(),
-    output: ExplanationViewSchema
   },
 
   /** Which image a bookmark or note target lies on, so lists can open it in the image view. */

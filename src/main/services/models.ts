@@ -1,13 +1,39 @@
 import { resolve } from 'node:path'
 import type { modelMethods } from '@common/methods/models'
+import type { ModelView } from '@common/methods/viewer'
+import { normalisationText } from '@common/modelDescription'
 import { modelSummary, registerModel, registeredSidecar, requireModel } from '../audit/registeredModels'
 import { describeModel, examineModel } from '../modelImport'
 import type { AreaServices } from './area'
+import { sidecarOf } from './lookups'
 import { checkOutputFile, writeOutputFile } from './outputFile'
 import type { ServiceContext } from './context'
 
 export function modelServices(ctx: ServiceContext): AreaServices<typeof modelMethods> {
   return {
+    'models:list': async () => {
+      const project = ctx.requireProject()
+      return Promise.all(
+        project.models.list().map(async (m): Promise<ModelView> => {
+          const sidecar = await sidecarOf(m).catch(() => null)
+          return {
+            id: m.id,
+            name: m.name,
+            architecture: m.architecture,
+            dir: m.dir,
+            predictions: project.predictions.count(m.id),
+            input: sidecar ? sidecar.input : null,
+            runtime: sidecar ? (sidecar.modelFormat === 'onnx' ? 'onnx' : 'tfjs') : null,
+            modelFormat: sidecar?.modelFormat ?? null,
+            classes: sidecar?.classes ?? [],
+            normalisation: sidecar ? normalisationText(sidecar.normalisation) : null,
+            output: sidecar ? (sidecar.output ?? 'probabilities') : null,
+            layout: sidecar ? (sidecar.layout ?? 'NHWC') : null
+          }
+        })
+      )
+    },
+
     'models:add': async ({ dir, name, description }) => modelSummary(await registerModel(ctx.requireProject(), dir, name, description)),
 
     'models:inspect': async ({ path, description }) => {

@@ -1,114 +1,29 @@
-import { statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { AppError, isAppError } from '@common/errors'
-import type { ModelSidecar } from '@common/modelSidecar'
 import type { ClassDef } from '@common/types'
-import type { ExplanationView, ModelView, SegmentView } from '@common/methods/viewer'
-import { faithfulnessParams, isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
+import type { SegmentView } from '@common/methods/viewer'
+import { isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
 import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
-import { storedClassMapping } from '../audit/classMapping'
-import { channelForDatasetClass } from '../classChannels'
 import { requireModel } from '../audit/registeredModels'
-import { descriptionPath, readModelDescription } from '../modelImport'
 import { requireModelRuntime } from '../modelImport/runtime'
-import { normalisationText } from '@common/modelDescription'
-import { poolEngine, queuedMessage } from '../jobs/saliencyEngine'
-import { presetSaliencyParams, upsampleBilinear } from '../saliency'
-import { explainSegment, explanationRecord } from '../jobs/explainSegment'
-import type { Project } from '../store/project'
-import type { ExplanationRecord } from '../store/repositories/explanations'
-import type { ModelRecord } from '../store/repositories/models'
+import { poolEngine } from '../jobs/saliencyEngine'
+import { upsampleBilinear } from '../saliency'
 import { imageItem, listImages } from '../viewer/imageQuery'
-import { inputToRgb, modelInputFromRgb, modelRgb, perturbedInput } from '../viewer/modelInput'
+import { inputToRgb, modelInputFromRgb, perturbedInput } from '../viewer/modelInput'
 import { cropMask, labelsToBytes } from '../viewer/planes'
-import { maskFromRuns, maskToRuns } from '@common/maskRuns'
+import { explanationView } from '../viewer/explanationView'
 import type { viewerMethods } from '@common/methods/viewer'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
+import { requireDataset, requireImage, sidecarOf } from './lookups'
 
 const pngDataUrl = async (rgb: Uint8Array, width: number, height: number): Promise<string> =>
   'data:image/png;base64,' + (await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } }).png().toBuffer()).toString('base64')
 
-function requireDataset(project: Project, datasetId: number): void {
-  if (!project.datasets.get(datasetId)) throw new AppError('NOT_FOUND', `No dataset with id ${datasetId} in this project`, { datasetId })
-}
-
-function requireImage(project: Project, imageId: number) {
-  const image = project.datasets.image(imageId)
-  if (!image) throw new AppError('NOT_FOUND', `No image with id ${imageId} in this project`, { imageId })
-  return image
-}
-
-/**
- * Descriptions are read once per model and version of its description file: the image view asks for them on every
- * run, and a model described anew (models describe, or added with other flags) must show its new description.
- */
-const sidecars = new Map<string, Promise<ModelSidecar>>()
-function sidecarOf(model: ModelRecord): Promise<ModelSidecar> {
-  let mtime = 0
-  try {
-    mtime = statSync(descriptionPath(model.dir)).mtimeMs
-  } catch {
-    // Missing: the read below says so.
-  }
-  const key = `${model.dir}#${mtime}`
-  let s = sidecars.get(key)
-  if (!s) {
-    s = readModelDescription(model.dir)
-    s.catch(() => sidecars.delete(key))
-    sidecars.set(key, s)
-  }
-  return s
-}
-
-/** The stored row as the screen gets it: the map at its own resolution, drawn at image size on the screen. */
-function explanationView(e: ExplanationRecord, width: number, height: number): ExplanationView {
-  return {
-    id: e.id,
-    imageId: e.imageId,
-    modelId: e.modelId,
-    segmentId: e.segmentId,
-    method: e.method,
-    classId: e.classId,
-    params: e.params,
-    summary: e.summary,
-    width,
-    height,
-    saliencyHeight: e.saliencyHeight,
-    saliencyWidth: e.saliencyWidth,
-    saliency: e.saliency,
-    request: maskToRuns(e.request),
-    createdAt: e.createdAt
-  }
-}
-
 export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerMethods> {
   return {
-    'models:list': async () => {
-      const project = ctx.requireProject()
-      return Promise.all(
-        project.models.list().map(async (m): Promise<ModelView> => {
-          const sidecar = await sidecarOf(m).catch(() => null)
-          return {
-            id: m.id,
-            name: m.name,
-            architecture: m.architecture,
-            dir: m.dir,
-            predictions: project.predictions.count(m.id),
-            input: sidecar ? sidecar.input : null,
-            runtime: sidecar ? (sidecar.modelFormat === 'onnx' ? 'onnx' : 'tfjs') : null,
-            modelFormat: sidecar?.modelFormat ?? null,
-            classes: sidecar?.classes ?? [],
-            normalisation: sidecar ? normalisationText(sidecar.normalisation) : null,
-            output: sidecar ? (sidecar.output ?? 'probabilities') : null,
-            layout: sidecar ? (sidecar.layout ?? 'NHWC') : null
-          }
-        })
-      )
-    },
-
     'images:classes': async ({ datasetId }) => {
       const project = ctx.requireProject()
       // An unknown dataset is an error, not an empty class list: the CLI checks class names against this answer.
@@ -192,53 +107,6 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         modelId: chosen,
         segments
       }
-    },
-
-    'explain:segment': async (input) => {
-      const project = ctx.requireProject()
-      const record = requireImage(project, input.imageId)
-      const model = requireModel(project, input.modelId)
-      const { width, height } = record
-      let request: Uint8Array
-      let segmentId: number | null = null
-      let classId = input.classId
-      if ('segmentIds' in input.request) {
-        request = new Uint8Array(width * height)
-        for (const id of input.request.segmentIds) {
-          const segment = project.segments.get(id)
-          if (!segment || segment.imageId !== input.imageId) throw new AppError('NOT_FOUND', `No segment ${id} on image ${input.imageId}`, { segmentId: id })
-          const mask = project.segments.mask(id)!
-          for (let i = 0; i < mask.length; i++) if (mask[i]) request[i] = 1
-          classId ??= segment.predClass ?? segment.gtClass ?? undefined
-        }
-        // One stored segment is the request itself; a union of several is a request of its own.
-        if (input.request.segmentIds.length === 1) segmentId = input.request.segmentIds[0]
-      } else {
-        request = maskFromRuns(input.request.runs, width, height)
-      }
-      if (!request.some((v) => v)) throw new AppError('EMPTY_REQUEST_MASK', 'The request is empty: pick a segment or draw a mask first')
-      if (classId === undefined) throw new AppError('INVALID_PARAMETERS', 'Say which class to explain for a drawn request')
-      const sidecar = await sidecarOf(model)
-      // Segment classes are the dataset's ids; a model predicted through a class map answers on its own channel.
-      const channel = channelForDatasetClass(sidecar, storedClassMapping(model, record.datasetId), classId)
-      const params = presetSaliencyParams(input.method, input.preset, input.params)
-      const image = modelRgb(await loadImage(project, input.imageId), sidecar)
-
-      const result = await ctx.tasks.run(`explain ${input.method}`, async (task) => {
-        await requireModelRuntime(model.dir, sidecar)
-        const faithfulness = faithfulnessParams(params, input.preset)
-        const engine = poolEngine(await ctx.engine(), model.dir, sidecar, { priority: 'interactive', faithfulness })
-        return explainSegment(engine, { image, request, classId: channel }, params, {
-          signal: task.signal,
-          onQueued: (load) => task.progress(0, 0, queuedMessage(load)),
-          onStart: () => task.progress(0, 0, 'Starting…'),
-          onProgress: (step, steps) => task.progress(step, steps)
-        })
-      }, { interactive: true })
-      const id = project.explanations.insert(
-        explanationRecord({ imageId: input.imageId, modelId: input.modelId, segmentId, classId, request, preset: input.preset }, result)
-      )
-      return explanationView(project.explanations.get(id)!, width, height)
     },
 
     'images:ofTargets': async ({ targets }) => {
