@@ -3,7 +3,7 @@ import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { saliencyParams, type SaliencyMethod, type SaliencyPresetName } from '@common/saliency'
 import SaliencyParamsForm from '@renderer/components/viewer/SaliencyParamsForm.vue'
-import { paramsFromOverrides } from '@renderer/viewer/saliencyMethods'
+import { paramsFromOverrides, presetForModel } from '@renderer/viewer/saliencyMethods'
 
 function mountForm(method: SaliencyMethod, preset: SaliencyPresetName, overrides: Record<string, string> = {}) {
   const w = mount(SaliencyParamsForm, {
@@ -53,5 +53,13 @@ describe('saliency parameter form', () => {
     expect(w.props('overrides')).toEqual({ lambda: '0.1', steps: '250', maskWidth: 'wide' })
     await w.get('[data-testid="param-lambda"]').setValue('')
     expect(paramsFromOverrides(w.props('overrides'))).toEqual({ steps: 250 })
+  })
+
+  it("starts grayscale models on the paper's synthetic settings and every other model on its Cityscapes ones", () => {
+    expect(presetForModel({ input: { height: 28, width: 28, channels: 1 } })).toBe('synthetic')
+    expect(presetForModel({ input: { height: 64, width: 128, channels: 3 } })).toBe('cityscapes')
+    // A model whose description cannot be read is taken for a colour one, like most.
+    expect(presetForModel({ input: null })).toBe('cityscapes')
+    expect(presetForModel(undefined)).toBe('cityscapes')
   })
 })

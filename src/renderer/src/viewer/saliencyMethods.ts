@@ -1,4 +1,5 @@
-import { isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
+import type { ModelView } from '@common/methods/viewer'
+import { isPerturbationMethod, type SaliencyMethod, type SaliencyPresetName } from '@common/saliency'
 
 /** How the image view names each method, in the method picker and in an explanation's summary. */
 export const METHOD_NAMES: Record<SaliencyMethod, string> = {
@@ -40,4 +41,12 @@ export function paramsFromOverrides(overrides: Record<string, string>): Record<s
   const params: Record<string, number> = {}
   for (const [k, v] of Object.entries(overrides)) if (v !== '' && !Number.isNaN(Number(v))) params[k] = Number(v)
   return params
+}
+
+/**
+ * The preset a model's images start with. The paper's synthetic settings (4×4 mask) suit its grayscale texture-MNIST;
+ * photographs and street scenes of any size get its Cityscapes ones (16×32 mask), as the demo's audit does.
+ */
+export function presetForModel(model: Pick<ModelView, 'input'> | undefined): SaliencyPresetName {
+  return (model?.input?.channels ?? 3) === 1 ? 'synthetic' : 'cityscapes'
 }
