@@ -33,6 +33,11 @@ export function demoProjectPath(): string {
   return join(appHome(), 'projects', 'demo.ctxlens')
 }
 
+/** The model the demo ships with (the app's first start builds the demo project only where it exists). */
+export function defaultDemoModelDir(): string {
+  return join(appRoot(), 'resources', 'demo-model')
+}
+
 export function builtRendererDir(): string {
   return join(appRoot(), 'out', 'renderer')
 }

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
-import { defaultDemoModelDir } from './audit/demo'
-import { demoProjectPath } from './paths'
+import { defaultDemoModelDir, demoProjectPath } from './paths'
 import type { Dispatch } from './services/dispatch'
 import type { EventBus } from './services/events'
 

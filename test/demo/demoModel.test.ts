@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { defaultDemoModelDir } from '@main/audit/demo'
+import { defaultDemoModelDir } from '@main/paths'
 import { generateStreetSceneBatch } from '@main/datasets/streetScenes'
 import { initBackend } from '@main/engine/backend'
 import { loadModel } from '@main/engine/modelFiles'

@@ -8,7 +8,7 @@ import type { Project } from '@main/store/project'
 import { importDataset } from '../datasets/import'
 import { writeStreetScenes } from '../datasets/streetScenes'
 import type { EnginePool } from '../engine/pool/pool'
-import { appHome, appRoot } from '../paths'
+import { appHome, defaultDemoModelDir } from '../paths'
 import { AppError } from '@common/errors'
 import type { AuditJobParams, AuditOptions } from '@common/audit'
 import { saliencyParams, type SaliencyParamsInput } from '@common/saliency'
@@ -20,10 +20,6 @@ import { confusionReport, predictDataset } from './predict'
 export const DEMO_DATASET_NAME = 'Demo street scenes'
 /** Smallest rider/person region audited, in pixels of the demo's images. */
 export const DEMO_MIN_AREA = 16
-
-export function defaultDemoModelDir(): string {
-  return join(appRoot(), 'resources', 'demo-model')
-}
 
 export interface DemoInput {
   modelDir?: string
