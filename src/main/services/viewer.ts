@@ -7,7 +7,7 @@ import type { ModelSidecar } from '@common/models'
 import type { ClassDef } from '@common/types'
 import type { ExplanationView, ModelView, SegmentView } from '@common/methods/viewer'
 import { faithfulnessParams, isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
-import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
+import { datasetSource, loadDisplayImage, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { channelForDatasetClass, storedClassMapping } from '../audit/classMapping'
 import { requireModel } from '../audit/models'
 import { descriptionPath, readModelDescription } from '../modelImport'
@@ -156,7 +156,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         }
         chosen ??= models[0]?.id ?? null
       }
-      const rgb = await loadImage(project, imageId)
+      const shown = await loadDisplayImage(project, imageId)
       let gt: string | null = null
       try {
         gt = labelsToBase64((await loadLabelMap(project, imageId)).data)
@@ -180,7 +180,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       return {
         image: imageItem(project, imageId, chosen)!,
         classes: classSet?.classes ?? [],
-        png: await pngDataUrl(rgb.data, rgb.width, rgb.height),
+        png: `data:${shown.mime};base64,${shown.bytes.toString('base64')}`,
         gt,
         prediction: prediction ? labelsToBase64(prediction.labelMap) : null,
         modelId: chosen,
