@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import sharp from 'sharp'
 import { AppError, isAppError } from '@common/errors'
 import type { ModelSidecar } from '@common/models'
@@ -23,6 +23,7 @@ import { imageItem, listImages } from '../viewer/imageQuery'
 import { inputToRgb, modelInputFromRgb, perturbedInput } from '../viewer/modelInput'
 import { bytesToBase64, cropMask, labelsToBase64, maskFromRuns, saliencyToBytes } from '../viewer/planes'
 import type { viewerMethods } from '@common/methods/viewer'
+import { writeFileAtomic } from '../writeFileAtomic'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
 
@@ -128,9 +129,16 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         const cached = thumbnailFor(project, id)
         let bytes: Buffer | null = cached ? await readFile(cached).catch(() => null) : null
         if (!bytes) {
-          // No cached thumbnail (the import made none, or it was deleted): make one from the image itself.
-          const path = join(datasetSource(project, image.datasetId).root, image.path)
-          bytes = await sharp(path).resize(size, size, { fit: 'inside' }).webp({ quality: 80 }).toBuffer().catch(() => null)
+          // No cached thumbnail (the import made none, or it was deleted): make one from the image itself, and keep
+          // it when it is the cache's size, so a 2048×1024 image is decoded for its thumbnail once, not per scroll.
+          const source = datasetSource(project, image.datasetId)
+          bytes = await sharp(join(source.root, image.path)).resize(size, size, { fit: 'inside' }).webp({ quality: 80 }).toBuffer().catch(() => null)
+          if (bytes && cached && size === source.options.thumbnailSize) {
+            await mkdir(dirname(cached), { recursive: true })
+              .then(() => writeFileAtomic(cached, bytes!, { overwrite: false }))
+              // A cache that cannot be written (read-only, or another request wrote it first) still serves this one.
+              .catch(() => undefined)
+          }
         }
         if (bytes) out[String(id)] = 'data:image/webp;base64,' + bytes.toString('base64')
       }
