@@ -152,11 +152,11 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       if (modelId !== undefined) requireModel(project, modelId)
       // Without an explicit model, the first model that has a prediction for this image (each read once).
       let chosen: number | null = modelId ?? null
-      let prediction = chosen === null ? null : project.predictions.get(chosen, imageId)
+      let prediction = chosen === null ? null : project.predictions.labelMap(chosen, imageId)
       if (modelId === undefined) {
         const models = project.models.list()
         for (const m of models) {
-          prediction = project.predictions.get(m.id, imageId)
+          prediction = project.predictions.labelMap(m.id, imageId)
           if (prediction) {
             chosen = m.id
             break
@@ -190,7 +190,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         classes: classSet?.classes ?? [],
         png: `data:${shown.mime};base64,${shown.bytes.toString('base64')}`,
         gt,
-        prediction: prediction ? labelsToBase64(prediction.labelMap) : null,
+        prediction: prediction ? labelsToBase64(prediction) : null,
         modelId: chosen,
         segments
       }
