@@ -4,7 +4,8 @@
  *   - thumbnail: decode + resize + WebP of one image, as the import makes it (ms per image),
  *   - images:thumbnails for a page of the grid, served from the cache (ms per page),
  *   - images:get, the image view's one request (ms, and the bytes it sends),
- *   - the project file's size per 1,000 images.
+ *   - the project file's size per 1,000 images,
+ *   - a prediction's label map as the store keeps it (the ground truth stands in for a model's answer).
  *
  *   CTXLENS_HOME=... npx tsx --tsconfig tsconfig.node.json scripts/bench-realsize.ts --project P.ctxlens [--reps 10]
  */
@@ -12,7 +13,8 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { CliSession } from '../src/main/cli/session'
-import { datasetSource } from '../src/main/datasets/import'
+import { datasetSource, loadLabelMap } from '../src/main/datasets/import'
+import { decodePlane, encodePlane } from '../src/main/store/planeCodec'
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
@@ -59,6 +61,17 @@ for (const id of ids.slice(0, reps)) {
   sent = JSON.stringify(view).length
 }
 
+const planeBytes: number[] = []
+const planeMs: number[] = []
+const unpackMs: number[] = []
+for (const id of ids.slice(0, reps)) {
+  const labels = new Uint16Array((await loadLabelMap(project, id)).data)
+  const [ms, stored] = await timed(async () => encodePlane(labels))
+  planeMs.push(ms)
+  planeBytes.push(stored.length)
+  unpackMs.push((await timed(async () => decodePlane(stored)))[0])
+}
+
 const bytes = statSync(projectPath).size
 console.log(JSON.stringify({
   images: total,
@@ -68,6 +81,10 @@ console.log(JSON.stringify({
   imagesGetMs: Math.round(median(getMs)),
   imagesGetMsMax: Math.round(Math.max(...getMs)),
   imagesGetBytes: sent,
+  labelPlaneRawBytes: first.width * first.height * 2,
+  labelPlaneStoredBytes: median(planeBytes),
+  labelPlaneEncodeMs: Math.round(median(planeMs)),
+  labelPlaneDecodeMs: Math.round(median(unpackMs)),
   projectBytes: bytes,
   projectMBPer1000: +((bytes / total) * 1000 / 1e6).toFixed(2)
 }, null, 2))
