@@ -191,6 +191,38 @@ describe('project store', () => {
     project.close()
   })
 
+  it('stores prediction planes compressed, bit for bit, and still reads rows stored raw', () => {
+    const project = Project.create(dir.file('planes.ctxlens'))
+    const { model, images } = seed(project)
+    const n = 512 * 256
+    // Class regions as a model paints them, and probabilities that vary smoothly with odd values mixed in.
+    const labelMap = new Uint16Array(n).map((_, i) => ((i % 512) >> 6) + (i >= n / 2 ? 300 : 0))
+    const confidence = new Float32Array(n).map((_, i) => 0.5 + 0.5 * Math.sin(i / 997))
+    confidence[7] = -0
+    confidence[8] = 1e-40
+    project.predictions.upsert({ modelId: model.id, imageId: images[0].id, labelMap, confidence })
+    const pred = project.predictions.get(model.id, images[0].id)!
+    expect(Buffer.from(pred.labelMap.buffer).equals(Buffer.from(labelMap.buffer))).toBe(true)
+    expect(Buffer.from(pred.confidence.buffer).equals(Buffer.from(confidence.buffer))).toBe(true)
+    expect(Array.from(project.predictions.labelMap(model.id, images[0].id)!)).toEqual(Array.from(labelMap))
+    const db = new Database(project.path, { readonly: true })
+    const sizes = db.prepare('SELECT length(label_map) AS labels, length(confidence) AS conf FROM predictions').get() as { labels: number; conf: number }
+    expect(sizes.labels).toBeLessThan(labelMap.byteLength / 50)
+    expect(sizes.conf).toBeLessThan(confidence.byteLength)
+
+    // A row from before the codec: the raw planes.
+    const raw = new Uint16Array([0, 1, 1, 0, 1, 1, 1, 0])
+    const rawConf = new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    const rw = new Database(project.path)
+    rw.prepare('INSERT INTO predictions (model_id, image_id, label_map, confidence) VALUES (?, ?, ?, ?)').run(model.id, images[1].id, Buffer.from(raw.buffer), Buffer.from(rawConf.buffer))
+    rw.close()
+    db.close()
+    const old = project.predictions.get(model.id, images[1].id)!
+    expect(Array.from(old.labelMap)).toEqual(Array.from(raw))
+    expect(Array.from(old.confidence)).toEqual(Array.from(rawConf))
+    project.close()
+  })
+
   it('rejects rows that break foreign keys', () => {
     const project = Project.create(dir.file('fk.ctxlens'))
     expect(() => project.predictions.upsert({ modelId: 99, imageId: 99, labelMap: new Uint16Array(1), confidence: new Float32Array(1) })).toThrow(

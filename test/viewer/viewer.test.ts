@@ -1,8 +1,11 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Faithfulness } from '@common/saliency'
 import { maskFromRuns, runsArea } from '@common/maskRuns'
 import { saliencyDisplayBytes } from '@common/saliencyMap'
 import { STREET_CLASS } from '@common/streetScenes'
+import { thumbnailFor } from '@main/datasets/import'
 import { ServiceContext } from '@main/services/context'
 import { createDispatch, type Dispatch } from '@main/services/dispatch'
 import { createServices } from '@main/services/index'
@@ -66,6 +69,20 @@ describe('viewer services', () => {
     const thumbs = await call<Record<string, string>>('images:thumbnails', { ids: fixture.imageIds.slice(0, 2) })
     expect(Object.keys(thumbs)).toHaveLength(2)
     expect(thumbs[String(fixture.imageIds[0])]).toMatch(/^data:image\/webp;base64,/)
+  })
+
+  it('makes a missing thumbnail again once, from the image, and keeps it in the cache', async () => {
+    const id = fixture.imageIds[1]
+    const cached = thumbnailFor(ctx.requireProject(), id)!
+    const before = readFileSync(cached)
+    rmSync(cached)
+    const again = await call<Record<string, string>>('images:thumbnails', { ids: [id], size: 64 })
+    expect(again[String(id)]).toMatch(/^data:image\/webp;base64,/)
+    expect(existsSync(cached)).toBe(true)
+    expect((await sharp(readFileSync(cached)).metadata()).width).toBe((await sharp(before).metadata()).width)
+    // Served from the cache from then on: the bytes sent are the file's.
+    const served = await call<Record<string, string>>('images:thumbnails', { ids: [id], size: 64 })
+    expect(Buffer.from(served[String(id)].split(',')[1], 'base64').equals(readFileSync(cached))).toBe(true)
   })
 
   it('gives an image with its label planes and segment masks at the image size', async () => {

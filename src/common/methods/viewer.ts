@@ -187,7 +187,10 @@ export const viewerMethods = {
     output: z.object({
       image: ImageListItemSchema,
       classes: z.array(ClassDefSchema),
-      /** The image as a PNG data URL. */
+      /**
+       * The image as a data URL at its full size: the dataset's own PNG, JPEG or WebP file when the browser shows it
+       * pixel for pixel as the engine reads it, else a PNG of those pixels.
+       */
       png: z.string(),
       /** Ground-truth class per pixel (one byte each), or null without a label. */
       gt: uint8.nullable(),

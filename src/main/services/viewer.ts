@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import sharp from 'sharp'
 import { AppError, isAppError } from '@common/errors'
 import type { ClassDef } from '@common/types'
 import type { SegmentView } from '@common/methods/viewer'
 import { isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
-import { datasetSource, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
+import { datasetSource, loadDisplayImage, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
 import { requireModel } from '../audit/registeredModels'
 import { requireModelRuntime } from '../modelImport/runtime'
 import { poolEngine } from '../jobs/saliencyEngine'
@@ -15,6 +15,7 @@ import { inputToRgb, modelInputFromRgb, perturbedInput } from '../viewer/modelIn
 import { cropMask, labelsToBytes } from '../viewer/planes'
 import { explanationView } from '../viewer/explanationView'
 import type { viewerMethods } from '@common/methods/viewer'
+import { writeFileAtomic } from '../writeFileAtomic'
 import type { AreaServices } from './area'
 import type { ServiceContext } from './context'
 import { requireDataset, requireImage, sidecarOf } from './lookups'
@@ -49,9 +50,16 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         const cached = thumbnailFor(project, id)
         let bytes: Buffer | null = cached ? await readFile(cached).catch(() => null) : null
         if (!bytes) {
-          // No cached thumbnail (the import made none, or it was deleted): make one from the image itself.
-          const path = join(datasetSource(project, image.datasetId).root, image.path)
-          bytes = await sharp(path).resize(size, size, { fit: 'inside' }).webp({ quality: 80 }).toBuffer().catch(() => null)
+          // No cached thumbnail (the import made none, or it was deleted): make one from the image itself, and keep
+          // it when it is the cache's size, so a 2048×1024 image is decoded for its thumbnail once, not per scroll.
+          const source = datasetSource(project, image.datasetId)
+          bytes = await sharp(join(source.root, image.path)).resize(size, size, { fit: 'inside' }).webp({ quality: 80 }).toBuffer().catch(() => null)
+          if (bytes && cached && size === source.options.thumbnailSize) {
+            await mkdir(dirname(cached), { recursive: true })
+              .then(() => writeFileAtomic(cached, bytes!, { overwrite: false }))
+              // A cache that cannot be written (read-only, or another request wrote it first) still serves this one.
+              .catch(() => undefined)
+          }
         }
         if (bytes) out[String(id)] = 'data:image/webp;base64,' + bytes.toString('base64')
       }
@@ -65,11 +73,11 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       if (modelId !== undefined) requireModel(project, modelId)
       // Without an explicit model, the first model that has a prediction for this image (each read once).
       let chosen: number | null = modelId ?? null
-      let prediction = chosen === null ? null : project.predictions.get(chosen, imageId)
+      let prediction = chosen === null ? null : project.predictions.labelMap(chosen, imageId)
       if (modelId === undefined) {
         const models = project.models.list()
         for (const m of models) {
-          prediction = project.predictions.get(m.id, imageId)
+          prediction = project.predictions.labelMap(m.id, imageId)
           if (prediction) {
             chosen = m.id
             break
@@ -77,7 +85,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
         }
         chosen ??= models[0]?.id ?? null
       }
-      const rgb = await loadImage(project, imageId)
+      const shown = await loadDisplayImage(project, imageId)
       let gt: Uint8Array | null = null
       try {
         gt = labelsToBytes((await loadLabelMap(project, imageId)).data)
@@ -101,9 +109,9 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
       return {
         image: imageItem(project, imageId, chosen)!,
         classes: classSet?.classes ?? [],
-        png: await pngDataUrl(rgb.data, rgb.width, rgb.height),
+        png: `data:${shown.mime};base64,${shown.bytes.toString('base64')}`,
         gt,
-        prediction: prediction ? labelsToBytes(prediction.labelMap) : null,
+        prediction: prediction ? labelsToBytes(prediction) : null,
         modelId: chosen,
         segments
       }

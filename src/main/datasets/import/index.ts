@@ -3,7 +3,7 @@
  * loaders that give later steps (prediction, saliency, metrics) an image's pixels and train-id label map.
  */
 export { importDataset, thumbnailPath, type ImportHooks } from './importer'
-export { loadImage, loadLabelMap, loadInstanceMap, datasetSource, thumbnailFor, type LoadedImage, type LoadedLabelMap, type DatasetSource } from './load'
+export { loadImage, loadDisplayImage, loadLabelMap, loadInstanceMap, datasetSource, thumbnailFor, type LoadedImage, type DisplayImage, type LoadedLabelMap, type DatasetSource } from './load'
 export { readLabelFile, toTrainIds, normalizeInstances, type RawLabel, type InstanceMap } from './labels'
 export { decodePng, labelPlane, PngDecodeError, type DecodedPng } from './png'
 export { ImageTooLargeError, maxImagePixels, DEFAULT_MAX_IMAGE_PIXELS } from './pixelLimit'

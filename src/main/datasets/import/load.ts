@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { OutputInfo } from 'sharp'
+import sharp, { type OutputInfo } from 'sharp'
 import { AppError } from '@common/errors'
 import type { Project } from '@main/store/project'
 import type { ImageRecord } from '@main/store/repositories/datasets'
@@ -93,6 +93,48 @@ export async function loadImage(project: Project, imageId: number): Promise<Load
     for (let i = 0; i < n; i++) rgb.fill(data[i * info.channels], i * 3, i * 3 + 3)
   }
   return { imageId, width: info.width, height: info.height, data: rgb }
+}
+
+export interface DisplayImage {
+  /** An encoded image a browser shows pixel for pixel as loadImage decodes it. */
+  bytes: Buffer
+  mime: 'image/png' | 'image/jpeg' | 'image/webp'
+  /** True when `bytes` is the dataset's own file, sent as it is. */
+  original: boolean
+}
+
+const BROWSER_FORMATS = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const
+
+/**
+ * The image for the image view. A 2048×1024 PNG costs 200–450 ms to encode again from its pixels, so a file the
+ * browser decodes to exactly loadImage's pixels is sent as it is: 8-bit RGB without alpha, no EXIF rotation (the
+ * browser would apply it, loadImage does not) and no ICC profile (the browser would colour-manage it). Any other
+ * file (16-bit, grey, alpha, CMYK, TIFF…) is decoded the way loadImage does and sent as a fast-compressed PNG.
+ */
+export async function loadDisplayImage(project: Project, imageId: number): Promise<DisplayImage> {
+  const { image, source } = imageRecord(project, imageId)
+  const path = join(source.root, image.path)
+  const buf = await readOrFail(path, imageId, 'image')
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>
+  try {
+    meta = await sharp(buf).metadata()
+  } catch (err) {
+    throw new AppError('IMAGE_UNREADABLE', `cannot decode ${path}: ${(err as Error).message}`, { imageId, path })
+  }
+  if (meta.width !== image.width || meta.height !== image.height) {
+    throw new AppError('IMAGE_UNREADABLE', `${path} is now ${meta.width}×${meta.height}, imported as ${image.width}×${image.height}; re-import the dataset`, {
+      imageId,
+      path
+    })
+  }
+  const mime = BROWSER_FORMATS[meta.format as keyof typeof BROWSER_FORMATS]
+  const asIs = mime && meta.depth === 'uchar' && meta.channels === 3 && !meta.hasAlpha && meta.space === 'srgb' && (meta.orientation ?? 1) === 1 && !meta.icc
+  if (asIs) return { bytes: buf, mime, original: true }
+  const rgb = await loadImage(project, imageId)
+  const png = await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .png({ compressionLevel: 1, adaptiveFiltering: false })
+    .toBuffer()
+  return { bytes: png, mime: 'image/png', original: false }
 }
 
 export async function loadLabelMap(project: Project, imageId: number): Promise<LoadedLabelMap> {

@@ -1,5 +1,5 @@
 import type { Db } from '../database'
-import { bufferToFloat32, float32ToBuffer } from '../maskCodec'
+import { decodePlane, encodePlane } from '../planeCodec'
 
 export interface PredictionRecord {
   modelId: number
@@ -21,7 +21,7 @@ export class PredictionRepo {
          ON CONFLICT(model_id, image_id) DO UPDATE SET label_map = excluded.label_map, confidence = excluded.confidence,
            created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
       )
-      .run(p.modelId, p.imageId, Buffer.from(p.labelMap.buffer, p.labelMap.byteOffset, p.labelMap.byteLength), float32ToBuffer(p.confidence))
+      .run(p.modelId, p.imageId, encodePlane(p.labelMap), encodePlane(p.confidence))
   }
 
   get(modelId: number, imageId: number): PredictionRecord | null {
@@ -29,9 +29,13 @@ export class PredictionRepo {
       .prepare('SELECT label_map, confidence FROM predictions WHERE model_id = ? AND image_id = ?')
       .get(modelId, imageId) as { label_map: Buffer; confidence: Buffer } | undefined
     if (!row) return null
-    const labels = new Uint8Array(row.label_map.byteLength)
-    labels.set(row.label_map)
-    return { modelId, imageId, labelMap: new Uint16Array(labels.buffer), confidence: bufferToFloat32(row.confidence) }
+    return { modelId, imageId, labelMap: new Uint16Array(decodePlane(row.label_map).buffer), confidence: new Float32Array(decodePlane(row.confidence).buffer) }
+  }
+
+  /** The label map alone: the image view shows no confidence, and inflating a full-size one costs 50–100 ms. */
+  labelMap(modelId: number, imageId: number): Uint16Array | null {
+    const row = this.db.prepare('SELECT label_map FROM predictions WHERE model_id = ? AND image_id = ?').get(modelId, imageId) as { label_map: Buffer } | undefined
+    return row ? new Uint16Array(decodePlane(row.label_map).buffer) : null
   }
 
   /** The model's predictions of a dataset's images, leaving out one split's when `exceptSplit` is given. */

@@ -4,7 +4,11 @@ import type { ClassDef } from '@common/types'
 
 export const NO_CLASS = 255
 
+/** The platform's own decoder where there is one (Chromium 140+): a 2048×1024 plane in a few ms instead of 30–60. */
+const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (b64: string) => Uint8Array }).fromBase64
+
 export function decodeBase64(b64: string): Uint8Array {
+  if (nativeFromBase64) return nativeFromBase64.call(Uint8Array, b64)
   const bin = atob(b64)
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
@@ -24,9 +28,17 @@ export function rgbaCanvas(rgba: Uint8ClampedArray, width: number, height: numbe
 export function colourLabels(labels: Uint8Array, classes: ClassDef[], alpha: number): Uint8ClampedArray {
   const lut = new Uint8ClampedArray(256 * 4)
   for (const c of classes) if (c.id < NO_CLASS) lut.set([...c.color, Math.round(alpha * 255)], c.id * 4)
+  // One 32-bit word per pixel: copying four bytes through subarray() took 85–190 ms per plane at 2048×1024.
+  const words = new Uint32Array(lut.buffer)
   const out = new Uint8ClampedArray(labels.length * 4)
-  for (let i = 0; i < labels.length; i++) out.set(lut.subarray(labels[i] * 4, labels[i] * 4 + 4), i * 4)
+  const outWords = new Uint32Array(out.buffer)
+  for (let i = 0; i < labels.length; i++) outWords[i] = words[labels[i]]
   return out
+}
+
+/** An RGBA pixel as one word in the platform's byte order, for planes written a word per pixel. */
+function rgbaWord(r: number, g: number, b: number, a: number): number {
+  return new Uint32Array(new Uint8ClampedArray([r, g, b, a]).buffer)[0]
 }
 
 /** The paper's figures: saliency in red, its strength as the red's opacity (scaled by the layer's own opacity). */
@@ -55,9 +67,12 @@ export function outline(mask: Uint8Array, width: number, height: number): Uint8A
 export function requestOverlay(mask: Uint8Array, width: number, height: number, fill = 0.25): Uint8ClampedArray {
   const edge = outline(mask, width, height)
   const out = new Uint8ClampedArray(mask.length * 4)
+  const words = new Uint32Array(out.buffer)
+  const edgeWord = rgbaWord(30, 90, 255, 255)
+  const fillWord = rgbaWord(30, 90, 255, Math.round(fill * 255))
   for (let i = 0; i < mask.length; i++) {
-    if (edge[i]) out.set([30, 90, 255, 255], i * 4)
-    else if (mask[i]) out.set([30, 90, 255, Math.round(fill * 255)], i * 4)
+    if (edge[i]) words[i] = edgeWord
+    else if (mask[i]) words[i] = fillWord
   }
   return out
 }

@@ -14,7 +14,7 @@ export const IMAGE_SHORTCUTS = [
   { key: 'r', label: 'Run the explanation' },
   { key: 'Esc', label: 'Clear the request' },
   { key: 'z', label: 'Zoom to the request' },
-  { key: '+ / − / 0', label: 'Zoom in, out, fit (canvas focused; or the mouse wheel)' }
+  { key: '+ / − / 0 / 1', label: 'Zoom in, out, fit, 100 % (canvas focused; or the mouse wheel)' }
 ] as const
 
 const TOOL_KEYS: Record<string, Tool> = { v: 'pick', b: 'brush', e: 'eraser', l: 'polygon', h: 'pan' }
