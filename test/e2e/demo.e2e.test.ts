@@ -198,8 +198,13 @@ describe('the demo project, end to end in Chromium', () => {
   it('reads in the dark theme too', async () => {
     const dark = await browser.newPage({ colorScheme: 'dark', viewport: { width: 1400, height: 900 } })
     await new ShellPage(dark).open(server.url)
-    await dark.goto(`${server.origin}/#/errors?unit=segments&cell=${RIDER}-${PERSON}`)
+    // Through the screen's own controls: the address alone reopening the same view is the previous test's check. A
+    // fresh page loaded straight at the address once showed no rows within 30 s on a CI run (not reproduced in
+    // four runs since); this test is about the dark theme's colours, so it takes the path a user clicks.
     const errors = new ErrorCasesPage(dark)
+    await errors.open()
+    await errors.countIn('segments')
+    await errors.pickCell(RIDER, PERSON)
     await errors.rows.first().waitFor()
     // Cell text stays readable on its shade: dark text on light shades, white on strong ones.
     const color = await dark.evaluate(`getComputedStyle(document.querySelector('[data-testid="cell-${RIDER}-${RIDER}"]')).color`)
