@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -218,5 +218,13 @@ describe('the demo project, end to end in Chromium', () => {
     await reports.open()
     expect(await reports.renderedCharts.count()).toBeGreaterThan(0)
     await screenshot(page, '28-demo-reports', { wholeScreen: true })
+
+    // Browser mode downloads the PDF: its bytes come through the wire codec and leave as a file.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByTestId('export-pdf').click()])
+    expect(download.suggestedFilename()).toMatch(/^Demo-job\d+-context-report-\d{4}-\d\d-\d\d\.pdf$/)
+    const saved = join(dir, 'downloaded.pdf')
+    await download.saveAs(saved)
+    expect(readFileSync(saved).subarray(0, 5).toString('latin1')).toBe('%PDF-')
+    await expect.poll(() => page.getByTestId('export-status').textContent()).toMatch(/^Downloaded Demo-job\d+.*\(\d+ pages\)$/)
   })
 })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditStats } from '../../src/common/audit'
 import { alertLabel, contextTable, count, evidenceText, exampleLabel, fixed, isThin, percent, table1Table, thinNote, type ReportTable } from '../../src/common/charts'
+import { fromWire } from '../../src/common/wire'
 import { startHttpServer } from '../../src/main/adapters/http'
 import { createDispatch } from '../../src/main/services/dispatch'
 import { createServices } from '../../src/main/services/index'
@@ -138,7 +139,7 @@ describe('PDF report of the demo project', () => {
     expect(sections).toEqual(['methods', 'classes'])
     expect(filename).toMatch(/^Demo-job\d+-context-report-\d{4}-\d\d-\d\d\.pdf$/)
     const file = dir.file('subset.pdf')
-    writeFileSync(file, Buffer.from(pdf, 'base64'))
+    writeFileSync(file, pdf)
     expect(pdfPageCount(file)).toBe(pages)
     const toc = contents(pdfToText(file)).filter((e) => !/\(class \d+\)$/.test(e.title))
     // Fixed order whatever order they were asked in; no alerts, no bookmarks.
@@ -169,9 +170,11 @@ describe('PDF report of the demo project', () => {
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED')
       const ok = await post({ 'x-ctxlens-token': server.token })
       expect(ok.status).toBe(200)
-      const reply = (await ok.json()) as { ok: true; result: { pdf: string; pages: number } }
+      // The bytes arrive through the wire codec, as every typed array over HTTP.
+      const reply = fromWire(await ok.json()) as { ok: true; result: { pdf: Uint8Array; pages: number } }
+      expect(reply.result.pdf).toBeInstanceOf(Uint8Array)
       const file = dir.file('download.pdf')
-      writeFileSync(file, Buffer.from(reply.result.pdf, 'base64'))
+      writeFileSync(file, reply.result.pdf)
       expect(pdfPageCount(file)).toBe(reply.result.pages)
     } finally {
       await server.close()

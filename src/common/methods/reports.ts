@@ -48,7 +48,8 @@ export const reportMethods = {
   /** The report as PDF bytes (base64), for browser mode's download; the HTTP API's token check covers it. */
   'reports:pdf': {
     input: ReportOptionsSchema,
-    output: z.object({ filename: z.string(), pdf: z.string(), ...ReportResultFields })
+    /** The PDF's bytes: as they are over IPC, through the wire codec (src/common/wire.ts) over HTTP. */
+    output: z.object({ filename: z.string(), pdf: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'), ...ReportResultFields })
   },
 
   /**

@@ -24,7 +24,7 @@ export function reportServices(ctx: ServiceContext): AreaServices<typeof reportM
     'reports:pdf': async (options) => {
       const project = ctx.requireProject()
       const { pdf, pages, jobId } = await generate(project, options)
-      return { filename: reportFileName(project, jobId), pdf: pdf.toString('base64'), pages, bytes: pdf.length, sections: options.sections }
+      return { filename: reportFileName(project, jobId), pdf: new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.byteLength), pages, bytes: pdf.length, sections: options.sections }
     },
 
     'reports:save': async ({ path, overwrite, ...options }) => {

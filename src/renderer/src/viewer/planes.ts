@@ -4,17 +4,6 @@ import type { ClassDef } from '@common/types'
 
 export const NO_CLASS = 255
 
-/** The platform's own decoder where there is one (Chromium 140+): a 2048×1024 plane in a few ms instead of 30–60. */
-const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (b64: string) => Uint8Array }).fromBase64
-
-export function decodeBase64(b64: string): Uint8Array {
-  if (nativeFromBase64) return nativeFromBase64.call(Uint8Array, b64)
-  const bin = atob(b64)
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
-}
-
 /** RGBA pixels on a canvas of their own, the form a canvas layer takes. */
 export function rgbaCanvas(rgba: Uint8ClampedArray, width: number, height: number): HTMLCanvasElement {
   const c = document.createElement('canvas')

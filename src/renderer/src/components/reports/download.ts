@@ -1,8 +1,6 @@
-import { decodeBase64 } from '../../viewer/planes'
-
-/** Browser mode: hand a PDF that arrived as base64 to the browser as a download. */
-export function downloadPdf(base64: string, filename: string): void {
-  const url = URL.createObjectURL(new Blob([decodeBase64(base64) as Uint8Array<ArrayBuffer>], { type: 'application/pdf' }))
+/** Browser mode: hand a PDF's bytes to the browser as a download. */
+export function downloadPdf(pdf: Uint8Array, filename: string): void {
+  const url = URL.createObjectURL(new Blob([pdf as Uint8Array<ArrayBuffer>], { type: 'application/pdf' }))
   const a = document.createElement('a')
   a.href = url
   a.download = filename
