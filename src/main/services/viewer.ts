@@ -5,7 +5,7 @@ import { AppError, isAppError } from '@common/errors'
 import type { ClassDef } from '@common/types'
 import type { SegmentView } from '@common/methods/viewer'
 import { isPerturbationMethod, type SaliencyMethod } from '@common/saliency'
-import { datasetSource, loadDisplayImage, loadImage, loadLabelMap, thumbnailFor } from '../datasets/import'
+import { datasetSource, loadDisplayImage, loadImage, loadLabelMap, thumbnailFor, thumbnailWebp } from '../datasets/import'
 import { requireModel } from '../audit/registeredModels'
 import { requireModelRuntime } from '../modelImport/runtime'
 import { poolEngine } from '../jobs/saliencyEngine'
@@ -53,7 +53,7 @@ export function viewerServices(ctx: ServiceContext): AreaServices<typeof viewerM
           // No cached thumbnail (the import made none, or it was deleted): make one from the image itself, and keep
           // it when it is the cache's size, so a 2048×1024 image is decoded for its thumbnail once, not per scroll.
           const source = datasetSource(project, image.datasetId)
-          bytes = await sharp(join(source.root, image.path)).resize(size, size, { fit: 'inside' }).webp({ quality: 80 }).toBuffer().catch(() => null)
+          bytes = await thumbnailWebp(sharp(join(source.root, image.path)), size).catch(() => null)
           if (bytes && cached && size === source.options.thumbnailSize) {
             await mkdir(dirname(cached), { recursive: true })
               .then(() => writeFileAtomic(cached, bytes!, { overwrite: false }))

@@ -19,6 +19,7 @@ import { looksLikeCityscapes, scanCityscapes } from './cityscapes'
 import { looksLikeFolder, scanFolder } from './folder'
 import { isDir, isFile } from './fsutil'
 import { readLabelFile, unknownValues, validLabelValues } from './labels'
+import { thumbnailPath, thumbnailWebp } from './thumbnails'
 import { ImageTooLargeError, sharpWithinLimit } from './pixelLimit'
 import { findVocRoot, scanVoc } from './voc'
 import type { Candidate, ScanResult, StoredDatasetOptions } from './types'
@@ -31,10 +32,6 @@ export interface ImportHooks {
 
 /** Images decoded at once: sharp decodes on libuv's pool, labels inflate there too; the machines have 2 cores. */
 const IN_FLIGHT = 2
-
-export function thumbnailPath(thumbnailDir: string, contentHash: string): string {
-  return join(thumbnailDir, `${contentHash}.webp`)
-}
 
 const IMPORT_CANCELLED = 'dataset import cancelled; nothing was stored'
 
@@ -79,10 +76,7 @@ async function checkCandidate(scanResult: ScanResult, valid: Uint8Array, c: Cand
     const meta = await decodable.metadata()
     const hash = createHash('sha256').update(buf).digest('hex')
     // The thumbnail pass decodes the whole image, so a truncated or corrupt file fails here, not during an audit.
-    const thumb = await decodable
-      .resize({ width: options.thumbnailSize, height: options.thumbnailSize, fit: 'inside', withoutEnlargement: true })
-      .webp()
-      .toBuffer()
+    const thumb = await thumbnailWebp(decodable, options.thumbnailSize)
     if (options.thumbnailDir) {
       const path = thumbnailPath(options.thumbnailDir, hash)
       if (!(await isFile(path))) await writeFile(path, thumb)

@@ -4,6 +4,7 @@ import sharp, { type OutputInfo } from 'sharp'
 import { AppError } from '@common/errors'
 import type { Project } from '@main/store/project'
 import type { ImageRecord } from '@main/store/repositories/datasets'
+import { thumbnailPath } from './thumbnails'
 import { normalizeInstances, readLabelFile, toTrainIds, type InstanceMap } from './labels'
 import { sharpWithinLimit } from './pixelLimit'
 import type { StoredDatasetOptions } from './types'
@@ -176,5 +177,5 @@ export async function loadInstanceMap(project: Project, imageId: number, labels?
 /** The cached thumbnail of an image, if the import made one. */
 export function thumbnailFor(project: Project, imageId: number): string | null {
   const { image, source } = imageRecord(project, imageId)
-  return source.options.thumbnailDir ? join(source.options.thumbnailDir, `${image.contentHash}.webp`) : null
+  return source.options.thumbnailDir ? thumbnailPath(source.options.thumbnailDir, image.contentHash) : null
 }
