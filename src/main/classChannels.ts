@@ -25,7 +25,7 @@ function outputChannel(sidecar: ModelSidecar, modelClassId: number): number {
 export function channelOfModelClass(sidecar: ModelSidecar, classId: number): number {
   const channel = outputChannel(sidecar, classId)
   if (channel < 0) {
-    throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes (${sidecar.classes.map((c) => `${c.id} ${c.name}`).join(', ')})`, {
+    throw new AppError('UNKNOWN_CLASS_ID', `Class ${classId} is not one of the model's classes (${listText(sidecar.classes)})`, {
       classId
     })
   }

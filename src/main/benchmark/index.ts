@@ -1,5 +1,6 @@
 export { listPresets, parseBenchmarkConfig, presetConfig, readBenchmarkConfig, configHash, planModels, withSanityCheck } from './config'
-export { benchmarkPhaseCount, runBenchmark, runDirFor, type BenchmarkProgress, type RunBenchmarkOptions } from './runner'
+export { runBenchmark, type BenchmarkProgress, type RunBenchmarkOptions } from './runner'
+export { benchmarkPhaseCount, runDirFor } from './plan'
 export {
   BENCHMARK_JOB_KIND,
   benchmarkJobParams,

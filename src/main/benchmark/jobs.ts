@@ -16,7 +16,8 @@ import type { EnginePool } from '../engine/pool/pool'
 import { JobLease, type JobHost } from '../jobs/lease'
 import { leasedRun, type LeasedRun } from '../jobs/leasedRun'
 import { parseBenchmarkConfig, planModels } from './config'
-import { benchmarkPhaseCount, runBenchmark, runDirFor } from './runner'
+import { benchmarkPhaseCount, runDirFor } from './plan'
+import { runBenchmark } from './runner'
 
 export const BENCHMARK_JOB_KIND = 'benchmark'
 

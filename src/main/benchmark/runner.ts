@@ -16,8 +16,6 @@ import { explainTestSet, unbiasedTestSet, type TestImages } from './testSets'
 import { verdictCsv, verdictMarkdown } from './verdictTables'
 import { hashOf } from './trainingConfig'
 
-export { benchmarkPhaseCount, runDirFor } from './plan'
-
 export interface BenchmarkProgress {
   /** Stable per phase ("3/9 explain IG · 2 (strong, t3, s0)"), so a CLI bar per phase keeps its label. */
   phase: string
