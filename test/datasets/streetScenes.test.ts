@@ -262,7 +262,7 @@ describe('street scenes: layout', () => {
     expect(floating).toEqual([])
   })
 
-  it('keeps persons mostly on sidewalks and riders on the road', () => {
+  it('stands persons on sidewalks and road alike, riders on the road', () => {
     let personSidewalk = 0
     let personRoad = 0
     let riderRoad = 0
@@ -286,10 +286,11 @@ describe('street scenes: layout', () => {
         else riderOther++
       }
     }
-    // personOnRoadRate defaults to 0.3: persons stand mostly, not only, on sidewalks.
+    // personOnRoadRate defaults to 0.5: about half the persons stand on the sidewalk (counted in pixel columns, so
+    // near figures weigh more than far ones).
     const share = personSidewalk / (personSidewalk + personRoad)
-    expect(share).toBeGreaterThan(0.55)
-    expect(share).toBeLessThan(0.85)
+    expect(share).toBeGreaterThan(0.3)
+    expect(share).toBeLessThan(0.7)
     expect(riderRoad / (riderRoad + riderOther)).toBeGreaterThan(0.9)
   })
 
