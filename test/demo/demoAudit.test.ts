@@ -10,8 +10,8 @@ import { tempDir } from '../helpers/tempdir'
 
 /**
  * Issue 6's acceptance on the real demo: the bundled model, the generated street scenes and the demo's own audit
- * settings (context saliency, the Cityscapes preset's 16×32 mask and 80 steps, up to 60 segments per GT/predicted
- * pair), judged through the statistics every user sees. What the model needs to tell a rider from a person is the
+ * settings (context saliency, the Cityscapes preset's 16×32 mask and 80 steps with DEMO_SALIENCY_PARAMS, up to 150
+ * segments per GT/predicted pair), judged through the statistics every user sees. What the model needs to tell a rider from a person is the
  * bicycle; the generator plants nothing that would make this test pass otherwise.
  */
 const dir = tempDir()
@@ -52,33 +52,37 @@ describe('demo audit (bundled model, real context saliency)', () => {
     const demo = await call('audit:demo', {})
     expect(demo.job.state).toBe('done')
     expect(demo.job.failed).toBe(0)
-    // Issue 6's acceptance was set on all explanations. Since issue 16 the statistics count recovered ones only by
-    // default, and on the demo's defaults that leaves 38 correct riders whose bicycle density is 2.94x the next
-    // class (road), under the 3x asked: measured 2026-12-02, printed below on every run. Until the demo's recovery
-    // (issue 16 items 1 and 5) lifts that above 3x, the acceptance is judged on all explanations, as it was set.
-    const stats = await call('audit:stats', { jobId: demo.job.id, includeUnrecovered: true, bootstrap: { samples: 200 } })
+    // The statistics every user sees: recovered explanations only (issue 16). The demo's saliency settings
+    // (DEMO_SALIENCY_PARAMS) recover the model's score for nearly all of them, so this rests on most of the sample.
+    const stats = await call('audit:stats', { jobId: demo.job.id, bootstrap: { samples: 200 } })
     expect(stats.options.context).toBe('outside-object')
-    const recoveredOnly = await call('audit:stats', { jobId: demo.job.id, bootstrap: { samples: 200 } })
+    expect(stats.options.includeUnrecovered).toBe(false)
+    const all = await call('audit:stats', { jobId: demo.job.id, includeUnrecovered: true, bootstrap: { samples: 200 } })
 
     const riders = row(stats, RIDER, RIDER)
     const persons = row(stats, PERSON, PERSON)
     const ridersAsPersons = row(stats, RIDER, PERSON)
-    expect(riders.explanations).toBeGreaterThanOrEqual(30)
-    expect(persons.explanations).toBeGreaterThanOrEqual(30)
+    // Recovery, measured 2026-12-03 (BENCHMARKS.md, "The retrained demo model"): 353 of 373 explanations, correct
+    // riders 131 of 150, correct persons 149 of 150; the preset's λ 0.01 and lr 1 recover 191 of 373.
+    expect(stats.evidence.recovered).toBeGreaterThanOrEqual(0.9 * stats.evidence.total)
+    expect(riders.evidence.recovered).toBeGreaterThanOrEqual(0.8 * riders.evidence.total)
+    expect(persons.evidence.recovered).toBeGreaterThanOrEqual(0.9 * persons.evidence.total)
+    expect(riders.explanations).toBeGreaterThanOrEqual(100)
+    expect(persons.explanations).toBeGreaterThanOrEqual(100)
     expect(ridersAsPersons.explanations).toBeGreaterThanOrEqual(3)
 
     const bike = (r: Table1Row): number => r.densities[String(BICYCLE)] ?? 0
     const report = (r: Table1Row) =>
-      `${r.gtName}→${r.predName} (${r.explanations}): ` +
+      `${r.gtName}→${r.predName} (${r.explanations} of ${r.evidence.total} recovered): ` +
       STREET_SCENE_CLASSES.map((c) => `${c.name} ${(r.densities[String(c.id)] ?? NaN).toFixed(3)}`).join(', ')
-    console.log([riders, persons, ridersAsPersons].map(report).join('\n'))
-    const evidence = (r: Table1Row) => `${r.gtName}→${r.predName}: ${r.evidence.recovered} of ${r.evidence.total} recovered`
-    console.log(`All explanations counted; recovered only:\n${[RIDER, PERSON].flatMap((gt) => recoveredOnly.table1.filter((r) => r.gtClass === gt)).map((r) => `${report(r)} [${evidence(r)}]`).join('\n')}`)
+    console.log(`Recovered only:\n${[riders, persons, ridersAsPersons].map(report).join('\n')}`)
+    console.log(`Bicycle over the next class in correct riders: ${(bike(riders) / otherMax(riders, BICYCLE)).toFixed(2)}x recovered only, ` +
+      `${(bike(row(all, RIDER, RIDER)) / otherMax(row(all, RIDER, RIDER), BICYCLE)).toFixed(2)}x all explanations`)
     // The recovered-only rows rest on the same explanations, fewer of them.
     for (const r of [riders, persons, ridersAsPersons]) {
-      const only = row(recoveredOnly, r.gtClass, r.predClass)
-      expect(only.evidence.total).toBe(r.explanations)
-      expect(only.explanations).toBe(r.evidence.recovered)
+      const counted = row(all, r.gtClass, r.predClass)
+      expect(counted.explanations).toBe(r.evidence.total)
+      expect(r.explanations).toBe(r.evidence.recovered)
     }
 
     // Correct riders: bicycle has the highest saliency density of all context classes, at least 3× any other.

@@ -117,7 +117,9 @@ describe('PDF report of the demo project', () => {
     expect(flat).toContain('#1 taken for the wrong class [failure]')
     expect(flat).toContain('#2 busy street')
     expect(flat).toContain(NOTE)
-    expect(flat).toMatch(/lambda\s+0\.01/)
+    // The demo's own settings over the Cityscapes preset (DEMO_SALIENCY_PARAMS).
+    expect(flat).toMatch(/lambda\s+0\.003/)
+    expect(flat).toMatch(/learningRate\s+3/)
     // An SGD audit: its momentum is listed, Adam's settings (stored with every job) are not.
     expect(flat).toMatch(/optimizer\s+sgd/)
     expect(flat).toMatch(/momentum\s+0\.5/)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -6,11 +7,12 @@ import type { PredictReport } from '@common/audit'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
 import { importDataset } from '../datasets/import'
-import { writeStreetScenes } from '../datasets/streetScenes'
+import { parseStreetScenesSpec, writeStreetScenes } from '../datasets/streetScenes'
 import type { EnginePool } from '../engine/pool/pool'
 import { appHome, defaultDemoModelDir } from '../paths'
 import { AppError } from '@common/errors'
 import type { AuditJobParams, AuditOptions } from '@common/audit'
+import { DEMO_SALIENCY_PARAMS } from '@common/methods/audit'
 import { saliencyParams, type SaliencyParamsInput } from '@common/saliency'
 import { parseSaliencyParams } from '../saliency'
 import { AUDIT_JOB_KIND, auditJobParams, createAuditJob, runAuditJob, type JobProgress } from './jobs'
@@ -54,12 +56,16 @@ export async function buildDemo(
   const sidecar = await registeredSidecar(model)
   const { height, width } = sidecar.input
 
-  const datasetDir = join(appHome(), 'demo-data', `street-scenes-${width}x${height}-seed${input.seed}-n${input.images}`)
+  const spec = parseStreetScenesSpec({ height, width, seed: input.seed, counts: { train: 0, val: 0, test: input.images } })
+  // The folder is named for the generator's whole spec, defaults included: images written by a generator with other
+  // defaults (an older version of the app) are not the ones this model was trained beside, so they are not reused.
+  const fingerprint = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 8)
+  const datasetDir = join(appHome(), 'demo-data', `street-scenes-${width}x${height}-seed${input.seed}-n${input.images}-${fingerprint}`)
   if (!existsSync(join(datasetDir, 'dataset.json'))) {
     // A folder without dataset.json is an interrupted run of the writer: start it again.
     await rm(datasetDir, { recursive: true, force: true })
     await writeStreetScenes(
-      { outDir: datasetDir, height, width, seed: input.seed, counts: { train: 0, val: 0, test: input.images } },
+      { outDir: datasetDir, ...spec },
       { signal: hooks.signal, onProgress: (p) => hooks.onProgress?.('generate', p.done, p.total) }
     )
   }
@@ -91,7 +97,7 @@ export async function buildDemo(
     preset: 'cityscapes',
     // The Cityscapes preset's own 16×32 mask grid (4×4-pixel cells at 64×128): measured on the demo model, an 8×16
     // grid smears the bicycle's saliency over the road and sidewalk around it (BENCHMARKS.md, demo model).
-    params: input.params,
+    params: { ...DEMO_SALIENCY_PARAMS, ...input.params },
     segments: {
       classes: [STREET_CLASS.rider, STREET_CLASS.person],
       kinds: ['correct', 'misclassified'],
