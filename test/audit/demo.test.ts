@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STREET_CLASS, STREET_SCENE_CLASSES } from '../../src/common/streetScenes'
+import { parseStreetScenesSpec } from '../../src/main/datasets/streetScenes'
+import { demoDatasetDir } from '../../src/main/audit/demo'
 import { tempDir } from '../helpers/tempdir'
 import { saveConvModel } from './fixtures/data'
 import { services } from './helpers'
@@ -41,6 +43,7 @@ describe('ctxlens demo', () => {
     expect(phases.filter((p) => p.message !== 'audit' && p.jobId !== undefined)).toEqual([])
     expect(first.projectPath).toBe(join(dir.path, 'projects', 'demo.ctxlens'))
     expect(existsSync(join(first.datasetDir, 'dataset.json'))).toBe(true)
+    expect(first.datasetDir).toBe(demoDatasetDir(parseStreetScenesSpec({ height: 32, width: 64, seed: 20191, counts: { train: 0, val: 0, test: 4 } })))
     expect(first.predict.predicted).toBe(4)
     expect(first.job.state).toBe('done')
     expect(first.job.total).toBeGreaterThan(0)
@@ -77,6 +80,17 @@ describe('ctxlens demo', () => {
     expect(rebuilt.predict.predicted).toBe(4)
     expect(ctx.requireProject().jobs.list()).toHaveLength(1)
     expect(ctx.requireProject().explanations.forJob(rebuilt.job.id)[0].params).toMatchObject({ steps: 3 })
+    // The demo's own settings sit under the overrides: λ 0.003 and lr 3 over the Cityscapes preset.
+    expect(ctx.requireProject().explanations.forJob(rebuilt.job.id)[0].params).toMatchObject({ lambda: 0.003, learningRate: 3, maskHeight: 16 })
+  })
+
+  it('writes the demo images to a folder named for the generator spec, so another generator version is not reused', () => {
+    const spec = (o: Record<string, unknown> = {}) => parseStreetScenesSpec({ height: 32, width: 64, seed: 20191, counts: { train: 0, val: 0, test: 4 }, ...o })
+    expect(demoDatasetDir(spec())).toBe(demoDatasetDir(spec()))
+    expect(demoDatasetDir(spec())).toMatch(/street-scenes-64x32-seed20191-n4-[0-9a-f]{8}$/)
+    // A default of the generator changed (as personOnRoadRate did): another folder.
+    expect(demoDatasetDir(spec({ personOnRoadRate: 0.3 }))).not.toBe(demoDatasetDir(spec()))
+    expect(demoDatasetDir(spec({ seed: 1 }))).not.toBe(demoDatasetDir(spec()))
   })
 
   it('--rebuild refuses to delete a project that holds more than the demo', async () => {

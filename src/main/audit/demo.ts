@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { STREET_CLASS } from '@common/streetScenes'
+import { STREET_CLASS, type StreetScenesSpec } from '@common/streetScenes'
 import type { PredictReport } from '@common/audit'
 import type { JobSummary } from '@common/types'
 import type { Project } from '@main/store/project'
@@ -57,10 +57,7 @@ export async function buildDemo(
   const { height, width } = sidecar.input
 
   const spec = parseStreetScenesSpec({ height, width, seed: input.seed, counts: { train: 0, val: 0, test: input.images } })
-  // The folder is named for the generator's whole spec, defaults included: images written by a generator with other
-  // defaults (an older version of the app) are not the ones this model was trained beside, so they are not reused.
-  const fingerprint = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 8)
-  const datasetDir = join(appHome(), 'demo-data', `street-scenes-${width}x${height}-seed${input.seed}-n${input.images}-${fingerprint}`)
+  const datasetDir = demoDatasetDir(spec)
   if (!existsSync(join(datasetDir, 'dataset.json'))) {
     // A folder without dataset.json is an interrupted run of the writer: start it again.
     await rm(datasetDir, { recursive: true, force: true })
@@ -141,6 +138,16 @@ export async function buildDemo(
           }
         })
   return { datasetId: dataset.id, modelId: model.id, datasetDir, predict, job: final, reused: existing !== undefined }
+}
+
+/**
+ * Where the demo's images are written: a folder named for the generator's whole spec, defaults included, so images
+ * written by a generator with other defaults (an older version of the app) are never taken for this one's.
+ */
+export function demoDatasetDir(spec: StreetScenesSpec): string {
+  const fingerprint = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 8)
+  const { width, height, seed, counts } = spec
+  return join(appHome(), 'demo-data', `street-scenes-${width}x${height}-seed${seed}-n${counts.test}-${fingerprint}`)
 }
 
 /**
