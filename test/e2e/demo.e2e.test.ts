@@ -130,6 +130,13 @@ describe('the demo project, end to end in Chromium', () => {
     const hidden = await image.canvasPixels()
     expect(Math.abs(hidden.red - before.red) / hidden.total).toBeLessThan(0.01)
     await page.getByTestId('toggle-saliency').setChecked(true)
+
+    // "Use its settings" puts the shown explanation's parameters into the form: the preset's λ, the typed steps.
+    expect(await page.getByTestId('param-lambda').inputValue()).toBe('')
+    await page.getByTestId('use-settings').click()
+    expect(await page.getByTestId('param-lambda').inputValue()).toBe('0.01')
+    expect(await page.getByTestId('param-steps').inputValue()).toBe('30')
+    await expect.poll(() => page.getByTestId('settings-note').textContent()).toMatch(/^Settings of #\d+ in the form\.$/)
   })
 
   it('bookmarks the explanation with a note and finds it among the bookmarks', async () => {

@@ -73,4 +73,12 @@ describe('the explanation list of the image view', () => {
     await w.setProps({ perturbedLoading: false, perturbed: { png: 'data:image/png;base64,AA', prediction: 'data:image/png;base64,BB' } })
     expect(w.get('[data-testid="perturbed"]').findAll('img').map((i) => i.attributes('src'))).toEqual(['data:image/png;base64,AA', 'data:image/png;base64,BB'])
   })
+
+  it("offers the shown explanation's settings for the form", async () => {
+    const w = mountList(null)
+    expect(w.find('[data-testid="use-settings"]').exists()).toBe(false)
+    await w.setProps({ currentId: 5 })
+    await w.get('[data-testid="use-settings"]').trigger('click')
+    expect(w.emitted('useSettings')).toEqual([[5]])
+  })
 })

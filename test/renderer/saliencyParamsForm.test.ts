@@ -3,7 +3,7 @@ import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { saliencyParams, type SaliencyMethod, type SaliencyPresetName } from '@common/saliency'
 import SaliencyParamsForm from '@renderer/components/viewer/SaliencyParamsForm.vue'
-import { paramsFromOverrides, presetForModel } from '@renderer/viewer/saliencyMethods'
+import { paramsFromOverrides, presetForModel, settingsOf } from '@renderer/viewer/saliencyMethods'
 
 function mountForm(method: SaliencyMethod, preset: SaliencyPresetName, overrides: Record<string, string> = {}) {
   const w = mount(SaliencyParamsForm, {
@@ -61,5 +61,33 @@ describe('saliency parameter form', () => {
     // A model whose description cannot be read is taken for a colour one, like most.
     expect(presetForModel({ input: null })).toBe('cityscapes')
     expect(presetForModel(undefined)).toBe('cityscapes')
+  })
+
+  it("puts a stored explanation's settings into the form so that a run from it repeats them", () => {
+    // An audit's explanation: the demo's λ and learning rate over the Cityscapes preset, as the services store it.
+    const stored = saliencyParams('context', 'cityscapes', { lambda: 0.003, learningRate: 3 }) as unknown as Record<string, unknown>
+    const { preset, overrides, notCarried } = settingsOf(stored, 'context', 'cityscapes')
+    expect(preset).toBe('cityscapes')
+    expect(overrides).toMatchObject({ lambda: '0.003', learningRate: '3', steps: '80', maskHeight: '16', maskWidth: '32' })
+    expect(notCarried).toEqual([])
+    // What a run sends from that form resolves to the stored parameters, field for field.
+    expect(saliencyParams('context', 'cityscapes', paramsFromOverrides(overrides))).toEqual(stored)
+    // The services store the preset a run started from: it is taken over, and is no parameter of its own.
+    const fromSynthetic = settingsOf({ ...saliencyParams('context', 'synthetic'), preset: 'synthetic' }, 'context', 'cityscapes')
+    expect(fromSynthetic.preset).toBe('synthetic')
+    expect(fromSynthetic.notCarried).toEqual([])
+    expect(fromSynthetic.overrides.maskHeight).toBe('4')
+
+    // A setting the form has no field for is named, not silently dropped.
+    const grey = { ...stored, baseline: { kind: 'constant', value: 0.5 }, init: 1 }
+    const other = settingsOf(grey, 'context', 'cityscapes')
+    expect(other.notCarried).toEqual(['baseline', 'init'])
+    expect(saliencyParams('context', 'cityscapes', paramsFromOverrides(other.overrides))).not.toEqual(grey)
+
+    // Gradient methods carry their own fields.
+    const sg = saliencyParams('sg', 'cityscapes', { samples: 12, sigma: 0.2 }) as unknown as Record<string, unknown>
+    const fromSg = settingsOf(sg, 'sg', 'cityscapes')
+    expect(fromSg.overrides).toEqual({ samples: '12', sigma: '0.2', saliencyHeight: '16', saliencyWidth: '32' })
+    expect(saliencyParams('sg', 'cityscapes', paramsFromOverrides(fromSg.overrides))).toEqual(sg)
   })
 })

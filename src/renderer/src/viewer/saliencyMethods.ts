@@ -1,5 +1,5 @@
 import type { ModelView } from '@common/methods/viewer'
-import { isPerturbationMethod, type SaliencyMethod, type SaliencyPresetName } from '@common/saliency'
+import { SALIENCY_PRESET_NAMES, isPerturbationMethod, saliencyParams, type SaliencyMethod, type SaliencyPresetName } from '@common/saliency'
 
 /** How the image view names each method, in the method picker and in an explanation's summary. */
 export const METHOD_NAMES: Record<SaliencyMethod, string> = {
@@ -49,4 +49,30 @@ export function paramsFromOverrides(overrides: Record<string, string>): Record<s
  */
 export function presetForModel(model: Pick<ModelView, 'input'> | undefined): SaliencyPresetName {
   return (model?.input?.channels ?? 3) === 1 ? 'synthetic' : 'cityscapes'
+}
+
+/**
+ * A stored explanation's settings as the form holds them, so a run repeats them (an audit's explanation rerun on
+ * this screen, with the audit's λ and learning rate instead of the preset's). The preset is the one stored with the
+ * explanation (else `fallback`); each form field gets the stored value; `notCarried` names the stored settings the
+ * form has no field for that differ from the preset's (a baseline, an initial mask value, ...): a run from the form
+ * uses the preset's there, and the screen says so.
+ */
+export function settingsOf(
+  stored: Record<string, unknown>,
+  method: SaliencyMethod,
+  fallback: SaliencyPresetName
+): { preset: SaliencyPresetName; overrides: Record<string, string>; notCarried: string[] } {
+  const preset = (SALIENCY_PRESET_NAMES as readonly unknown[]).includes(stored.preset) ? (stored.preset as SaliencyPresetName) : fallback
+  const defaults = saliencyParams(method, preset) as unknown as Record<string, unknown>
+  const fields = new Set(paramFields(method).map((f) => f.key))
+  const overrides: Record<string, string> = {}
+  const notCarried: string[] = []
+  for (const [key, value] of Object.entries(stored)) {
+    if (key === 'method' || key === 'preset') continue
+    if (fields.has(key)) {
+      if (typeof value === 'number') overrides[key] = String(value)
+    } else if (JSON.stringify(value) !== JSON.stringify(defaults[key])) notCarried.push(key)
+  }
+  return { preset, overrides, notCarried: notCarried.sort() }
 }
