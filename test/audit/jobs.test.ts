@@ -8,7 +8,14 @@ import { selectSegments } from '../../src/main/audit/jobs'
 import { buildProgram } from '../../src/main/cli/program'
 import { Project } from '../../src/main/store/project'
 import type { ExplanationRecord } from '../../src/main/store/repositories/explanations'
+import type { SaliencyParams } from '../../src/common/saliency'
+import { initBackend } from '../../src/main/engine/backend'
+import { readSidecar } from '../../src/main/engine/modelFiles'
+import { openSegmentationModel } from '../../src/main/engine/openModel'
+import { readImageForModel } from '../../src/main/explain/imageInput'
+import { computeSaliency } from '../../src/main/saliency'
 import { tempDir } from '../helpers/tempdir'
+import { maxAbsDiff } from '../engine/pool/helpers'
 import { auditOptions, buildAuditProject, copyProject } from './fixtures/project'
 import { services } from './helpers'
 
@@ -200,6 +207,40 @@ describe('audit jobs', () => {
     expect(counted.length).toBeGreaterThan(0)
     for (const p of counted) expect([started.id, second.id]).toContain(p.jobId)
     unsubscribe()
+  })
+
+  it('stores what computeSaliency gives in this thread on the image file read for the model', async () => {
+    // The audit sends a worker the image's 8-bit RGB, which the worker turns into the model's input; here the file
+    // is read and converted in this thread and explained in process: the masks must agree.
+    await call('project:open', { path: copyProject(base.path, dir.file('inprocess.ctxlens')) })
+    const project = ctx.requireProject()
+    const options = { ...auditOptions(base.datasetId, base.modelId), segments: { kinds: ['correct' as const, 'misclassified' as const], sampleSize: 4, seed: 1 }, batchSize: 4 }
+    const job = await call('audit:start', { ...options, params: { ...options.params, steps: 8 }, wait: true })
+    expect(job.state).toBe('done')
+    const stored = project.explanations.forJob(job.id)
+    expect(stored.length).toBeGreaterThan(1)
+    const modelDir = project.models.get(base.modelId)!.dir
+    const sidecar = await readSidecar(modelDir)
+    await initBackend({ flag: 'cpu' })
+    const opened = await openSegmentationModel(modelDir)
+    try {
+      for (const e of stored) {
+        const file = join(base.dataRoot, project.datasets.image(e.imageId)!.path)
+        const image = await readImageForModel(file, sidecar)
+        const [expected] = await computeSaliency(
+          opened,
+          [{ id: 'x', image: { data: image.data, height: image.height, width: image.width, channels: image.channels }, request: e.request, classId: e.classId }],
+          e.params as unknown as SaliencyParams
+        )
+        expect(e.saliency.length).toBe(expected.mask.length)
+        expect(maxAbsDiff(e.saliency, expected.mask)).toBeLessThan(1e-5)
+        expect((e.summary as { scoreOriginal: number }).scoreOriginal).toBeCloseTo(expected.scoreOriginal, 5)
+      }
+      // Not all untouched initial masks: the comparison above says something.
+      expect(stored.some((e) => e.saliency.some((v) => Math.abs(v - 0.5) > 0.01))).toBe(true)
+    } finally {
+      opened.dispose()
+    }
   })
 
   it('an item that fails is recorded with its error and the job carries on', async () => {

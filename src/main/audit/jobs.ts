@@ -11,11 +11,11 @@ import { explainSegment, explanationRecord } from '../jobs/explainSegment'
 import type { SegmentRecord } from '@main/store/repositories/segments'
 import { loadImage } from '../datasets/import'
 import type { EnginePool } from '../engine/pool/pool'
-import { poolEngine, type SaliencyEngine } from '../jobs/saliencyEngine'
-import { presetSaliencyParams, type SaliencyRequest } from '../saliency'
+import { poolEngine, type EngineRequest, type SaliencyEngine } from '../jobs/saliencyEngine'
+import { presetSaliencyParams } from '../saliency'
 import { shuffleInPlace, uniform01 } from '../prng'
 import { registeredSidecar, requireModel } from './registeredModels'
-import { toModelInput } from '../explain/imageInput'
+import { requireModelSize } from '../explain/imageInput'
 import { classMappingForAudit } from './classMapping'
 import { channelForDatasetClass } from '../classChannels'
 import { requireModelRuntime } from '../modelImport/runtime'
@@ -125,7 +125,7 @@ export interface RunJobHooks {
 interface Prepared {
   key: string
   segment: SegmentRecord
-  request: SaliencyRequest
+  request: EngineRequest
   classId: number
   mask: Uint8Array
 }
@@ -188,21 +188,24 @@ async function runItems(
   }
   emit('running')
 
-  let cached: { imageId: number; data: Float32Array } | null = null
+  // Images go to the workers as their 8-bit RGB (a quarter of the model input's bytes), converted there by the one
+  // function main would use (@common/rgbInput); the size is checked here, before anything is sent.
+  let cached: { imageId: number; rgb: Uint8Array } | null = null
   const prepare = async (key: string): Promise<Prepared | null> => {
     try {
       const segment = project.segments.get(segmentOf(key))
       if (!segment) throw new AppError('NOT_FOUND', `Segment ${segmentOf(key)} no longer exists`)
       if (cached?.imageId !== segment.imageId) {
-        const rgb = await loadImage(project, segment.imageId)
-        cached = { imageId: segment.imageId, data: toModelInput(rgb.data, rgb.width, rgb.height, sidecar) }
+        const image = await loadImage(project, segment.imageId)
+        requireModelSize(image.width, image.height, sidecar, segment.imageId)
+        cached = { imageId: segment.imageId, rgb: image.data }
       }
       const classId = requestedClass(segment)
       // Segment classes are the dataset's ids; the job's mapping says which output answers for each.
       const channel = channelForDatasetClass(sidecar, params.classMapping ?? null, classId)
       const mask = project.segments.mask(segment.id)!
-      const { height, width, channels } = sidecar.input
-      return { key, segment, classId, mask, request: { id: key, image: { data: cached.data, height, width, channels }, request: mask, classId: channel } }
+      const { height, width } = sidecar.input
+      return { key, segment, classId, mask, request: { id: key, image: { rgb: cached.rgb, height, width }, request: mask, classId: channel } }
     } catch (err) {
       if (!isAppError(err)) throw err
       fail(key, err)
