@@ -125,7 +125,6 @@ async function main(): Promise<void> {
 
   const pool = await EnginePool.create(workers, { backend: info.name })
   console.log(`pool: ${pool.size} workers on ${pool.backends().map((b) => b?.name).join(', ')}; batch ${batchSize}, Adam lr ${learningRate}, ${epochs} epochs`)
-  const batchesPerEpoch = Math.ceil(train.count / batchSize)
   let epochImages = 0
   let epochStart = performance.now()
   const wallAtStart = wall.seconds
