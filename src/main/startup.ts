@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { AppError } from '@common/errors'
+import { setAsideStaleDemo } from './audit/staleDemo'
 import { defaultDemoModelDir, demoProjectPath } from './paths'
 import type { Dispatch } from './services/dispatch'
 import type { EventBus } from './services/events'
@@ -19,11 +20,15 @@ export async function openOrCreateProject(dispatch: Dispatch, given: string): Pr
 /**
  * The desktop app's first start: the demo project when it exists; otherwise it is built (street scenes, the
  * bundled model, predictions and a context-saliency audit) in the background while the window opens, with
- * progress in the Jobs screen. An explicit CTXLENS_PROJECT is opened or created as it is.
+ * progress in the Jobs screen. A demo built with an earlier bundled model is set aside first (setAsideStaleDemo). An explicit CTXLENS_PROJECT is opened or created as it is.
  */
 export async function openStartupProject(dispatch: Dispatch, events: EventBus): Promise<string> {
   const explicit = process.env.CTXLENS_PROJECT
   const path = resolve(explicit ?? demoProjectPath())
+  if (!explicit) {
+    const kept = await setAsideStaleDemo(path, defaultDemoModelDir())
+    if (kept) events.log('info', `The bundled demo model changed since the demo project was built: the previous demo is kept as ${kept}`)
+  }
   if (explicit || existsSync(path) || !existsSync(defaultDemoModelDir())) {
     await openOrCreateProject(dispatch, path)
     return path
