@@ -20,7 +20,8 @@ export async function openOrCreateProject(dispatch: Dispatch, given: string): Pr
 /**
  * The desktop app's first start: the demo project when it exists; otherwise it is built (street scenes, the
  * bundled model, predictions and a context-saliency audit) in the background while the window opens, with
- * progress in the Jobs screen. A demo built with an earlier bundled model is set aside first (setAsideStaleDemo). An explicit CTXLENS_PROJECT is opened or created as it is.
+ * progress in the Jobs screen. A demo built with an earlier bundled model is set aside first (setAsideStaleDemo).
+ * An explicit CTXLENS_PROJECT is opened or created as it is.
  */
 export async function openStartupProject(dispatch: Dispatch, events: EventBus): Promise<string> {
   const explicit = process.env.CTXLENS_PROJECT

@@ -45,7 +45,7 @@ const ReportResultFields = {
 }
 
 export const reportMethods = {
-  /** The report as PDF bytes (base64), for browser mode's download; the HTTP API's token check covers it. */
+  /** The report as PDF bytes, for browser mode's download; the HTTP API's token check covers it. */
   'reports:pdf': {
     input: ReportOptionsSchema,
     /** The PDF's bytes: as they are over IPC, through the wire codec (src/common/wire.ts) over HTTP. */
